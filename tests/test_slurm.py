@@ -1,0 +1,92 @@
+"""The quick configuration, end to end through profiles/slurm on a real (single-node) SLURM cluster.
+
+tests/slurm/cluster.sh brings up munged, slurmctld and slurmd on this machine. Proof that the
+training jobs ran under SLURM comes from two independent records: the scheduler's job
+completion log (jobcomp/filetxt; there is no slurmdbd, so no sacct) and the executor's
+per-job logs, .snakemake/slurm_logs/rule_<rule>/[<wildcards>/]<slurm job id>.log.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[1]
+CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
+JOBCOMP = Path("/var/log/slurm/jobcomp.log")
+SKIP_CODE = 77  # cluster.sh: this machine cannot host SLURM
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    if os.geteuid() != 0:
+        pytest.skip("SLURM test needs root (to install and start munged/slurmctld/slurmd)")
+    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
+        pytest.skip("SLURM test needs apt-get (SLURM is not installed)")
+    try:
+        up = subprocess.run(["bash", CLUSTER, "up"], capture_output=True, text=True, timeout=600)
+        if up.returncode == SKIP_CODE:
+            pytest.skip(f"cannot host SLURM here: {up.stderr.strip()}")
+        assert up.returncode == 0, f"cluster.sh up failed:\n{up.stdout}\n{up.stderr}"
+        yield
+    finally:
+        # also after a failed or skipped `up`: stop whatever part of it did start
+        subprocess.run(["bash", CLUSTER, "down"], capture_output=True, timeout=120)
+
+
+def completed_slurm_jobs(workdir: Path) -> set[str]:
+    """SLURM job ids that ran to COMPLETED with `workdir` as working directory."""
+    jobs = set()
+    for line in JOBCOMP.read_text().splitlines():
+        f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+        if f.get("WorkDir") == str(workdir) and f.get("JobState") == "COMPLETED":
+            jobs.add(f["JobId"])
+    return jobs
+
+
+def slurm_jobs_by_rule(workdir: Path) -> dict[str, set[str]]:
+    """rule name -> SLURM job ids the executor submitted for it (from its kept logs)."""
+    by_rule: dict[str, set[str]] = {}
+    for log in (workdir / ".snakemake" / "slurm_logs").glob("rule_*/**/*.log"):
+        rule = log.relative_to(workdir / ".snakemake" / "slurm_logs").parts[0][len("rule_"):]
+        by_rule.setdefault(rule, set()).add(log.stem)
+    return by_rule
+
+
+def test_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir, tmp_path):
+    workdir = tmp_path.resolve()  # slurmctld records the resolved path
+    mnist_cfg = workdir / "mnist_copy.yaml"
+    mnist_cfg.write_text(f"mnist:\n  existing_copy: '{mnist_raw_dir}'\n")
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+        # generic profile, then the overlay for a cluster without slurmdbd and accounts
+        "--profile", str(REPO / "profiles" / "slurm"),
+        "--profile", str(REPO / "profiles" / "slurm-local-test"),
+        "--configfile", str(REPO / "tests" / "config" / "quick.yaml"), str(mnist_cfg),
+        # sbatch rejects more CPUs than the node has; a local run would scale threads down
+        "--max-threads", str(len(os.sched_getaffinity(0))),
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-6000:]
+    assert (workdir / "report.pdf").is_file(), out[-3000:]
+
+    # every training job Snakemake ran was submitted ("rule"), none ran on the submit host
+    assert not re.findall(r"^localrule \w*train\w*:", out, re.M), "training ran locally"
+    n_train = len(re.findall(r"^rule \w*train\w*:", out, re.M))
+    assert n_train > 0, "no training job ran"
+
+    by_rule = slurm_jobs_by_rule(workdir)
+    train_ids = set().union(*(ids for rule, ids in by_rule.items() if "train" in rule))
+    assert len(train_ids) == n_train, (by_rule, n_train)
+    completed = completed_slurm_jobs(workdir)
+    assert train_ids <= completed, f"not COMPLETED in {JOBCOMP}: {train_ids - completed}"
+    # plotting and the report are localrules: they must not have gone to the scheduler
+    assert not [r for r in by_rule if "report" in r or "plot" in r], by_rule

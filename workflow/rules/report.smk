@@ -1,0 +1,43 @@
+# The report: provenance, Jinja -> report.tex, latexmk -> report.pdf.
+
+
+rule collect_provenance:
+    input:
+        benchmarks=list(benchmark_files().values()),
+        data="results/data/mnist.pt",
+    output:
+        "results/report/provenance.json",
+    log:
+        "logs/collect_provenance.log",
+    params:
+        config_digest=config_digest(config),
+        repo=str(REPO),
+        jobs=list(benchmark_files()),
+    script:
+        "../scripts/collect_provenance.py"
+
+
+rule render_report:
+    input:
+        unpack(report_inputs),
+    output:
+        "results/report/report.tex",
+    log:
+        "logs/render_report.log",
+    params:
+        templates=str(REPO / "report"),
+        config=config,
+    script:
+        "../scripts/render_report.py"
+
+
+rule compile_report:
+    input:
+        tex="results/report/report.tex",
+        figures=lambda w: [f for k, f in report_inputs(w).items() if k.startswith("fig_")],
+    output:
+        report("report.pdf", category="Report"),
+    log:
+        "logs/compile_report.log",
+    script:
+        "../scripts/compile_report.py"

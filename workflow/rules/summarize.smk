@@ -1,0 +1,14 @@
+# Summaries: per-member metrics -> one table of models (mean and spread over seeds).
+
+
+rule summarize_models:
+    input:
+        metrics=model_file("metrics.csv"),
+    output:
+        "results/tables/models.csv",
+    log:
+        "logs/summarize_models.log",
+    params:
+        models=list(MODELS),
+    script:
+        "../scripts/summarize_models.py"

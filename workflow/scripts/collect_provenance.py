@@ -1,0 +1,17 @@
+from mnist_study import io, provenance
+from mnist_study.logs import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    p = snakemake.params
+    data = io.load_torch(snakemake.input.data)
+    times = provenance.job_times(dict(zip(p.jobs, snakemake.input.benchmarks)))
+    io.write_json({
+        "machine": provenance.machine(),
+        "packages": provenance.package_versions(),
+        "git_revision": provenance.git_revision(p.repo),
+        "config_digest": p.config_digest,
+        "n_train": len(data["train_labels"]),
+        "n_test": len(data["test_labels"]),
+        "jobs": times.to_dict(orient="records"),
+        "total_job_s": float(times["wall_s"].sum()),
+    }, snakemake.output[0])

@@ -1,0 +1,10 @@
+import pandas as pd
+
+from mnist_study import io
+from mnist_study.logs import redirect_to_log
+from mnist_study.spec import resolve_models
+from mnist_study.tables import model_table
+
+with redirect_to_log(snakemake.log[0]):
+    metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
+    io.write_csv(model_table(resolve_models(snakemake.config), metrics), snakemake.output[0])
