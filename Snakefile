@@ -5,7 +5,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# Relative to the Snakefile, so `-d <workdir>` runs still read the study.
+configfile: f"{workflow.basedir}/config.yaml"
 
 
 include: "workflow/rules/common.smk"
@@ -13,6 +14,8 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/inspect.smk"
+include: "workflow/rules/scan.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -72,10 +72,10 @@ start() {  # start daemon $1 with command "${@:2}" unless it already runs
 }
 
 stop() {
-    local name=$1 f pid i; f=$(pidfile "$name")
+    local name=$1 f pid; f=$(pidfile "$name")
     if [[ -e $STATE/$name ]] && running "$name"; then
         pid=$(<"$f"); kill "$pid"
-        for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     fi
     # a stale /run/slurmctld.pid makes a later `apt-get purge slurmctld` fail
@@ -118,8 +118,8 @@ up() {
     start slurmctld slurmctld -c
     start slurmd slurmd -N localhost
 
-    local i s resumed=
-    for i in $(seq 60); do
+    local s resumed=
+    for _ in $(seq 60); do
         s=$(node_state)
         case $s in
             idle|mixed|allocated|completing) echo "cluster.sh: node localhost is $s"; return 0 ;;

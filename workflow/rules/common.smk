@@ -1,8 +1,24 @@
 # Set-up shared by every stage: config validation, the resolved model specs, path helpers.
+import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
+# The logic lives in the package under src/. Jobs import it from this checkout, whatever
+# environment runs them (the uv venv, a --sdm conda env, a cluster node), so put it on the
+# path here and, through PYTHONPATH, for every job's interpreter.
+REPO = Path(workflow.basedir)
+sys.path.insert(0, str(REPO / "src"))
+# Threads that sleep rather than spin while waiting: on a shared or oversubscribed machine
+# OpenMP's spin-waiting made 100 steps of model 0 take 21.8 s instead of 0.5 s
+# (benchmarks/). The user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)
+)
+
+from mnist_study.analysis import scan_grid, scan_row_spec
 from mnist_study.data import RAW_FILES
 from mnist_study.provenance import config_digest
 from mnist_study.spec import resolve_models
@@ -11,7 +27,7 @@ from mnist_study.spec import resolve_models
 validate(config, "../schemas/config.schema.yaml")
 
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
-REPO = Path(workflow.basedir)
+SCAN = scan_grid(config["scan"])  # learning rates x hidden sizes of the scan
 STYLE = str(REPO / "report" / "style.mplstyle")
 MNIST_ROOT = "data/mnist"  # torchvision layout: <root>/MNIST/raw/<file>
 
@@ -22,11 +38,41 @@ wildcard_constraints:
 
 localrules:
     all,
+    # Inspection runs gradient ascent on trained models for seconds: not worth a queue slot.
+    compute_border_analysis,
+    compute_class_maximization,
+    compute_deep_dream,
+    compute_model_responses,
+    compute_regularized_maximization,
+    fetch_mnist,  # compute nodes often have no internet; the submit host fetches
     summarize_models,
     plot_loss_curves,
+    analyze_digits,
+    plot_digit_means,
+    analyze_mistakes,
+    plot_confusion_matrices,
+    plot_mistakes,
+    plot_digit_errors,
+    plot_confident_mistakes,
+    analyze_roc,
+    plot_roc,
+    collect_roc,
+    analyze_batch_lr,
+    plot_batch_lr,
+    summarize_scan,
+    plot_scan,
     collect_provenance,
     render_report,
     compile_report,
+    prepare_unfamiliar_images,
+    prepare_sklearn_digits,
+    summarize_inspection,
+    plot_unfamiliar,
+    plot_class_maximization,
+    plot_deep_dream,
+    plot_regularized_maximization,
+    plot_border_analysis,
+    plot_class_max_grid,
 
 
 def model_spec(wildcards):
@@ -50,13 +96,44 @@ def train_runtime_min(wildcards):
     return 10 + int(MODELS[wildcards.model].spec.train_flops(60000) / 50e9 / 60)
 
 
+def scan_spec(wildcards):
+    return scan_row_spec(config, int(wildcards.hidden)).to_dict()
+
+
+def scan_threads(wildcards):
+    # as train_threads: small rows are overhead-bound, large ones take what they get
+    spec = scan_row_spec(config, int(wildcards.hidden))
+    return 1 if spec.n_parameters() * len(SCAN.learning_rates) < 300_000 else 8
+
+
+def scan_mem_mb(wildcards):
+    spec = scan_row_spec(config, int(wildcards.hidden))
+    # data + weights, grads and 2 Adam moments per member (float32)
+    return 1500 + 4 * 4 * spec.n_parameters() * len(SCAN.learning_rates) // 2**20 * 2
+
+
+def scan_runtime_min(wildcards):
+    spec = scan_row_spec(config, int(wildcards.hidden))
+    return 10 + int(spec.train_flops(60000) * len(SCAN.learning_rates) / 50e9 / 60)
+
+
+def train_gpus(wildcards):
+    # Only an explicit `device: cuda` asks the scheduler for a GPU: on a CPU-only cluster a
+    # GPU request would make sbatch refuse the job. The gpu profile caps the sum at one GPU.
+    return int(MODELS[wildcards.model].spec.device == "cuda")
+
+
 def model_file(name):
     return [f"results/models/{m}/{name}" for m in MODELS]
 
 
 def benchmark_files():
     """Job name -> its benchmark file, for the per-job wall times in the report."""
-    return {f"train_model {m}": f"results/benchmarks/train_model/{m}.tsv" for m in MODELS}
+    return {
+        **{f"train_model {m}": f"results/benchmarks/train_model/{m}.tsv" for m in MODELS},
+        **{f"train_scan_row h{h}": f"results/benchmarks/train_scan_row/h{h}.tsv"
+           for h in SCAN.hidden_sizes},
+    }
 
 
 def report_inputs(wildcards):
@@ -67,4 +144,25 @@ def report_inputs(wildcards):
         "table_models": "results/tables/models.csv",
         "ctx_provenance": "results/report/provenance.json",
         "fig_loss_curves": "results/figures/loss_curves.pdf",
+        "ctx_inside": "results/inspect/inside.json",
+        "fig_unfamiliar": "results/figures/unfamiliar.pdf",
+        "fig_class_maximization": "results/figures/class_maximization.pdf",
+        "fig_deep_dream": "results/figures/deep_dream.pdf",
+        "fig_regularized_maximization": "results/figures/regularized_maximization.pdf",
+        "fig_border_analysis": "results/figures/border_analysis.pdf",
+        "fig_class_max_grid": "results/figures/class_max_grid.pdf",
+        "ctx_digits": "results/analysis/digits.json",
+        "fig_digit_means": "results/figures/digit_means.pdf",
+        "ctx_scan": "results/scan/summary.json",
+        "fig_scan": "results/figures/scan_heatmap.pdf",
+        "ctx_mistakes": "results/analysis/mistakes.json",
+        "fig_mistakes_best": "results/figures/mistakes_best.pdf",
+        "fig_mistakes_worst": "results/figures/mistakes_worst.pdf",
+        "fig_confusion": "results/figures/confusion_matrices.pdf",
+        "fig_digit_errors": "results/figures/digit_errors.pdf",
+        "fig_confident_mistakes": "results/figures/confident_mistakes.pdf",
+        "ctx_roc": "results/analysis/roc.json",
+        **{f"fig_roc_{m}": f"results/figures/roc/{m}.pdf" for m in MODELS},
+        "ctx_batch_lr": "results/analysis/batch_lr.json",
+        "fig_batch_lr": "results/figures/batch_lr.pdf",
     }

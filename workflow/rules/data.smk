@@ -8,7 +8,8 @@ rule fetch_mnist:
         "logs/fetch_mnist.log",
     params:
         existing_copy=config["mnist"]["existing_copy"],
-        raw_dir=f"{MNIST_ROOT}/MNIST/raw",
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/fetch_mnist.py"
 
@@ -21,8 +22,9 @@ rule load_mnist:
     log:
         "logs/load_mnist.log",
     params:
-        root=MNIST_ROOT,
         train_samples=config["mnist"]["train_samples"],
         test_samples=config["mnist"]["test_samples"],
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/load_mnist.py"

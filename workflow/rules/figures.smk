@@ -13,5 +13,220 @@ rule plot_loss_curves:
         models=list(MODELS),
         labels={m: MODELS[m].label for m in MODELS},
         style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_loss_curves.py"
+
+
+# The data: the average training image of each digit.
+
+
+rule analyze_digits:
+    input:
+        data="results/data/mnist.pt",
+    output:
+        means="results/analysis/digit_means.npz",
+        summary="results/analysis/digits.json",
+    log:
+        "logs/analyze_digits.log",
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/analyze_digits.py"
+
+
+rule plot_digit_means:
+    input:
+        means="results/analysis/digit_means.npz",
+    output:
+        report("results/figures/digit_means.pdf", category="Figures"),
+    log:
+        "logs/plot_digit_means.log",
+    params:
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_digit_means.py"
+
+
+# Mistakes: confusion matrices of every model (pooled over its seeds), per-digit error rates,
+# and the best model's most confident mistakes.
+
+
+rule analyze_mistakes:
+    input:
+        probs=model_file("test_probs.npz"),
+        models="results/tables/models.csv",
+        digit_means="results/analysis/digit_means.npz",
+    output:
+        confusion="results/analysis/confusion.csv",
+        errors="results/analysis/digit_errors.csv",
+        confident="results/analysis/confident_mistakes.csv",
+        summary="results/analysis/mistakes.json",
+    log:
+        "logs/analyze_mistakes.log",
+    params:
+        models=list(MODELS),
+        labels={m: MODELS[m].label for m in MODELS},
+        gallery_size=16,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/analyze_mistakes.py"
+
+
+rule plot_confusion_matrices:
+    input:
+        confusion="results/analysis/confusion.csv",
+    output:
+        report("results/figures/confusion_matrices.pdf", category="Figures"),
+    log:
+        "logs/plot_confusion_matrices.log",
+    params:
+        labels={m: MODELS[m].label for m in MODELS},
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_confusion_matrices.py"
+
+
+rule plot_mistakes:
+    input:
+        confusion="results/analysis/confusion.csv",
+        summary="results/analysis/mistakes.json",
+    output:
+        report("results/figures/mistakes_{which}.pdf", category="Figures"),
+    log:
+        "logs/plot_mistakes/{which}.log",
+    wildcard_constraints:
+        which="best|worst",
+    params:
+        models=list(MODELS),
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_mistakes.py"
+
+
+rule plot_digit_errors:
+    input:
+        errors="results/analysis/digit_errors.csv",
+    output:
+        report("results/figures/digit_errors.pdf", category="Figures"),
+    log:
+        "logs/plot_digit_errors.log",
+    params:
+        labels={m: MODELS[m].label for m in MODELS},
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_digit_errors.py"
+
+
+rule plot_confident_mistakes:
+    input:
+        confident="results/analysis/confident_mistakes.csv",
+        data="results/data/mnist.pt",
+    output:
+        report("results/figures/confident_mistakes.pdf", category="Figures"),
+    log:
+        "logs/plot_confident_mistakes.log",
+    params:
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_confident_mistakes.py"
+
+
+# ROC: curves and AUCs per model from its first seed's stored test probabilities.
+
+
+rule analyze_roc:
+    input:
+        probs="results/models/{model}/test_probs.npz",
+        metrics="results/models/{model}/metrics.csv",
+    output:
+        curves="results/analysis/roc/{model}.npz",
+        summary="results/analysis/roc/{model}.json",
+    log:
+        "logs/analyze_roc/{model}.log",
+    params:
+        spec=model_spec,
+        label=lambda w: MODELS[w.model].label,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/analyze_roc.py"
+
+
+rule plot_roc:
+    input:
+        curves="results/analysis/roc/{model}.npz",
+        summary="results/analysis/roc/{model}.json",
+    output:
+        report("results/figures/roc/{model}.pdf", category="ROC curves"),
+    log:
+        "logs/plot_roc/{model}.log",
+    params:
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_roc.py"
+
+
+rule collect_roc:
+    input:
+        summaries=[f"results/analysis/roc/{m}.json" for m in MODELS],
+    output:
+        "results/analysis/roc.json",
+    log:
+        "logs/collect_roc.log",
+    params:
+        models=list(MODELS),
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/collect_roc.py"
+
+
+# Batch size against learning rate (the seed's models 0-4).
+
+
+rule analyze_batch_lr:
+    input:
+        models="results/tables/models.csv",
+        metrics=model_file("metrics.csv"),
+    output:
+        "results/analysis/batch_lr.json",
+    log:
+        "logs/analyze_batch_lr.log",
+    params:
+        models=list(MODELS),
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/analyze_batch_lr.py"
+
+
+rule plot_batch_lr:
+    input:
+        findings="results/analysis/batch_lr.json",
+        metrics=model_file("metrics.csv"),
+    output:
+        report("results/figures/batch_lr.pdf", category="Figures"),
+    log:
+        "logs/plot_batch_lr.log",
+    params:
+        models=list(MODELS),
+        style=STYLE,
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_batch_lr.py"

@@ -13,6 +13,8 @@ rule collect_provenance:
         config_digest=config_digest(config),
         repo=str(REPO),
         jobs=list(benchmark_files()),
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/collect_provenance.py"
 
@@ -27,6 +29,8 @@ rule render_report:
     params:
         templates=str(REPO / "report"),
         config=config,
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/render_report.py"
 
@@ -39,5 +43,7 @@ rule compile_report:
         report("report.pdf", category="Report"),
     log:
         "logs/compile_report.log",
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/compile_report.py"

@@ -10,5 +10,7 @@ rule summarize_models:
         "logs/summarize_models.log",
     params:
         models=list(MODELS),
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/summarize_models.py"

@@ -20,5 +20,8 @@ rule train_model:
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime_min,
+        gpu=train_gpus,
+    conda:
+        "../../envs/mnist-study.yaml"
     script:
         "../scripts/train_model.py"

@@ -1,0 +1,23 @@
+# The two commands of the README, and a few more. Each sets up what it needs first.
+VENV := .venv
+SNAKEMAKE := $(VENV)/bin/snakemake
+
+.PHONY: setup report test test-fast bench clean
+
+setup:
+	@bash tools/setup.sh
+
+report: setup  ## build report.pdf from config.yaml (all models, full MNIST)
+	$(SNAKEMAKE) --cores all
+
+test: setup  ## all tests, including the quick end-to-end run and the SLURM cluster test
+	$(VENV)/bin/pytest -v
+
+test-fast: setup  ## unit tests only (no end-to-end runs)
+	$(VENV)/bin/pytest -v -m "not e2e and not slurm"
+
+bench: setup  ## training-engine benchmark -> benchmarks/results.csv and results.md
+	$(VENV)/bin/python -m mnist_study.bench
+
+clean:  ## remove everything the workflow computed (keeps the downloaded MNIST in data/)
+	rm -rf results logs report.pdf report.html .snakemake

@@ -1,0 +1,393 @@
+"""Analyses of trained models' results files: pure computations on arrays and tables.
+
+Nothing here trains or plots. Inputs are what the training rules write (test_probs.npz:
+probs (S, N, 10), labels (N,), seeds (S,); metrics.csv; history_epoch.csv) and the MNIST
+tensors; outputs are arrays, tables and plain dicts the plotting rules and the report read.
+ROC and confusion matrices come from scikit-learn, never hand-rolled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import auc, confusion_matrix, roc_auc_score, roc_curve
+from sklearn.preprocessing import label_binarize
+
+from .spec import N_CLASSES, ModelSpec
+
+DIGITS = list(range(N_CLASSES))
+
+
+# --- the data -------------------------------------------------------------------------------
+
+def digit_means(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average image of each digit, in [0, 1]: (10, 28, 28), and the images per digit (10,)."""
+    images = np.asarray(images, dtype=np.float64) / 255.0
+    labels = np.asarray(labels)
+    counts = np.bincount(labels, minlength=N_CLASSES)
+    means = np.stack([images[labels == d].mean(0) if counts[d] else np.full(images.shape[1:], np.nan)
+                      for d in DIGITS])
+    return means, counts
+
+
+# --- predictions and their mistakes -----------------------------------------------------------
+
+def load_probs(npz) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probs (S, N, 10), labels (N,), seeds (S,)) from an opened test_probs.npz."""
+    return np.asarray(npz["probs"]), np.asarray(npz["labels"]), np.asarray(npz["seeds"])
+
+
+def predictions(probs: np.ndarray) -> np.ndarray:
+    """Predicted labels; a member with non-finite probabilities (diverged) gets -1 (no answer),
+    so it counts as wrong but never as a particular digit."""
+    pred = np.argmax(np.nan_to_num(probs, nan=-np.inf), axis=-1)
+    return np.where(np.isfinite(probs).all(-1), pred, -1)
+
+
+def confusion_counts(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """10 x 10 counts (rows true digit, columns predicted), summed over the seeds in probs
+    ((S, N, 10) or (N, 10)). Samples without an answer (-1) are in no column."""
+    probs = probs[None] if probs.ndim == 2 else probs
+    counts = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)
+    for p in predictions(probs):
+        answered = p >= 0
+        if not answered.any():
+            continue
+        counts += confusion_matrix(labels[answered], p[answered], labels=DIGITS)
+    return counts
+
+
+def row_normalize(counts: np.ndarray) -> np.ndarray:
+    """Each row divided by the number of samples of that true digit (answered or not)."""
+    totals = counts.sum(1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
+
+
+def mistake_counts(counts: np.ndarray) -> np.ndarray:
+    """The confusion counts without the diagonal: what each digit was wrongly called."""
+    off = counts.copy()
+    np.fill_diagonal(off, 0)
+    return off
+
+
+def per_digit_error(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Error rate per true digit (10,), pooled over seeds; an unanswered sample is an error."""
+    probs = probs[None] if probs.ndim == 2 else probs
+    wrong = predictions(probs) != labels[None]
+    n = np.bincount(labels, minlength=N_CLASSES) * len(probs)
+    errors = np.bincount(np.tile(labels, len(probs))[wrong.ravel()], minlength=N_CLASSES)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, errors / np.maximum(n, 1), np.nan)
+
+
+def confused_pairs(counts: np.ndarray, top: int = 5) -> pd.DataFrame:
+    """The most frequent (true, predicted) mistakes, with their share of the true digit's samples."""
+    off = mistake_counts(counts)
+    totals = counts.sum(1)
+    rows = [{"true": t, "predicted": p, "count": int(off[t, p]),
+             "rate": off[t, p] / totals[t] if totals[t] else np.nan}
+            for t in DIGITS for p in DIGITS if t != p and off[t, p] > 0]
+    df = pd.DataFrame(rows, columns=["true", "predicted", "count", "rate"])
+    return df.sort_values(["count", "true", "predicted"], ascending=[False, True, True]).head(top) \
+        .reset_index(drop=True)
+
+
+def confident_mistakes(labels: np.ndarray, probs: np.ndarray, top: int = 16) -> pd.DataFrame:
+    """The wrongly classified test images a model (one member, probs (N, 10)) was surest of:
+    index into the test set, true and predicted label, probability of the prediction."""
+    pred = predictions(probs)
+    idx = np.flatnonzero((pred != labels) & (pred >= 0))
+    confidence = probs[idx, pred[idx]]
+    order = idx[np.argsort(-confidence, kind="stable")][:top]
+    return pd.DataFrame({"index": order, "true": labels[order], "predicted": pred[order],
+                         "probability": probs[order, pred[order]].astype(float),
+                         "probability_true": probs[order, labels[order]].astype(float)})
+
+
+def best_and_worst(models: pd.DataFrame) -> tuple[str, str]:
+    """Model ids with the highest and the lowest mean test accuracy (first in table order on ties)."""
+    acc = models.set_index(models["model"].astype(str))["test_accuracy_mean"]
+    return str(acc.idxmax()), str(acc.idxmin())
+
+
+# --- ROC --------------------------------------------------------------------------------------
+
+def roc_data(labels: np.ndarray, probs: np.ndarray) -> dict:
+    """One-vs-rest ROC curves of a model's probabilities (N, 10), scikit-learn's way: a curve
+    and AUC per digit, the micro average (all digit decisions pooled) and the macro average
+    (the mean of the per-digit curves on a common false-positive grid, as in scikit-learn's
+    multiclass ROC example). Non-finite probabilities (a diverged model) give no curves and
+    NaN AUCs."""
+    onehot = label_binarize(labels, classes=DIGITS)
+    curves, aucs = {}, {}
+    if not np.isfinite(probs).all():
+        return {"curves": {}, "auc": {**{str(d): np.nan for d in DIGITS}, "micro": np.nan,
+                                      "macro": np.nan}}
+    present = [d for d in DIGITS if 0 < onehot[:, d].sum() < len(labels)]
+    for d in DIGITS:
+        if d in present:
+            fpr, tpr, _ = roc_curve(onehot[:, d], probs[:, d])
+            curves[str(d)] = (fpr, tpr)
+            aucs[str(d)] = float(roc_auc_score(onehot[:, d], probs[:, d]))
+        else:
+            aucs[str(d)] = np.nan
+    fpr, tpr, _ = roc_curve(onehot.ravel(), probs.ravel())
+    curves["micro"] = (fpr, tpr)
+    aucs["micro"] = float(roc_auc_score(onehot, probs, average="micro"))
+    grid = np.unique(np.concatenate([curves[str(d)][0] for d in present]))
+    mean_tpr = np.mean([np.interp(grid, *curves[str(d)]) for d in present], axis=0)
+    curves["macro"] = (grid, mean_tpr)
+    aucs["macro"] = float(auc(grid, mean_tpr))
+    return {"curves": curves, "auc": aucs}
+
+
+def roc_arrays(roc: dict) -> dict[str, np.ndarray]:
+    """roc_data's curves as flat arrays for np.savez: fpr_<name>, tpr_<name>."""
+    out = {}
+    for name, (fpr, tpr) in roc["curves"].items():
+        out[f"fpr_{name}"], out[f"tpr_{name}"] = np.asarray(fpr), np.asarray(tpr)
+    return out
+
+
+def model_description(spec: ModelSpec, label: str, metrics: pd.DataFrame, seed: int) -> dict:
+    """What the ROC figure's side panel lists: architecture, hyperparameters, accuracies of the
+    member whose probabilities the curves use, and the mean over all members."""
+    row = metrics.loc[metrics["seed"] == seed].iloc[0]
+    return {
+        "label": label, "architecture": spec.architecture(), "hidden": list(spec.hidden),
+        "n_parameters": spec.n_parameters(), "activation": spec.activation,
+        "output_activation": spec.output_activation, "loss": spec.loss,
+        "optimizer": spec.optimizer, "lr": spec.lr, "batch_size": spec.batch_size,
+        "epochs": spec.epochs, "seed": int(seed), "n_seeds": int(len(metrics)),
+        "train_accuracy": float(row["train_accuracy"]), "test_accuracy": float(row["test_accuracy"]),
+        "train_accuracy_mean": float(metrics["train_accuracy"].mean()),
+        "test_accuracy_mean": float(metrics["test_accuracy"].mean()),
+        "diverged": bool(row["diverged"]),
+    }
+
+
+# --- batch size against learning rate ---------------------------------------------------------
+
+VARIED = ("lr", "batch_size")
+SPEC_COLUMNS = ("hidden", "output_activation", "loss", "epochs")
+
+
+def batch_lr_models(models: pd.DataFrame) -> pd.DataFrame:
+    """The largest group of models that share everything but learning rate and batch size
+    and vary both (the seed's models 0-4): the evidence for the batch-size question."""
+    best = models.iloc[0:0]
+    for _, group in models.groupby(list(SPEC_COLUMNS), sort=False):
+        if group["lr"].nunique() > 1 and group["batch_size"].nunique() > 1 and len(group) > len(best):
+            best = group
+    return best.sort_values(["lr", "batch_size"]).reset_index(drop=True)
+
+
+def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> dict:
+    """Per learning rate: test accuracy (mean, min, max over seeds) against batch size, the
+    change from the smallest to the largest batch, whether it rises with every larger batch,
+    and whether that change exceeds the spread over seeds."""
+    out = {"models": [str(m) for m in group["model"]], "by_lr": []}
+    for lr, rows in group.groupby("lr", sort=True):
+        rows = rows.sort_values("batch_size")
+        points = []
+        for _, r in rows.iterrows():
+            acc = metrics[str(r["model"])]["test_accuracy"]
+            points.append({"model": str(r["model"]), "label": str(r["label"]),
+                           "batch_size": int(r["batch_size"]), "n_seeds": int(len(acc)),
+                           "test_accuracy_mean": float(acc.mean()), "test_accuracy_min": float(acc.min()),
+                           "test_accuracy_max": float(acc.max()),
+                           "n_diverged": int(metrics[str(r["model"])]["diverged"].sum())})
+        means = [p["test_accuracy_mean"] for p in points]
+        spread = max(p["test_accuracy_max"] - p["test_accuracy_min"] for p in points)
+        change = means[-1] - means[0]
+        out["by_lr"].append({
+            "lr": float(lr), "points": points, "change": change, "max_spread": spread,
+            "increasing": bool(len(means) > 1 and all(b > a for a, b in zip(means, means[1:]))),
+            "beyond_spread": bool(abs(change) > spread),
+        })
+    if len(out["by_lr"]) >= 2:
+        low, high = out["by_lr"][0], out["by_lr"][-1]
+        out["low_lr"], out["high_lr"] = low["lr"], high["lr"]
+        out["high_lr_more_sensitive"] = bool(abs(high["change"]) > abs(low["change"]))
+    return out
+
+
+# --- the hyperparameter scan ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScanGrid:
+    learning_rates: tuple[float, ...]
+    hidden_sizes: tuple[int, ...]
+
+
+def scan_grid(scan: dict) -> ScanGrid:
+    """The scan's grid from config.yaml's `scan` section: log-spaced learning rates, and
+    log-spaced hidden sizes rounded to whole units (duplicates from rounding dropped)."""
+    lr, hid = scan["learning_rates"], scan["hidden_sizes"]
+    lrs = tuple(float(f"{x:.3g}") for x in np.geomspace(lr["start"], lr["stop"], lr["num"]))
+    sizes = tuple(sorted({int(round(x)) for x in np.geomspace(hid["start"], hid["stop"], hid["num"])}))
+    return ScanGrid(lrs, sizes)
+
+
+def scan_row_spec(config: dict, hidden: int) -> ModelSpec:
+    """The spec of one scan row: the study's defaults with the scan's own batch size, epochs
+    and seed; the learning rate is per member."""
+    scan = config["scan"]
+    d = {**config.get("defaults", {}), "hidden": [hidden], "batch_size": scan["batch_size"],
+         "epochs": scan["epochs"], "seeds": [scan["seed"]]}
+    return ModelSpec.from_dict(d)
+
+
+def scan_table(rows: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """One row per cell (hidden, lr) from the rows' metrics.csv. A diverged cell is flagged
+    and its accuracies are NaN: its argmax over non-finite outputs measures nothing."""
+    parts = []
+    for hidden, m in rows.items():
+        df = m[["lr", "train_accuracy", "test_accuracy", "diverged"]].copy()
+        df.insert(0, "hidden", int(hidden))
+        parts.append(df)
+    table = pd.concat(parts, ignore_index=True)
+    table["diverged"] = table["diverged"].astype(bool)
+    for split in ("train", "test"):
+        ok = ~table["diverged"] & np.isfinite(table[f"{split}_accuracy"])
+        table[f"{split}_accuracy"] = table[f"{split}_accuracy"].where(ok)
+    return table.sort_values(["hidden", "lr"]).reset_index(drop=True)
+
+
+def scan_summary(table: pd.DataFrame, tolerance: float = 0.005) -> dict:
+    """Where the best test accuracy is, and how flat the optimum is: the cells within
+    `tolerance` of it, their range of learning rates and hidden sizes."""
+    ok = table.dropna(subset=["test_accuracy"])
+    out = {"n_cells": int(len(table)), "n_lr": int(table["lr"].nunique()),
+           "n_hidden": int(table["hidden"].nunique()), "n_diverged": int(table["diverged"].sum()),
+           "tolerance": tolerance,
+           "diverged_cells": [{"hidden": int(r.hidden), "lr": float(r.lr)}
+                              for r in table[table["diverged"]].itertuples()]}
+    if ok.empty:
+        return {**out, "best": None}
+    best = ok.loc[ok["test_accuracy"].idxmax()]
+    near = ok[ok["test_accuracy"] >= best["test_accuracy"] - tolerance]
+    worst = ok.loc[ok["test_accuracy"].idxmin()]
+    return {**out,
+            "best": {"hidden": int(best["hidden"]), "lr": float(best["lr"]),
+                     "test_accuracy": float(best["test_accuracy"]),
+                     "train_accuracy": float(best["train_accuracy"])},
+            "worst": {"hidden": int(worst["hidden"]), "lr": float(worst["lr"]),
+                      "test_accuracy": float(worst["test_accuracy"])},
+            "n_near_best": int(len(near)),
+            "near_lr_min": float(near["lr"].min()), "near_lr_max": float(near["lr"].max()),
+            "near_hidden_min": int(near["hidden"].min()), "near_hidden_max": int(near["hidden"].max()),
+            "best_train": {"hidden": int(ok.loc[ok["train_accuracy"].idxmax(), "hidden"]),
+                           "lr": float(ok.loc[ok["train_accuracy"].idxmax(), "lr"]),
+                           "train_accuracy": float(ok["train_accuracy"].max())}}
+
+
+# --- summaries the report's text quotes -------------------------------------------------------
+
+def mean_image_similarity(means: np.ndarray) -> np.ndarray:
+    """Pearson correlation between the average images of every pair of digits (10, 10)."""
+    return np.corrcoef(means.reshape(len(means), -1))
+
+
+def confusion_long(counts: dict[str, np.ndarray]) -> pd.DataFrame:
+    """model -> 10 x 10 counts as one tidy table (model, true, predicted, count)."""
+    rows = [{"model": m, "true": t, "predicted": p, "count": int(c[t, p])}
+            for m, c in counts.items() for t in DIGITS for p in DIGITS]
+    return pd.DataFrame(rows)
+
+
+def confusion_wide(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The inverse of confusion_long, models in table order."""
+    out = {}
+    for m, g in table.groupby(table["model"].astype(str), sort=False):
+        out[m] = g.pivot(index="true", columns="predicted", values="count") \
+            .reindex(index=DIGITS, columns=DIGITS).fillna(0).to_numpy(dtype=np.int64)
+    return out
+
+
+def model_mistakes(counts: np.ndarray, top: int = 3) -> dict:
+    """What one model's text says: its top mistakes with the reverse direction beside them,
+    the digit it gets wrong most often, and the label it gives wrongly most often."""
+    off = mistake_counts(counts)
+    totals = counts.sum(1)
+    pairs = confused_pairs(counts, top)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        err = np.where(totals > 0, 1 - np.diag(counts) / np.maximum(totals, 1), np.nan)
+    return {
+        "n_images": int(totals.sum()), "n_wrong": int(totals.sum() - np.trace(counts)),
+        "pairs": [{"true": int(r.true), "predicted": int(r.predicted), "count": int(r.count),
+                   "reverse": int(off[r.predicted, r.true])} for r in pairs.itertuples()],
+        "hardest_digit": int(np.nanargmax(err)), "hardest_error": float(np.nanmax(err)),
+        "easiest_digit": int(np.nanargmin(err)), "easiest_error": float(np.nanmin(err)),
+        "most_given_label": int(np.argmax(off.sum(0))), "most_given_count": int(off.sum(0).max()),
+    }
+
+
+ALIKE_RANK = 11
+
+
+def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similarity: np.ndarray,
+                   top: int = 3) -> dict:
+    """Across models: the mean error rate per digit, how many models find each digit their
+    hardest, and the confusions most models share (in each model's top `top`), with how alike
+    the two digits' average images are (correlation, and its rank among the 45 pairs)."""
+    mean = errors.mean(0)
+    hardest_of = errors.idxmax(axis=1).value_counts()
+    shared: dict[tuple[int, int], int] = {}
+    for c in counts.values():
+        for r in confused_pairs(c, top).itertuples():
+            shared[(int(r.true), int(r.predicted))] = shared.get((int(r.true), int(r.predicted)), 0) + 1
+    iu = np.triu_indices(N_CLASSES, 1)
+    pair_corr = similarity[iu]
+    rank = {(int(a), int(b)): int((pair_corr > similarity[a, b]).sum()) + 1 for a, b in zip(*iu)}
+    ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return {
+        "n_models": int(len(errors)),
+        "mean_error": [float(mean[d]) for d in DIGITS],
+        "hardest_digit": int(mean.idxmax()), "hardest_error": float(mean.max()),
+        "easiest_digit": int(mean.idxmin()), "easiest_error": float(mean.min()),
+        "n_models_hardest": {str(d): int(hardest_of.get(d, 0)) for d in DIGITS},
+        "shared_pairs": [{"true": t, "predicted": p, "n_models": n,
+                          "similarity": float(similarity[t, p]), "similarity_rank": rank[tuple(sorted((t, p)))]}
+                         for (t, p), n in ranked],
+        "mean_similarity": float(pair_corr.mean()),
+        # "alike": among the most correlated quarter of the 45 pairs of average images
+        "alike_rank": ALIKE_RANK,
+        "n_shared_alike": sum(rank[tuple(sorted(k))] <= ALIKE_RANK for k, _ in ranked),
+    }
+
+
+def gallery_summary(mistakes: pd.DataFrame, labels: np.ndarray, probs: np.ndarray) -> dict:
+    """The gallery's numbers: how many mistakes the member made, how many with probability
+    above 0.9, and the range shown."""
+    pred = predictions(probs)
+    wrong = (pred != labels) & (pred >= 0)
+    conf = probs[wrong, pred[wrong]] if wrong.any() else np.array([])
+    return {"n_shown": int(len(mistakes)), "n_wrong": int(wrong.sum()),
+            "n_wrong_above_90": int((conf > 0.9).sum()),
+            "min_shown": float(mistakes["probability"].min()) if len(mistakes) else float("nan"),
+            "max_shown": float(mistakes["probability"].max()) if len(mistakes) else float("nan")}
+
+
+def roc_overview(per_model: dict[str, dict]) -> dict:
+    """Across models: the lowest per-digit AUC (which model, which digit), and the models with
+    digits whose AUC is below 0.75 (the curves the seed called guessing), with those digits."""
+    lows = [(info["auc"][str(d)], m, d) for m, info in per_model.items() for d in DIGITS
+            if np.isfinite(info["auc"][str(d)])]
+    weak = {m: [d for d in DIGITS if info["auc"][str(d)] < 0.75] for m, info in per_model.items()}
+    out = {"weak_threshold": 0.75, "weak": {m: ds for m, ds in weak.items() if ds}}
+    if lows:
+        value, m, d = min(lows)
+        out["lowest"] = {"model": m, "label": per_model[m]["label"], "digit": d, "auc": value}
+    return out
+
+
+def nearest_cell(table: pd.DataFrame, lr: float, hidden: int) -> dict:
+    """The grid cell nearest a point on the log-log grid (the seed's best), and its accuracy."""
+    dist = np.hypot(np.log10(table["lr"] / lr), np.log10(table["hidden"] / hidden))
+    r = table.loc[dist.idxmin()]
+    return {"lr": float(r["lr"]), "hidden": int(r["hidden"]),
+            "test_accuracy": float(r["test_accuracy"]), "train_accuracy": float(r["train_accuracy"])}

@@ -1,0 +1,294 @@
+"""Images a network never saw, turned into MNIST-like inputs the way MNIST itself was made.
+
+MNIST's recipe (LeCun et al.): grayscale, ink bright on a dark background, the digit fitted into
+a 20 x 20 box with its aspect ratio kept (anti-aliased, hence the gray levels), then placed in a
+28 x 28 field so that its centre of mass sits at the centre. `mnist_like` applies the same
+recipe to any image, so the networks see an unfamiliar image as they would see a digit.
+
+The built-in set (shapes drawn here, photographs shipped inside scikit-image, noise) needs no
+files; a user adds images by dropping them into a folder (`inspect.unfamiliar_dir`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, UnidentifiedImageError
+from scipy import ndimage
+from skimage import color, data as skdata, transform
+
+SIZE, BOX = 28, 20  # MNIST's field and the box the digit is fitted into
+INK_THRESHOLD = 0.2  # what counts as ink when finding the bounding box: above compression noise
+THUMBNAIL = 96  # longest side of the originals kept for the figure
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp", ".pgm", ".ppm"}
+
+
+@dataclass
+class UnfamiliarImage:
+    name: str
+    source: str  # "drawn", "photo", "noise", or the file's path
+    original: np.ndarray  # RGB uint8 thumbnail, for display only
+    input: np.ndarray  # (28, 28) float32 in [0, 1]: what the networks see
+
+
+def mnist_like(gray: np.ndarray) -> np.ndarray:
+    """A grayscale image (H, W) of any range -> a (28, 28) float32 MNIST-style input in [0, 1]."""
+    x = np.asarray(gray, dtype=np.float64)
+    if x.ndim != 2 or x.size == 0:
+        raise ValueError(f"expected a 2-D grayscale image, got shape {x.shape}")
+    x = np.nan_to_num(x)
+    lo, hi = x.min(), x.max()
+    x = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+    ring = np.concatenate([x[0], x[-1], x[1:-1, 0], x[1:-1, -1]])
+    background = float(np.median(ring))
+    if background > 0.5:  # dark ink on bright paper: MNIST stores ink as the bright value
+        x, background = 1.0 - x, 1.0 - background
+    # The paper becomes exactly 0, as MNIST's background is; the brightest ink becomes 1.
+    peak = x.max()
+    x = np.clip((x - background) / (peak - background), 0, 1) if peak > background else np.zeros_like(x)
+    rows, cols = np.nonzero(x > INK_THRESHOLD)
+    if len(rows) == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    x = x[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    h, w = x.shape
+    scale = BOX / max(h, w)
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+    # anti_aliasing smooths before shrinking, as MNIST's normalization did; order 1 = bilinear
+    box = np.clip(transform.resize(x, shape, order=1, anti_aliasing=scale < 1,
+                                   preserve_range=True), 0, 1)
+    box /= box.max() if box.max() > 0 else 1.0  # shrinking dims thin strokes; MNIST ink peaks at 1
+    field = np.zeros((SIZE, SIZE))
+    r0, c0 = (SIZE - shape[0]) // 2, (SIZE - shape[1]) // 2
+    field[r0:r0 + shape[0], c0:c0 + shape[1]] = box
+    if field.sum() > 0:
+        com = np.array(ndimage.center_of_mass(field))
+        # whole-pixel shift, as MNIST did: a sub-pixel one would blur the strokes
+        shift = np.round((SIZE - 1) / 2 - com)
+        field = ndimage.shift(field, shift, order=0, mode="constant", cval=0.0)
+    return field.astype(np.float32)
+
+
+def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+    im = Image.fromarray(rgb)
+    im.thumbnail((THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS)
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def _to_gray_and_rgb(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Any PIL mode -> (grayscale float (H, W) in [0, 1], RGB uint8 for display)."""
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Transparent areas are shown over white paper, as a viewer or a browser shows them.
+        rgba = im.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(paper, rgba).convert("RGB")
+    if im.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # 16-bit and float images keep their full depth; mnist_like stretches the range anyway.
+        gray = np.asarray(im, dtype=np.float64)
+        lo, hi = gray.min(), gray.max()
+        gray = (gray - lo) / (hi - lo) if hi > lo else np.zeros_like(gray)
+    elif im.mode == "L":
+        gray = np.asarray(im, dtype=np.float64) / 255
+    else:  # RGB, CMYK, YCbCr, bilevel, ...
+        im = im.convert("RGB")
+        gray = color.rgb2gray(np.asarray(im, dtype=np.float64) / 255)
+    if im.mode == "RGB":
+        display = np.asarray(im, dtype=np.uint8)
+    else:
+        display = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, axis=-1)
+    return gray, _thumbnail(display)
+
+
+def read_image(path: str | Path) -> UnfamiliarImage:
+    """Read one image file (PNG, JPEG, GIF, TIFF, ...; any mode, bit depth and size). Raises
+    ValueError naming the file when it cannot be read (empty, not an image, truncated)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ValueError("the file is empty (0 bytes)")
+        with Image.open(path) as im:
+            im.seek(0)  # an animated GIF: its first frame
+            im.load()  # decode now, so a truncated file fails here and not later
+            gray, display = _to_gray_and_rgb(im)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from exc
+    return UnfamiliarImage(path.stem, str(path), display, mnist_like(gray))
+
+
+def candidate_files(folder: str | Path) -> list[Path]:
+    """Files in the folder a user may have meant as images (not hidden, any suffix: a file that
+    is not an image is reported rather than silently ignored). Missing folder: none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def read_folder(folder: str | Path, log=print) -> tuple[list[UnfamiliarImage], list[dict]]:
+    """Every readable image of the folder, and the files left out with the reason. Never raises
+    for a bad file or an empty or missing folder; it says so in the log."""
+    folder = Path(folder)
+    files = candidate_files(folder)
+    images, skipped = [], []
+    for path in files:
+        try:
+            images.append(read_image(path))
+        except ValueError as exc:
+            reason = str(exc).removeprefix(f"{path}: ")
+            warnings.warn(f"unfamiliar image {path} left out: {reason}", stacklevel=2)
+            log(f"WARNING: unfamiliar image {path} left out: {reason}")
+            skipped.append({"file": str(path), "reason": reason})
+    if not folder.is_dir():
+        log(f"unfamiliar images: no folder {folder}; using the built-in set only")
+    elif not images:
+        log(f"unfamiliar images: {folder} holds no usable image ({len(files)} file(s) tried, "
+            f"{len(skipped)} unreadable); using the built-in set only. Supported: "
+            f"{', '.join(sorted(IMAGE_SUFFIXES))}")
+    else:
+        log(f"unfamiliar images: {len(images)} from {folder}, {len(skipped)} left out")
+    return images, skipped
+
+
+def _canvas(n: int = 112) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    im = Image.new("L", (n, n), 255)  # black strokes on white paper, like a mouse drawing
+    return im, ImageDraw.Draw(im)
+
+
+def drawn_shapes() -> dict[str, np.ndarray]:
+    """Shapes and letters drawn with strokes about as thick, relative to their size, as MNIST's."""
+    shapes = {}
+    w = 9
+    im, d = _canvas()
+    d.line([(20, 100), (56, 12), (92, 100)], fill=0, width=w, joint="curve")
+    d.line([(34, 66), (78, 66)], fill=0, width=w)
+    shapes["letter A"] = im
+    im, d = _canvas()
+    d.ellipse([16, 16, 96, 96], outline=0, width=w)
+    shapes["circle"] = im
+    im, d = _canvas()
+    d.ellipse([10, 10, 102, 102], outline=0, width=w)
+    d.ellipse([34, 36, 46, 48], fill=0)
+    d.ellipse([66, 36, 78, 48], fill=0)
+    d.arc([32, 44, 80, 84], 20, 160, fill=0, width=w)
+    shapes["face"] = im
+    im, d = _canvas()
+    d.line([(20, 20), (92, 92)], fill=0, width=w)
+    d.line([(20, 92), (92, 20)], fill=0, width=w)
+    shapes["cross"] = im
+    im, d = _canvas()
+    d.line([(56, 14), (56, 98)], fill=0, width=w)
+    d.line([(14, 56), (98, 56)], fill=0, width=w)
+    shapes["plus"] = im
+    im, d = _canvas()
+    d.rectangle([22, 22, 90, 90], outline=0, width=w)
+    shapes["square"] = im
+    im, d = _canvas()
+    d.polygon([(56, 14), (100, 96), (12, 96)], outline=0, width=w)
+    shapes["triangle"] = im
+    im, d = _canvas()
+    d.line([(16, 56), (96, 56)], fill=0, width=w)
+    shapes["dash"] = im
+    return {k: np.asarray(v, dtype=np.float64) / 255 for k, v in shapes.items()}
+
+
+PHOTOS = {"cat": "chelsea", "astronaut": "astronaut", "coffee": "coffee", "camera": "camera",
+          "horse": "horse"}
+
+
+def builtin_images(seed: int = 0) -> list[UnfamiliarImage]:
+    """The set every report shows: drawn shapes, scikit-image's photographs, and noise."""
+    out = []
+    for name, gray in drawn_shapes().items():
+        rgb = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, -1)
+        out.append(UnfamiliarImage(name, "drawn", _thumbnail(rgb), mnist_like(gray)))
+    for name, loader in PHOTOS.items():
+        arr = getattr(skdata, loader)()
+        if arr.dtype == bool:
+            arr = arr.astype(np.uint8) * 255
+        gray = color.rgb2gray(arr) if arr.ndim == 3 else arr / 255.0
+        rgb = arr if arr.ndim == 3 else np.repeat(arr[..., None], 3, -1)
+        out.append(UnfamiliarImage(name, "photo", _thumbnail(rgb.astype(np.uint8)), mnist_like(gray)))
+    rng = np.random.default_rng(seed)
+    noises = {"uniform noise": rng.random((SIZE, SIZE)),
+              "smooth noise": ndimage.gaussian_filter(rng.random((112, 112)), 6)}
+    for name, gray in noises.items():
+        # Noise is fed as it is, not through the recipe: it has no ink, no paper, no shape.
+        x = (gray - gray.min()) / (gray.max() - gray.min())
+        x = transform.resize(x, (SIZE, SIZE), anti_aliasing=True).astype(np.float32)
+        rgb = np.repeat((gray / gray.max() * 255).astype(np.uint8)[..., None], 3, -1)
+        out.append(UnfamiliarImage(name, "noise", _thumbnail(rgb), x))
+    return out
+
+
+def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 handwritten 8 x 8 digits through the same recipe: (N, 28, 28), labels.
+    They were written by other people and digitized another way: a second handwriting
+    distribution."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    inputs = np.stack([mnist_like(im / 16.0) for im in digits.images])
+    return inputs.astype(np.float32), digits.target.astype(np.int64)
+
+
+def max_softmax_auc(msp_familiar: np.ndarray, msp_other: np.ndarray) -> float:
+    """ROC AUC of the maximum softmax probability as a detector of familiar inputs: 1 = every
+    MNIST test image is more confident than every other image, 0.5 = no separation."""
+    from sklearn.metrics import roc_auc_score
+
+    scores = np.concatenate([msp_familiar, msp_other])
+    if not np.isfinite(scores).all() or len(msp_other) == 0:
+        return float("nan")
+    truth = np.concatenate([np.ones(len(msp_familiar)), np.zeros(len(msp_other))])
+    return float(roc_auc_score(truth, scores))
+
+
+def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndarray,
+                    digit_labels: np.ndarray, mnist_test: np.ndarray):
+    """Per member: class probabilities on the unfamiliar images, accuracy on scikit-learn's
+    digits, and how well the maximum softmax probability separates MNIST's test images from
+    the unfamiliar images and from the other handwriting. Returns (probs (M, N, 10), rows)."""
+    import torch
+
+    from .metrics import probabilities
+
+    def probs_of(net, x):
+        with torch.no_grad():
+            out = torch.cat([net(torch.as_tensor(x[i:i + 2048]).float())
+                             for i in range(0, len(x), 2048)])
+        return probabilities(out, spec).double().numpy()
+
+    all_probs, rows = [], []
+    for seed, net in members.items():
+        p_unf, p_dig, p_mnist = probs_of(net, unfamiliar), probs_of(net, digits), probs_of(net, mnist_test)
+        msp = {k: p.max(1) for k, p in (("unfamiliar", p_unf), ("digits", p_dig), ("mnist", p_mnist))}
+        rows.append({"seed": seed, "digits_accuracy": float((p_dig.argmax(1) == digit_labels).mean()),
+                     "auc_unfamiliar": max_softmax_auc(msp["mnist"], msp["unfamiliar"]),
+                     "auc_digits": max_softmax_auc(msp["mnist"], msp["digits"]),
+                     **{f"msp_{k}": float(v.mean()) for k, v in msp.items()}})
+        all_probs.append(p_unf)
+    return np.stack(all_probs).astype(np.float32), rows
+
+
+def save_images(images: list[UnfamiliarImage], path, skipped: list[dict]) -> None:
+    """One npz: names, sources, inputs (N, 28, 28) and the thumbnails as original_<i>."""
+    from . import io
+
+    io.save_npz(path, names=np.array([im.name for im in images]),
+                sources=np.array([im.source for im in images]),
+                inputs=np.stack([im.input for im in images]),
+                skipped=np.array([f"{s['file']}: {s['reason']}" for s in skipped], dtype=str),
+                **{f"original_{i}": im.original for i, im in enumerate(images)})
+
+
+def load_images(path) -> dict:
+    with np.load(path) as z:
+        out = {k: z[k] for k in ("names", "sources", "inputs", "skipped")}
+        out["originals"] = [z[f"original_{i}"] for i in range(len(out["names"]))]
+    return out

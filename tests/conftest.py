@@ -1,0 +1,64 @@
+"""Shared fixtures: verified MNIST files, and one quick end-to-end run of the workflow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mnist_study.data import RAW_FILES, DataError, provision_raw, verify_raw_file
+
+REPO = Path(__file__).resolve().parents[1]
+HOSTILE_LABEL = "a_b & 50% #1 {x}"
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+@pytest.fixture(scope="session")
+def mnist_raw_dir() -> Path:
+    """A folder with the four verified raw MNIST files: the repo's data/ copy when it is
+    complete, else fetched once into it (the workflow's own provisioning code)."""
+    raw = REPO / "data" / "mnist" / "MNIST" / "raw"
+    try:
+        for name in RAW_FILES:
+            verify_raw_file(raw / name, name)
+    except DataError:
+        provision_raw(raw)
+    return raw
+
+
+def run_snakemake(workdir: Path, *args: str, configfiles=(), check: bool = True,
+                  timeout: int = 1800) -> subprocess.CompletedProcess:
+    cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
+    if configfiles:
+        cmd += ["--configfile", *map(str, configfiles)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def quick_configfiles(workdir: Path, mnist_raw_dir: Path) -> list[Path]:
+    """The quick configuration, reading MNIST from the verified local copy."""
+    local = workdir / "local.yaml"
+    # A hostile display name exercises LaTeX escaping all the way into the PDF.
+    local.write_text(f"mnist:\n  existing_copy: {mnist_raw_dir}\n"
+                     f"models:\n  '0':\n    label: '{HOSTILE_LABEL}'\n")
+    return [REPO / "config.yaml", REPO / "tests" / "config" / "quick.yaml", local]
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, mnist_raw_dir) -> Path:
+    """A workdir where the quick configuration has been built to report.pdf."""
+    workdir = tmp_path_factory.mktemp("quick")
+    run_snakemake(workdir, "--cores", "2", configfiles=quick_configfiles(workdir, mnist_raw_dir))
+    return workdir
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout

@@ -1,0 +1,58 @@
+"""The config schema: bad values stop the run before any job, with the key named."""
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import REPO, run_snakemake
+
+SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+@pytest.fixture
+def config():
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_shipped_configs_are_valid(config):
+    validate(copy.deepcopy(config), SCHEMA)
+    quick = yaml.safe_load((REPO / "tests" / "config" / "quick.yaml").read_text())
+    merged = {**config, **quick}
+    validate(merged, SCHEMA)
+
+
+@pytest.mark.parametrize("path, value, named", [
+    (("models", "0", "lrr"), 0.1, "lrr"),  # unknown key (a typo)
+    (("models", "0", "lr"), -0.001, "lr"),  # impossible value
+    (("models", "0", "lr"), "fast", "lr"),  # wrong type
+    (("models", "5", "hidden"), [0], "hidden"),  # zero hidden units
+    (("models", "1", "batch_size"), 0, "batch_size"),
+    (("defaults", "epochs"), 0, "epochs"),
+    (("mnist", "train_sample"), 100, "train_sample"),
+    (("modles",), {}, "modles"),
+])
+def test_schema_error_names_the_key(config, path, value, named):
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(Exception) as err:
+        validate(config, SCHEMA)
+    assert named in str(err.value)
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  '0': {batch_size: 0}\n")
+    result = run_snakemake(tmp_path, "-n", configfiles=[REPO / "config.yaml", bad], check=False)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "batch_size" in out and "minimum of 1" in out
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean(tmp_path):
+    result = run_snakemake(REPO, "--lint", check=False)
+    assert "Lints for" not in result.stdout + result.stderr, result.stdout + result.stderr

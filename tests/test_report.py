@@ -1,0 +1,60 @@
+"""The LaTeX report: escaping, strictness, compilation errors."""
+
+import subprocess
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from conftest import HOSTILE_LABEL, pdf_text
+from mnist_study.latex import LatexError, compile_pdf
+from mnist_study.report import escape_latex, fmt_mean_std, make_env
+
+
+def write_template(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "t.tex.j2").write_text(body)
+    return tmp_path
+
+
+DOC = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\begin{document}
+\VAR{name|e}
+\end{document}
+"""
+
+
+def test_escape_covers_every_special():
+    assert escape_latex(HOSTILE_LABEL) == r"a\_b \& 50\% \#1 \{x\}"
+    assert escape_latex("~^\\$") == r"\textasciitilde{}\textasciicircum{}\textbackslash{}\$"
+
+
+def test_hostile_name_survives_into_pdf(tmp_path):
+    tex = tmp_path / "doc.tex"
+    env = make_env(write_template(tmp_path, DOC))
+    tex.write_text(env.get_template("t.tex.j2").render(name=HOSTILE_LABEL + " ~x^2 \\o/ $5"))
+    pdf = compile_pdf(tex)
+    text = " ".join(pdf_text(pdf).split())
+    assert HOSTILE_LABEL in text
+    assert "$5" in text and "\\o/" in text
+
+
+def test_missing_value_fails_the_render(tmp_path):
+    env = make_env(write_template(tmp_path, DOC))
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("t.tex.j2").render()
+
+
+def test_latex_error_names_the_offending_line(tmp_path):
+    tex = tmp_path / "broken.tex"
+    tex.write_text("\\documentclass{article}\n\\begin{document}\nfine\n\\undefinedmacro\n\\end{document}\n")
+    with pytest.raises(LatexError) as err:
+        compile_pdf(tex)
+    assert "Undefined control sequence" in str(err.value)
+    assert "l.4" in str(err.value)
+
+
+def test_mean_std_formatting():
+    assert fmt_mean_std(0.98234, 0.00123) == "0.982 $\\pm$ 0.001"
+    assert fmt_mean_std(0.98234, float("nan")) == "0.982"
+    assert fmt_mean_std(float("nan"), 0.1) == "--"

@@ -1,0 +1,72 @@
+"""End to end: the quick report holds every figure of the study, and its AUCs are scikit-learn's
+on the stored probabilities."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.metrics import roc_auc_score
+
+from conftest import REPO, pdf_text
+
+# A distinctive phrase of each figure's caption (pdftotext joins lines; we squash whitespace).
+CAPTIONS = [
+    "Average training image of each digit",
+    "Training (left) and test (right) accuracy of one-hidden-layer networks",
+    "Best model (",
+    "Worst model (",
+    "Confusion matrices of every model",
+    "Test error rate (%) per true digit",
+    "most confidently wrong test images of the best model",
+    "Test accuracy against batch size",
+]
+
+
+@pytest.fixture(scope="module")
+def text(quick_run) -> str:
+    return " ".join(pdf_text(quick_run / "report.pdf").split())
+
+
+@pytest.fixture(scope="module")
+def roc(quick_run) -> dict:
+    return json.loads((quick_run / "results" / "analysis" / "roc.json").read_text())
+
+
+@pytest.mark.parametrize("caption", CAPTIONS)
+def test_quick_report_has_figure(text, caption):
+    assert caption in text
+
+
+def test_quick_report_has_a_roc_figure_per_model(text, roc):
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert roc["order"] == list(config["models"]) and set(roc["models"]) == set(roc["order"])
+    for info in roc["models"].values():
+        assert f"Test-set ROC curves of model {info['label']}" in text
+
+
+def test_report_aucs_equal_sklearn_on_stored_probabilities(quick_run, roc, text):
+    for model, info in roc["models"].items():
+        stored = np.load(quick_run / "results" / "models" / model / "test_probs.npz")
+        first = list(stored["seeds"]).index(info["seed"])
+        assert first == 0  # the caption says "first seed"
+        probs, labels = stored["probs"][first].astype(np.float64), stored["labels"]
+        onehot = np.eye(10)[labels]
+        if not np.isfinite(probs).all():
+            assert all(v is None or np.isnan(v) for v in info["auc"].values())
+            continue
+        for d in range(10):
+            assert info["auc"][str(d)] == pytest.approx(roc_auc_score(onehot[:, d], probs[:, d]), abs=1e-12)
+        micro = roc_auc_score(onehot, probs, average="micro")
+        assert info["auc"]["micro"] == pytest.approx(micro, abs=1e-12)
+        # ... and what the reader sees (Table of AUCs, figure caption) is that number, rounded
+        assert f"micro-average AUC {micro:.4f}" in text
+
+
+def test_scan_grid_of_quick_config_is_complete(quick_run):
+    quick = yaml.safe_load((REPO / "tests" / "config" / "quick.yaml").read_text())["scan"]
+    table = pd.read_csv(quick_run / "results" / "scan" / "scan.csv")
+    assert len(table) == quick["learning_rates"]["num"] * quick["hidden_sizes"]["num"]
+    summary = json.loads((quick_run / "results" / "scan" / "summary.json").read_text())
+    assert summary["best"]["test_accuracy"] == pytest.approx(table["test_accuracy"].max())

@@ -1,0 +1,37 @@
+"""End to end: the quick configuration builds a complete report.pdf."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import HOSTILE_LABEL, REPO, pdf_text, run_snakemake
+
+pytestmark = pytest.mark.e2e
+
+
+def test_quick_report_names_every_model(quick_run):
+    text = " ".join(pdf_text(quick_run / "report.pdf").split())
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for model_id, entry in config["models"].items():
+        label = HOSTILE_LABEL if model_id == "0" else entry.get("label", model_id)
+        assert f" {label} " in text, f"model {label!r} missing from the report"
+    assert "Reproducibility" in text
+
+
+def test_quick_results_have_one_row_per_seed(quick_run):
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for model_id, entry in config["models"].items():
+        metrics = pd.read_csv(quick_run / "results" / "models" / model_id / "metrics.csv")
+        assert sorted(metrics["seed"]) == sorted(entry.get("seeds", [0]))
+        assert metrics["test_accuracy"].between(0, 1).all()
+    table = pd.read_csv(quick_run / "results" / "tables" / "models.csv")
+    assert len(table) == len(config["models"])
+
+
+def test_rerun_has_nothing_to_do_and_html_report_builds(quick_run):
+    dry = run_snakemake(quick_run, "-n", configfiles=[REPO / "config.yaml",
+                        REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+    run_snakemake(quick_run, "--report", "report.html", configfiles=[
+        REPO / "config.yaml", REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
+    assert (quick_run / "report.html").stat().st_size > 10_000

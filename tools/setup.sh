@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up everything the workflow needs on a fresh Debian/Ubuntu machine, idempotently:
+# the Python environment from the lockfile (uv), and TeX Live + poppler through apt.
+# MNIST is not fetched here: the workflow's first rule fetches and verifies it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# 1. uv, then the locked Python environment in .venv
+if ! command -v uv >/dev/null 2>&1; then
+  export PATH="$HOME/.local/bin:$PATH"
+  if ! command -v uv >/dev/null 2>&1; then
+    echo "setup: installing uv from PyPI"
+    python3 -m pip install --quiet uv 2>/dev/null \
+      || python3 -m pip install --quiet --user --break-system-packages uv
+  fi
+fi
+uv sync --frozen --quiet
+echo "setup: Python environment ready in .venv ($(.venv/bin/python --version))"
+
+# 2. TeX Live (pdflatex through latexmk) and poppler-utils (pdftotext, pdftoppm)
+apt_packages=(texlive-latex-base texlive-latex-recommended texlive-science latexmk lmodern poppler-utils)
+missing=()
+command -v latexmk >/dev/null 2>&1 || missing+=(latexmk)
+command -v pdflatex >/dev/null 2>&1 || missing+=(pdflatex)
+kpsewhich siunitx.sty >/dev/null 2>&1 || missing+=(siunitx)
+command -v pdftotext >/dev/null 2>&1 || missing+=(pdftotext)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else
+    echo "setup: missing ${missing[*]}. Ask an administrator to run:" >&2
+    echo "  apt-get install -y --no-install-recommends ${apt_packages[*]}" >&2
+    echo "(or install TeX Live with latexmk and poppler-utils another way), then rerun." >&2
+    exit 1
+  fi
+  echo "setup: installing TeX Live and poppler-utils through apt (about a minute)"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+echo "setup: TeX Live ready ($(latexmk -v | head -n 2 | tail -n 1))"

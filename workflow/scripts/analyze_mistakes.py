@@ -1,0 +1,29 @@
+import numpy as np
+import pandas as pd
+
+from mnist_study import analysis, io
+from mnist_study.logs import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    p = snakemake.params
+    loaded = {m: analysis.load_probs(np.load(f)) for m, f in zip(p.models, snakemake.input.probs)}
+    counts = {m: analysis.confusion_counts(labels, probs) for m, (probs, labels, _) in loaded.items()}
+    errors = pd.DataFrame({m: analysis.per_digit_error(labels, probs)
+                           for m, (probs, labels, _) in loaded.items()}).T
+    errors.index.name = "model"
+    best, worst = analysis.best_and_worst(pd.read_csv(snakemake.input.models, dtype={"model": str}))
+    probs, labels, seeds = loaded[best]
+    confident = analysis.confident_mistakes(labels, probs[0], p.gallery_size)
+    similarity = np.load(snakemake.input.digit_means)["similarity"]
+    io.write_csv(analysis.confusion_long(counts), snakemake.output.confusion)
+    io.write_csv(errors.reset_index(), snakemake.output.errors)
+    io.write_csv(confident, snakemake.output.confident)
+    io.write_json({
+        "best": {"model": best, "label": p.labels[best], "n_seeds": int(len(seeds)),
+                 **analysis.model_mistakes(counts[best])},
+        "worst": {"model": worst, "label": p.labels[worst], "n_seeds": int(len(loaded[worst][2])),
+                  **analysis.model_mistakes(counts[worst])},
+        "hardest": analysis.hardest_digits(errors, counts, similarity),
+        "gallery": {"model": best, "label": p.labels[best], "seed": int(seeds[0]),
+                    **analysis.gallery_summary(confident, labels, probs[0])},
+    }, snakemake.output.summary)

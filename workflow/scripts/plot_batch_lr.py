@@ -1,0 +1,11 @@
+import pandas as pd
+
+from mnist_study import io, plots
+from mnist_study.logs import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    p = snakemake.params
+    plots.use_style(p.style)
+    metrics = {m: pd.read_csv(f) for m, f in zip(p.models, snakemake.input.metrics)}
+    plots.batch_lr(io.read_json(snakemake.input.findings), metrics, plots.model_styles(p.models),
+                   snakemake.output[0])

@@ -1,0 +1,13 @@
+import numpy as np
+
+from mnist_study import plots, plots_inside
+from mnist_study.logs import redirect_to_log
+from mnist_study.unfamiliar import load_images
+
+with redirect_to_log(snakemake.log[0]):
+    p = snakemake.params
+    plots.use_style(p.style)
+    images = load_images(snakemake.input.images)
+    probs = {m: np.load(f)["probs"] for m, f in zip(p.models, snakemake.input.probs)}
+    plots_inside.unfamiliar(list(images["names"]), images["originals"], images["inputs"], probs,
+                            p.labels, p.all_models, snakemake.output[0])

@@ -1,0 +1,41 @@
+import numpy as np
+import pandas as pd
+import torch
+from scipy.special import softmax
+
+from mnist_study import io
+from mnist_study.logs import redirect_to_log
+from mnist_study.unfamiliar import load_images
+from mnist_study.visualize import fraction_at_bounds
+
+with redirect_to_log(snakemake.log[0]):
+    p, i = snakemake.params, snakemake.input
+    per_member = pd.concat([pd.read_csv(f).assign(model=m) for m, f in zip(p.models, i.responses)])
+    table = per_member.drop(columns="seed").groupby("model", sort=False).mean().reset_index()
+    table.insert(1, "label", table["model"].map(p.labels))
+    table.insert(2, "n_seeds", per_member.groupby("model", sort=False).size().to_numpy())
+    io.write_csv(table, snakemake.output.table)
+    images = load_images(i.images)
+    dream = np.load(i.dream)
+    regularized = pd.read_csv(i.regularized)
+    context = {
+        "unfamiliar_dir": p.inspect["unfamiliar_dir"], "model": p.inspect["model"],
+        "model_label": p.labels[p.inspect["model"]],
+        "unfamiliar_models": [p.labels[m] for m in p.inspect["unfamiliar_models"]],
+        "steps": p.inspect["steps"], "lr": p.inspect["lr"], "start": p.inspect["start"],
+        "regularizers": {k: p.inspect[k] for k in ("l2", "tv", "blur_sigma", "jitter")},
+        "n_images": len(images["names"]),
+        "n_own": int(sum(s not in ("drawn", "photo", "noise") for s in images["sources"])),
+        "skipped": [str(s) for s in images["skipped"]],
+        "n_digits": len(np.load(i.digits)["labels"]),
+        "responses": table.to_dict("records"),
+        "dream": {k: {"at_bounds": fraction_at_bounds(torch.as_tensor(dream[k])),
+                      "min": float(dream[k].min()), "max": float(dream[k].max())}
+                  for k in ("per_class_clamped", "per_class_unclamped", "single_clamped", "single_unclamped")},
+        # probabilities the single all-label dream gets: the loss of all ten labels is lowest when equal
+        "dream_single_max_prob": {k: float(softmax(dream[f"logits_{k}"][0]).max())
+                               for k in ("single_clamped", "single_unclamped")},
+        "regularized": regularized.to_dict("records"),
+        "border": io.read_json(i.border),
+    }
+    io.write_json(context, snakemake.output.context)
