@@ -44,6 +44,7 @@ import yaml  # noqa: E402
 
 from .engine import (Member, StackedAdam, StackedMLP, as_inputs, epoch_order,  # noqa: E402
                      fit_epoch, init_mlp, member_generators, resolve_device, shares_batches)
+from .provenance import cpu_name  # noqa: E402
 from .spec import N_CLASSES, N_INPUTS, ModelSpec, resolve_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,18 +115,8 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine(device: torch.device) -> dict:
-    info = {"cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
             "torch": torch.__version__, "python": platform.python_version(),
             "os": platform.platform(), "device": str(device),
