@@ -11,6 +11,8 @@ from sklearn.metrics import roc_auc_score
 
 from conftest import REPO, pdf_text
 
+pytestmark = pytest.mark.e2e
+
 # A distinctive phrase of each figure's caption (pdftotext joins lines; we squash whitespace).
 CAPTIONS = [
     "Average training image of each digit",
