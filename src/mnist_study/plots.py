@@ -50,9 +50,9 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
         per_epoch = epoch_histories[m].groupby("epoch")[["train_loss", "test_loss"]].mean()
         for ax, col in ((ax_train, "train_loss"), (ax_test, "test_loss")):
             ax.plot(per_epoch.index, per_epoch[col].to_numpy(), marker="o", markersize=2, **styles[m])
-    ax_step.set(xlabel="epoch", ylabel="loss", yscale="log", title="training, per step (smoothed)")
-    ax_train.set(xlabel="epoch", title="training, per epoch")
-    ax_test.set(xlabel="epoch", title="test, end of each epoch")
+    ax_step.set(xlabel="epoch", ylabel="loss", yscale="log", title="train, per step")
+    ax_train.set(xlabel="epoch", title="train, per epoch")
+    ax_test.set(xlabel="epoch", title="test, per epoch")
     n_epochs = max(int(h["epoch"].max()) for h in epoch_histories.values())
     for ax in (ax_train, ax_test):
         ax.set_xticks(range(1, n_epochs + 1, max(1, n_epochs // 5)))
