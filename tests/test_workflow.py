@@ -1,5 +1,7 @@
 """End to end: the quick configuration builds a complete report.pdf."""
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
@@ -35,3 +37,17 @@ def test_rerun_has_nothing_to_do_and_html_report_builds(quick_run):
     run_snakemake(quick_run, "--report", "report.html", configfiles=[
         REPO / "config.yaml", REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
     assert (quick_run / "report.html").stat().st_size > 10_000
+
+
+def test_template_edit_reruns_only_the_report(quick_run):
+    template = REPO / "report" / "sections" / "introduction.tex.j2"
+    original = template.read_text()
+    try:
+        # Snakemake compares checksums, so the edit must change the text, not just the mtime
+        template.write_text(original + "%# an edit\n")
+        dry = run_snakemake(quick_run, "-n", configfiles=[REPO / "config.yaml",
+                            REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
+    finally:
+        template.write_text(original)
+    jobs = set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))
+    assert jobs == {"render_report", "compile_report", "all"}, dry.stdout[-3000:]

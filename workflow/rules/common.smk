@@ -29,6 +29,8 @@ validate(config, "../schemas/config.schema.yaml")
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
 SCAN = scan_grid(config["scan"])  # learning rates x hidden sizes of the scan
 STYLE = str(REPO / "report" / "style.mplstyle")
+# Inputs of render_report, so that editing a template rebuilds the report (and only it).
+TEMPLATES = sorted(str(p) for p in (REPO / "report").rglob("*.tex.j2"))
 MNIST_ROOT = "data/mnist"  # torchvision layout: <root>/MNIST/raw/<file>
 
 

@@ -22,12 +22,12 @@ rule collect_provenance:
 rule render_report:
     input:
         unpack(report_inputs),
+        templates=TEMPLATES,
     output:
         "results/report/report.tex",
     log:
         "logs/render_report.log",
     params:
-        templates=str(REPO / "report"),
         config=config,
     conda:
         "../../envs/mnist-study.yaml"
