@@ -64,10 +64,15 @@ def package_versions() -> dict:
 
 
 def job_times(benchmarks: dict[str, str | Path]) -> pd.DataFrame:
-    """Job name -> wall seconds and peak RSS, from Snakemake `benchmark:` files."""
+    """Job name -> wall seconds and peak RSS, from Snakemake `benchmark:` files; NaN where a
+    job has no benchmark file (its outputs were made outside Snakemake's supervision)."""
     rows = []
     for job, path in benchmarks.items():
-        b = pd.read_csv(path, sep="\t")
-        rows.append({"job": job, "wall_s": float(b["s"].iloc[0]),
-                     "max_rss_mb": float(pd.to_numeric(b["max_rss"], errors="coerce").iloc[0])})
+        row = {"job": job, "wall_s": float("nan"), "max_rss_mb": float("nan"),
+               "recorded": Path(path).exists()}
+        if row["recorded"]:
+            b = pd.read_csv(path, sep="\t")
+            row["wall_s"] = float(b["s"].iloc[0])
+            row["max_rss_mb"] = float(pd.to_numeric(b["max_rss"], errors="coerce").iloc[0])
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -138,6 +138,11 @@ def benchmark_files():
     }
 
 
+def trained_outputs():
+    """The last file each training job writes: provenance waits for all of them."""
+    return model_file("metrics.csv") + [f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes]
+
+
 def report_inputs(wildcards):
     """Everything the report shows, by name. The render script sorts inputs by prefix:
     `table_` (CSV -> rows), `ctx_` (JSON -> dict), `fig_` (figure path for \\includegraphics).

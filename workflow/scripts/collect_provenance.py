@@ -4,7 +4,7 @@ from mnist_study.logs import redirect_to_log
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     data = io.load_torch(snakemake.input.data)
-    times = provenance.job_times(dict(zip(p.jobs, snakemake.input.benchmarks)))
+    times = provenance.job_times(p.benchmarks)
     io.write_json({
         "machine": provenance.machine(),
         "packages": provenance.package_versions(),
@@ -13,5 +13,6 @@ with redirect_to_log(snakemake.log[0]):
         "n_train": len(data["train_labels"]),
         "n_test": len(data["test_labels"]),
         "jobs": times.to_dict(orient="records"),
-        "total_job_s": float(times["wall_s"].sum()),
+        "total_job_s": float(times["wall_s"].sum()),  # of the recorded jobs
+        "n_unrecorded": int((~times["recorded"]).sum()),
     }, snakemake.output[0])
