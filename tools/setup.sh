@@ -14,7 +14,9 @@ if ! command -v uv >/dev/null 2>&1; then
       || python3 -m pip install --quiet --user --break-system-packages uv
   fi
 fi
-uv sync --frozen --quiet
+# `python3 -m uv` also works where the freshly installed script is not on PATH yet
+if command -v uv >/dev/null 2>&1; then uv=(uv); else uv=(python3 -m uv); fi
+"${uv[@]}" sync --frozen --quiet
 echo "setup: Python environment ready in .venv ($(.venv/bin/python --version))"
 
 # 2. TeX Live (pdflatex through latexmk) and poppler-utils (pdftotext, pdftoppm)
