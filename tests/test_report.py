@@ -1,6 +1,5 @@
 """The LaTeX report: escaping, strictness, compilation errors."""
 
-import subprocess
 from pathlib import Path
 
 import jinja2

@@ -1,7 +1,6 @@
 """Feature visualization: render raises its objective; regularizers change the result; the
 border analysis finds untouched weights."""
 
-import numpy as np
 import torch
 
 from mnist_study import visualize as v
