@@ -23,3 +23,12 @@ rule all:
     input:
         "report.pdf",
     default_target: True
+
+
+onstart:
+    record_failures_under_keep_going()
+
+
+onsuccess:
+    # Under --keep-going a failed model is recorded, not fatal: say so where the user looks.
+    warn_about_failed_models()

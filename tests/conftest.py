@@ -13,6 +13,10 @@ from mnist_study.data import RAW_FILES, DataError, provision_raw, verify_raw_fil
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE_LABEL = "a_b & 50% #1 {x}"
+# A model this machine cannot hold (its first layer alone needs ~3.4 PB, beyond any address
+# space), so its training fails at once, for real: the quick run exercises --keep-going.
+FAILING_MODEL = "too_big"
+FAILING_SPEC = f"  {FAILING_MODEL}:\n    label: Too big\n    hidden: [1099511627776]\n"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
@@ -42,20 +46,25 @@ def run_snakemake(workdir: Path, *args: str, configfiles=(), check: bool = True,
     return result
 
 
-def quick_configfiles(workdir: Path, mnist_raw_dir: Path) -> list[Path]:
+def quick_configfiles(workdir: Path, mnist_raw_dir: Path,
+                      failing_model: bool = False) -> list[Path]:
     """The quick configuration, reading MNIST from the verified local copy."""
     local = workdir / "local.yaml"
     # A hostile display name exercises LaTeX escaping all the way into the PDF.
     local.write_text(f"mnist:\n  existing_copy: {mnist_raw_dir}\n"
-                     f"models:\n  '0':\n    label: '{HOSTILE_LABEL}'\n")
+                     f"models:\n  '0':\n    label: '{HOSTILE_LABEL}'\n"
+                     + (FAILING_SPEC if failing_model else ""))
     return [REPO / "config.yaml", REPO / "tests" / "config" / "quick.yaml", local]
 
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory, mnist_raw_dir) -> Path:
-    """A workdir where the quick configuration has been built to report.pdf."""
+    """A workdir where the quick configuration, plus FAILING_MODEL, has been built to
+    report.pdf with --keep-going; Snakemake's output is kept in run.log."""
     workdir = tmp_path_factory.mktemp("quick")
-    run_snakemake(workdir, "--cores", "2", configfiles=quick_configfiles(workdir, mnist_raw_dir))
+    result = run_snakemake(workdir, "--cores", "2", "--keep-going",
+                           configfiles=quick_configfiles(workdir, mnist_raw_dir, failing_model=True))
+    (workdir / "run.log").write_text(result.stdout + result.stderr)
     return workdir
 
 

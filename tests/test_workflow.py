@@ -1,12 +1,13 @@
 """End to end: the quick configuration builds a complete report.pdf."""
 
+import json
 import re
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import HOSTILE_LABEL, REPO, pdf_text, run_snakemake
+from conftest import FAILING_MODEL, HOSTILE_LABEL, REPO, pdf_text, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +27,33 @@ def test_quick_results_have_one_row_per_seed(quick_run):
         metrics = pd.read_csv(quick_run / "results" / "models" / model_id / "metrics.csv")
         assert sorted(metrics["seed"]) == sorted(entry.get("seeds", [0]))
         assert metrics["test_accuracy"].between(0, 1).all()
-    table = pd.read_csv(quick_run / "results" / "tables" / "models.csv")
-    assert len(table) == len(config["models"])
+    table = pd.read_csv(quick_run / "results" / "tables" / "models.csv", dtype={"model": str})
+    assert list(table["model"]) == [*config["models"], FAILING_MODEL]
+
+
+def test_keep_going_reports_the_failed_model_and_why(quick_run):
+    """The quick run adds a model too large to allocate and runs with --keep-going: every
+    other model is in the report, and the failed one is marked with the reason."""
+    folder = quick_run / "results" / "models" / FAILING_MODEL
+    outcome = json.loads((folder / "outcome.json").read_text())
+    assert outcome["status"] == "failed"
+    assert "allocate" in outcome["reason"], outcome  # the allocator's own message
+    # its partial files are gone (Snakemake's own .snakemake_timestamp aside)
+    assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == ["outcome.json"]
+    table = pd.read_csv(quick_run / "results" / "tables" / "models.csv", dtype={"model": str})
+    failed = table.set_index("model").loc[FAILING_MODEL]
+    assert failed["status"] == "failed" and pd.isna(failed["test_accuracy_mean"])
+    assert (table["status"] == "trained").sum() == len(table) - 1
+    text = " ".join(pdf_text(quick_run / "report.pdf").split())
+    assert "Models that did not train" in text
+    assert f"1 of {len(table)} models are missing from this report" in text
+    assert f"logs/train_model/{FAILING_MODEL}.log" in text
+    assert not (quick_run / "results" / "figures" / "roc" / f"{FAILING_MODEL}.pdf").exists()
+    assert f"model {FAILING_MODEL} did not train" in (quick_run / "run.log").read_text()
 
 
 def test_rerun_has_nothing_to_do_and_html_report_builds(quick_run):
+    # a recorded failure is a result too: nothing to redo until the user retrains it
     dry = run_snakemake(quick_run, "-n", configfiles=[REPO / "config.yaml",
                         REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
     assert "Nothing to be done" in dry.stdout + dry.stderr

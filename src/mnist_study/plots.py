@@ -39,7 +39,7 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
     """Training loss per step (mean over seeds, smoothed) against epochs; training loss per
     epoch (mean of its steps); test loss at the end of each epoch. Log scale, one shared loss
     axis, the legend outside the axes."""
-    styles = model_styles(list(step_histories))
+    styles = model_styles(list(labels))  # all models, config order: the same colours everywhere
     fig, (ax_step, ax_train, ax_test) = plt.subplots(1, 3, figsize=(6.3, 2.7), sharey=True)
     for m, steps in step_histories.items():
         per_step = steps.groupby("step")["loss"].mean()

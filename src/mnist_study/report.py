@@ -104,21 +104,29 @@ def deviation_reason(row: pd.Series, n_train: int) -> str:
     return "; ".join(reasons)
 
 
+def fmt_accuracy(row: pd.Series, split: str) -> str:
+    return fmt_mean_std(row[f"{split}_accuracy_mean"], row[f"{split}_accuracy_std"])
+
+
 def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
     """Rows of Tables 1 and 2, formatted."""
     rows = []
     for _, r in table.iterrows():
+        failed = r.get("status") == "failed"
         rows.append({
             "model": r["model"], "label": r["label"], "table": r["table"], "lr": fmt_lr(r["lr"]),
             "hidden": str(r["hidden"]).split("-"), "batch_size": int(r["batch_size"]),
             "n_seeds": int(r["n_seeds"]), "epochs": int(r["epochs"]),
-            "train": fmt_mean_std(r["train_accuracy_mean"], r["train_accuracy_std"]),
-            "test": fmt_mean_std(r["test_accuracy_mean"], r["test_accuracy_std"]),
+            "train": "failed" if failed else fmt_accuracy(r, "train"),
+            "test": "failed" if failed else fmt_accuracy(r, "test"),
             "published_train": fmt_num(r["published_train"]),
             "published_test": fmt_num(r["published_test"]),
             "delta_test": "--" if _missing(r["delta_test"]) else f"{r['delta_test']:+.3f}",
             "reproduced": None if _missing(r["reproduced"]) else bool(r["reproduced"]),
             "diverged": int(r["n_diverged"]),
-            "reason": deviation_reason(r, n_train),
+            "reason": "" if failed else deviation_reason(r, n_train),
+            "failed": failed,
+            "failure": r["failure"] if failed else "",
+            "log": r["failure_log"] if failed else "",
         })
     return rows

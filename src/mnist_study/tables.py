@@ -11,18 +11,27 @@ AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss", "auc
 REPRODUCED_TOLERANCE = 0.01
 
 
-def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
+                failures: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per model: its spec, the mean/std of each metric over members, the published
-    accuracies and the difference to them."""
+    accuracies and the difference to them. A model in `failures` (id -> {"reason", "log"}: its
+    training failed under --keep-going) keeps its row, with the reason and no metrics."""
+    failures = failures or {}
     rows = []
     for model_id, m in models.items():
-        df = metrics[model_id]
+        if model_id not in failures and model_id not in metrics:
+            raise KeyError(f"model {model_id!r} has neither metrics nor a recorded failure")
+        # a failed model: a table with no members, so every aggregate below is missing
+        df = metrics.get(model_id, pd.DataFrame(columns=[*AGGREGATED, "diverged"], dtype=float))
         row = {"model": model_id, "label": m.label, "table": m.table, "lr": m.spec.lr,
                "hidden": "-".join(map(str, m.spec.hidden)), "n_layers": len(m.spec.hidden),
                "batch_size": m.spec.batch_size, "epochs": m.spec.epochs,
                "output_activation": m.spec.output_activation, "loss": m.spec.loss,
-               "n_parameters": m.spec.n_parameters(), "n_seeds": len(df),
-               "n_diverged": int(df["diverged"].sum())}
+               "n_parameters": m.spec.n_parameters(), "n_seeds": len(m.spec.seeds),
+               "n_diverged": int(df["diverged"].sum()),
+               "status": "failed" if model_id in failures else "trained",
+               "failure": failures.get(model_id, {}).get("reason", ""),
+               "failure_log": failures.get(model_id, {}).get("log", "")}
         for col in AGGREGATED:
             row[f"{col}_mean"] = df[col].mean()
             # ddof=1 sample std; a single seed has no spread to show
@@ -33,7 +42,7 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame])
             row[f"published_{split}"] = pub
             row[f"delta_{split}"] = row[f"{split}_accuracy_mean"] - pub if pub is not None else None
         pub_test = m.published.get("test")
-        row["reproduced"] = (None if pub_test is None
+        row["reproduced"] = (None if pub_test is None or model_id in failures
                              else bool(abs(row["test_accuracy_mean"] - pub_test) <= REPRODUCED_TOLERANCE))
         rows.append(row)
     return pd.DataFrame(rows)

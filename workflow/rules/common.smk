@@ -3,6 +3,9 @@ import os
 import sys
 from pathlib import Path
 
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 # The logic lives in the package under src/. Jobs import it from this checkout, whatever
@@ -20,13 +23,28 @@ os.environ.update(
 
 from mnist_study.analysis import scan_grid, scan_row_spec
 from mnist_study.data import RAW_FILES
+from mnist_study.outcome import RECORD_FAILURES_ENV
 from mnist_study.provenance import config_digest
+from mnist_study.training import MODEL_FILES
 from mnist_study.spec import resolve_models
 
 
 validate(config, "../schemas/config.schema.yaml")
 
+
+def record_failures_under_keep_going():
+    """Under --keep-going a training job records a failure it can see instead of failing, so
+    that the report still builds and marks the missing model (mnist_study.outcome). An
+    environment variable, not a param: toggling --keep-going must not make every model look
+    changed. Called from onstart: the execution settings are not known while parsing."""
+    if workflow.execution_settings.keep_going:
+        os.environ[RECORD_FAILURES_ENV] = "1"
+
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
+INSPECT = config["inspect"]  # which models the "inside the networks" section looks at
+for _m in [INSPECT["model"], *INSPECT["unfamiliar_models"]]:
+    if _m not in MODELS:
+        raise ValueError(f"inspect: model {_m!r} is not in models: ({', '.join(MODELS)})")
 SCAN = scan_grid(config["scan"])  # learning rates x hidden sizes of the scan
 STYLE = str(REPO / "report" / "style.mplstyle")
 # Inputs of render_report, so that editing a template rebuilds the report (and only it).
@@ -47,6 +65,7 @@ localrules:
     compute_model_responses,
     compute_regularized_maximization,
     fetch_mnist,  # compute nodes often have no internet; the submit host fetches
+    collect_training_outcomes,
     summarize_models,
     plot_loss_curves,
     analyze_digits,
@@ -125,8 +144,52 @@ def train_gpus(wildcards):
     return int(MODELS[wildcards.model].spec.device == "cuda")
 
 
+def trained_models(wildcards=None):
+    """The models that trained, in config order. Known once every training job has ended
+    (the collect_training_outcomes checkpoint); until then Snakemake schedules those jobs."""
+    outcomes = pd.read_csv(checkpoints.collect_training_outcomes.get().output[0], dtype=str)
+    trained = set(outcomes.loc[outcomes["status"] == "trained", "model"])
+    return [m for m in MODELS if m in trained]
+
+
+def trained_file(model, name):
+    """A file of a model that trained (name as in mnist_study.training.MODEL_FILES)."""
+    if model not in trained_models():
+        raise WorkflowError(
+            f"model {model!r} did not train (see results/tables/training_outcomes.csv), but "
+            f"the inspection section needs it: set inspect.model to a model that trained, or "
+            f"fix the failure and rerun with --forcerun results/models/{model}")
+    return f"results/models/{model}/{MODEL_FILES[name]}"
+
+
+def warn_about_failed_models():
+    outcomes = Path("results/tables/training_outcomes.csv")
+    if not outcomes.exists():
+        return
+    failed = pd.read_csv(outcomes, dtype=str, keep_default_na=False).query("status == 'failed'")
+    for row in failed.itertuples():
+        logger.warning(f"model {row.model} did not train and is missing from the report: "
+                       f"{row.reason} (log: {row.log}); retry with "
+                       f"snakemake --forcerun results/models/{row.model}")
+
+
+def grid_models(wildcards=None):
+    """Class maximization for every trained model of Tables 1 and 2 (all when none has a table)."""
+    tabled = [m for m in trained_models() if MODELS[m].table in (1, 2)]
+    return tabled or trained_models()
+
+
+def unfamiliar_models(wildcards=None):
+    return [m for m in INSPECT["unfamiliar_models"] if m in trained_models()]
+
+
+def inspected_weights(wildcards):
+    return trained_file(INSPECT["model"], "weights")
+
+
 def model_file(name):
-    return [f"results/models/{m}/{name}" for m in MODELS]
+    """Input function: that file of every model that trained."""
+    return lambda wildcards: [f"results/models/{m}/{MODEL_FILES[name]}" for m in trained_models()]
 
 
 def benchmark_files():
@@ -140,7 +203,8 @@ def benchmark_files():
 
 def trained_outputs():
     """The last file each training job writes: provenance waits for all of them."""
-    return model_file("metrics.csv") + [f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes]
+    return ["results/tables/training_outcomes.csv",
+            *(f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes)]
 
 
 def report_inputs(wildcards):
@@ -169,7 +233,13 @@ def report_inputs(wildcards):
         "fig_digit_errors": "results/figures/digit_errors.pdf",
         "fig_confident_mistakes": "results/figures/confident_mistakes.pdf",
         "ctx_roc": "results/analysis/roc.json",
-        **{f"fig_roc_{m}": f"results/figures/roc/{m}.pdf" for m in MODELS},
         "ctx_batch_lr": "results/analysis/batch_lr.json",
         "fig_batch_lr": "results/figures/batch_lr.pdf",
     }
+
+
+def roc_figures(wildcards):
+    """The report's per-model ROC figures, named as report_inputs names figures. Apart from
+    report_inputs, which does not wait for the training: while this waits for the
+    collect_training_outcomes checkpoint, Snakemake still schedules everything else."""
+    return {f"fig_roc_{m}": f"results/figures/roc/{m}.pdf" for m in trained_models()}

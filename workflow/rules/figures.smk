@@ -3,14 +3,14 @@
 
 rule plot_loss_curves:
     input:
-        steps=model_file("history_step.csv"),
-        epochs=model_file("history_epoch.csv"),
+        steps=model_file("history_step"),
+        epochs=model_file("history_epoch"),
     output:
         report("results/figures/loss_curves.pdf", category="Figures"),
     log:
         "logs/plot_loss_curves.log",
     params:
-        models=list(MODELS),
+        models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
         style=STYLE,
     conda:
@@ -57,7 +57,7 @@ rule plot_digit_means:
 
 rule analyze_mistakes:
     input:
-        probs=model_file("test_probs.npz"),
+        probs=model_file("test_probs"),
         models="results/tables/models.csv",
         digit_means="results/analysis/digit_means.npz",
     output:
@@ -68,7 +68,7 @@ rule analyze_mistakes:
     log:
         "logs/analyze_mistakes.log",
     params:
-        models=list(MODELS),
+        models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
         gallery_size=16,
     conda:
@@ -104,7 +104,7 @@ rule plot_mistakes:
     wildcard_constraints:
         which="best|worst",
     params:
-        models=list(MODELS),
+        all_models=list(MODELS),  # colours by config order, as in every figure
         style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
@@ -149,8 +149,8 @@ rule plot_confident_mistakes:
 
 rule analyze_roc:
     input:
-        probs="results/models/{model}/test_probs.npz",
-        metrics="results/models/{model}/metrics.csv",
+        probs=lambda w: trained_file(w.model, "test_probs"),
+        metrics=lambda w: trained_file(w.model, "metrics"),
     output:
         curves="results/analysis/roc/{model}.npz",
         summary="results/analysis/roc/{model}.json",
@@ -183,13 +183,13 @@ rule plot_roc:
 
 rule collect_roc:
     input:
-        summaries=[f"results/analysis/roc/{m}.json" for m in MODELS],
+        summaries=lambda w: [f"results/analysis/roc/{m}.json" for m in trained_models()],
     output:
         "results/analysis/roc.json",
     log:
         "logs/collect_roc.log",
     params:
-        models=list(MODELS),
+        models=trained_models,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -202,13 +202,13 @@ rule collect_roc:
 rule analyze_batch_lr:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics.csv"),
+        metrics=model_file("metrics"),
     output:
         "results/analysis/batch_lr.json",
     log:
         "logs/analyze_batch_lr.log",
     params:
-        models=list(MODELS),
+        models=trained_models,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -218,13 +218,14 @@ rule analyze_batch_lr:
 rule plot_batch_lr:
     input:
         findings="results/analysis/batch_lr.json",
-        metrics=model_file("metrics.csv"),
+        metrics=model_file("metrics"),
     output:
         report("results/figures/batch_lr.pdf", category="Figures"),
     log:
         "logs/plot_batch_lr.log",
     params:
-        models=list(MODELS),
+        models=trained_models,
+        all_models=list(MODELS),
         style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"

@@ -3,14 +3,7 @@
 # read only those files.
 from mnist_study.unfamiliar import candidate_files
 
-INSPECT = config["inspect"]
-for _m in [INSPECT["model"], *INSPECT["unfamiliar_models"]]:
-    if _m not in MODELS:
-        raise ValueError(f"inspect: model {_m!r} is not in models: ({', '.join(MODELS)})")
-# Class maximization for every model of Tables 1 and 2 (all models when none has a table).
-GRID_MODELS = [m for m in MODELS if MODELS[m].table in (1, 2)] or list(MODELS)
 ASCENT = {k: INSPECT[k] for k in ("steps", "lr", "start")}
-INSPECT_WEIGHTS = f"results/models/{INSPECT['model']}/weights.pt"
 
 
 rule prepare_unfamiliar_images:
@@ -42,7 +35,7 @@ rule prepare_sklearn_digits:
 
 rule compute_model_responses:
     input:
-        weights="results/models/{model}/weights.pt",
+        weights=lambda w: trained_file(w.model, "weights"),
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
         data="results/data/mnist.pt",
@@ -59,7 +52,7 @@ rule compute_model_responses:
 
 rule compute_class_maximization:
     input:
-        weights="results/models/{model}/weights.pt",
+        weights=lambda w: trained_file(w.model, "weights"),
     output:
         "results/inspect/class_max/{model}.npz",
     log:
@@ -74,7 +67,7 @@ rule compute_class_maximization:
 
 rule compute_deep_dream:
     input:
-        weights=INSPECT_WEIGHTS,
+        weights=inspected_weights,
         data="results/data/mnist.pt",
     output:
         "results/inspect/deep_dream.npz",
@@ -90,7 +83,7 @@ rule compute_deep_dream:
 
 rule compute_regularized_maximization:
     input:
-        weights=INSPECT_WEIGHTS,
+        weights=inspected_weights,
         data="results/data/mnist.pt",
     output:
         images="results/inspect/regularized.npz",
@@ -128,7 +121,7 @@ rule train_border_control:
 
 rule compute_border_analysis:
     input:
-        weights=INSPECT_WEIGHTS,
+        weights=inspected_weights,
         control="results/inspect/border_control/weights.pt",
         control_metrics="results/inspect/border_control/metrics.csv",
         data="results/data/mnist.pt",
@@ -147,7 +140,7 @@ rule compute_border_analysis:
 
 rule summarize_inspection:
     input:
-        responses=expand("results/inspect/responses/{model}.csv", model=list(MODELS)),
+        responses=lambda w: expand("results/inspect/responses/{model}.csv", model=trained_models()),
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
         dream="results/inspect/deep_dream.npz",
@@ -159,7 +152,7 @@ rule summarize_inspection:
     log:
         "logs/summarize_inspection.log",
     params:
-        models=list(MODELS),
+        models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
         inspect=INSPECT,
     conda:
@@ -171,13 +164,13 @@ rule summarize_inspection:
 rule plot_unfamiliar:
     input:
         images="results/inspect/unfamiliar/images.npz",
-        probs=expand("results/inspect/responses/{model}.npz", model=INSPECT["unfamiliar_models"]),
+        probs=lambda w: expand("results/inspect/responses/{model}.npz", model=unfamiliar_models()),
     output:
         report("results/figures/unfamiliar.pdf", category="Inside the networks"),
     log:
         "logs/plot_unfamiliar.log",
     params:
-        models=INSPECT["unfamiliar_models"],
+        models=unfamiliar_models,
         all_models=list(MODELS),
         labels={m: MODELS[m].label for m in MODELS},
         style=STYLE,
@@ -250,13 +243,13 @@ rule plot_border_analysis:
 
 rule plot_class_max_grid:
     input:
-        expand("results/inspect/class_max/{model}.npz", model=GRID_MODELS),
+        images=lambda w: expand("results/inspect/class_max/{model}.npz", model=grid_models()),
     output:
         report("results/figures/class_max_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_max_grid.log",
     params:
-        models=GRID_MODELS,
+        models=grid_models,
         labels={m: MODELS[m].label for m in MODELS},
         style=STYLE,
     conda:

@@ -25,6 +25,7 @@ rule collect_provenance:
 rule render_report:
     input:
         unpack(report_inputs),
+        unpack(roc_figures),
         templates=TEMPLATES,
     output:
         "results/report/report.tex",
@@ -42,6 +43,7 @@ rule compile_report:
     input:
         tex="results/report/report.tex",
         figures=lambda w: [f for k, f in report_inputs(w).items() if k.startswith("fig_")],
+        roc_figures=lambda w: list(roc_figures(w).values()),
     output:
         report("report.pdf", category="Report"),
     log:

@@ -1,15 +1,13 @@
 # Training: one job per model spec; the spec's seeds train side by side as one batched network.
+# Each job fills the folder results/models/<id>/ (files named in mnist_study.training.MODEL_FILES)
+# and writes outcome.json last; see mnist_study.outcome for what --keep-going changes.
 
 
 rule train_model:
     input:
         data="results/data/mnist.pt",
     output:
-        weights="results/models/{model}/weights.pt",
-        history_epoch="results/models/{model}/history_epoch.csv",
-        history_step="results/models/{model}/history_step.csv",
-        test_probs="results/models/{model}/test_probs.npz",
-        metrics="results/models/{model}/metrics.csv",
+        directory("results/models/{model}"),
     log:
         "logs/train_model/{model}.log",
     benchmark:
@@ -25,3 +23,20 @@ rule train_model:
         "../../envs/mnist-study.yaml"
     script:
         "../scripts/train_model.py"
+
+
+# Which models trained. A checkpoint: rules downstream read only the models that trained (all
+# of them, unless a failure was recorded under --keep-going), through trained_models().
+checkpoint collect_training_outcomes:
+    input:
+        expand("results/models/{model}", model=list(MODELS)),
+    output:
+        "results/tables/training_outcomes.csv",
+    log:
+        "logs/collect_training_outcomes.log",
+    params:
+        models=list(MODELS),
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/collect_training_outcomes.py"

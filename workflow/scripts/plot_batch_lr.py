@@ -7,5 +7,5 @@ with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     plots.use_style(p.style)
     metrics = {m: pd.read_csv(f) for m, f in zip(p.models, snakemake.input.metrics)}
-    plots.batch_lr(io.read_json(snakemake.input.findings), metrics, plots.model_styles(p.models),
-                   snakemake.output[0])
+    plots.batch_lr(io.read_json(snakemake.input.findings), metrics,
+                   plots.model_styles(p.all_models), snakemake.output[0])

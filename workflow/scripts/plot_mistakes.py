@@ -8,5 +8,5 @@ with redirect_to_log(snakemake.log[0]):
     plots.use_style(p.style)
     chosen = io.read_json(snakemake.input.summary)[snakemake.wildcards.which]
     counts = analysis.confusion_wide(pd.read_csv(snakemake.input.confusion, dtype={"model": str}))
-    colour = plots.model_styles(p.models)[chosen["model"]]["color"]
+    colour = plots.model_styles(p.all_models)[chosen["model"]]["color"]
     plots.mistake_histograms(counts[chosen["model"]], chosen["label"], colour, snakemake.output[0])

@@ -7,4 +7,8 @@ from mnist_study.tables import model_table
 
 with redirect_to_log(snakemake.log[0]):
     metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
-    io.write_csv(model_table(resolve_models(snakemake.config), metrics), snakemake.output[0])
+    outcomes = pd.read_csv(snakemake.input.outcomes, dtype=str, keep_default_na=False)
+    failed = outcomes[outcomes["status"] == "failed"].set_index("model")
+    table = model_table(resolve_models(snakemake.config), metrics,
+                        failures=failed[["reason", "log"]].to_dict(orient="index"))
+    io.write_csv(table, snakemake.output[0])

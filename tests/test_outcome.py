@@ -1,0 +1,80 @@
+"""A training job's outcome: recorded failures under --keep-going, propagated ones otherwise."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pandas as pd
+import pytest
+
+from mnist_study import io
+from mnist_study.outcome import OUTCOME_FILE, collect_outcomes, recorded_outcome
+from mnist_study.report import model_rows
+from mnist_study.spec import resolve_models
+from mnist_study.tables import model_table
+
+
+def test_success_writes_trained_outcome(tmp_path):
+    with recorded_outcome(tmp_path / "m", record_failures=True, log_path="l.log") as folder:
+        (folder / "weights.pt").write_text("w")
+    assert io.read_json(tmp_path / "m" / OUTCOME_FILE) == {"status": "trained"}
+    assert (tmp_path / "m" / "weights.pt").exists()
+
+
+def test_failure_is_recorded_with_reason_and_partial_files_removed(tmp_path):
+    with recorded_outcome(tmp_path / "m", record_failures=True, log_path="logs/m.log") as folder:
+        (folder / "weights.pt").write_text("half")
+        raise MemoryError("can't allocate 3 TB")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [OUTCOME_FILE]
+    outcome = io.read_json(tmp_path / "m" / OUTCOME_FILE)
+    assert outcome == {"status": "failed", "reason": "MemoryError: can't allocate 3 TB",
+                       "log": "logs/m.log"}
+
+
+def test_without_keep_going_the_failure_propagates_and_nothing_is_trusted(tmp_path):
+    with pytest.raises(RuntimeError, match="boom"):
+        with recorded_outcome(tmp_path / "m", record_failures=False, log_path="l.log"):
+            raise RuntimeError("boom")
+    assert not (tmp_path / "m" / OUTCOME_FILE).exists()
+
+
+def test_sigterm_is_recorded_as_termination(tmp_path):
+    before = signal.getsignal(signal.SIGTERM)
+    with recorded_outcome(tmp_path / "m", record_failures=True, log_path="l.log"):
+        os.kill(os.getpid(), signal.SIGTERM)  # what scancel and a time limit send first
+        signal.pause()  # not reached: the handler raises
+    outcome = io.read_json(tmp_path / "m" / OUTCOME_FILE)
+    assert outcome["status"] == "failed"
+    assert outcome["reason"].startswith("Terminated: terminated by SIGTERM")
+    assert signal.getsignal(signal.SIGTERM) == before  # the job's own handler is restored
+
+
+def test_collect_outcomes_names_a_job_that_never_finished(tmp_path):
+    with recorded_outcome(tmp_path / "a", record_failures=True, log_path="a.log"):
+        pass
+    (tmp_path / "b").mkdir()
+    with pytest.raises(FileNotFoundError, match="model 'b' did not finish"):
+        collect_outcomes({"a": tmp_path / "a", "b": tmp_path / "b"})
+    assert collect_outcomes({"a": tmp_path / "a"}).to_dict(orient="records") == [
+        {"model": "a", "status": "trained", "reason": "", "log": ""}]
+
+
+def test_a_failed_model_keeps_its_table_row_marked_with_the_reason():
+    models = resolve_models({"models": {"ok": {"table": 1, "published": {"test": 0.9}},
+                                        "big": {"table": 1, "published": {"test": 0.9}}}})
+    metrics = {"ok": pd.DataFrame({"seed": [0], "lr": [1e-3], "train_accuracy": [0.95],
+                                   "test_accuracy": [0.91], "train_loss": [0.1],
+                                   "test_loss": [0.2], "auc_micro": [0.99], "auc_macro": [0.99],
+                                   "diverged": [False]})}
+    table = model_table(models, metrics,
+                        failures={"big": {"reason": "MemoryError: x", "log": "logs/big.log"}})
+    big = table.set_index("model").loc["big"]
+    assert big["status"] == "failed" and big["failure"] == "MemoryError: x"
+    assert pd.isna(big["test_accuracy_mean"]) and pd.isna(big["reproduced"])
+    rows = {r["model"]: r for r in model_rows(table, n_train=60000)}
+    assert rows["big"]["test"] == "failed" and rows["big"]["failed"]
+    assert rows["big"]["log"] == "logs/big.log"
+    assert rows["ok"]["test"] == "0.910" and not rows["ok"]["failed"]
+    with pytest.raises(KeyError, match="neither metrics nor a recorded failure"):
+        model_table(models, metrics)
