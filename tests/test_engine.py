@@ -8,8 +8,9 @@ import math
 import pytest
 import torch
 
-from mnist_study.engine import (MLP, Member, StackedAdam, StackedMLP, epoch_order, fit_epoch,
-                                init_mlp, loss_fn, member_generators, shares_batches, train)
+from mnist_study.engine import (MLP, Member, StackedAdam, StackedMLP, batched_product,
+                                epoch_order, fit_epoch, init_mlp, loss_fn, member_generators,
+                                shares_batches, train)
 from mnist_study.spec import N_INPUTS, ModelSpec
 
 N_TRAIN, N_TEST = 256, 64
@@ -62,10 +63,32 @@ def assert_members_match(spec: ModelSpec, members: list[Member], data) -> None:
     ModelSpec(hidden=(32,), batch_size=48, epochs=2, weight_decay=1e-2),
     ModelSpec(hidden=(24, 16, 12), batch_size=32, epochs=2, output_activation="sigmoid"),
     ModelSpec(hidden=(20,), batch_size=64, epochs=2, activation="tanh", loss="mse"),
-], ids=["one-hidden", "weight-decay", "sigmoid-3-hidden", "tanh-mse"])
+    ModelSpec(hidden=(20, 10), batch_size=64, epochs=2, activation="sigmoid",
+              output_activation="log_softmax", loss="nll"),
+], ids=["one-hidden", "weight-decay", "sigmoid-3-hidden", "tanh-mse", "sigmoid-nll"])
 def test_members_equal_training_alone(spec, data):
     # different seeds and learning rates: every member its own data order (batched matmuls)
     assert_members_match(spec, [Member(0, 1e-3), Member(7, 3e-3), Member(11, 1e-2)], data)
+
+
+def test_members_split_between_threads_equal_training_alone(data, monkeypatch):
+    # 3 members on 2 threads: batched_product splits each member's 64 rows in two
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    spec = ModelSpec(hidden=(64, 64), batch_size=48, epochs=2)
+    assert_members_match(spec, [Member(0, 1e-3), Member(7, 3e-3), Member(11, 1e-2)], data)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_batched_product_is_the_batched_matmul(threads, monkeypatch):
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(5, 128, 30, generator=g), torch.randn(5, 30, 7, generator=g)
+    bias = torch.randn(5, 128, 1, generator=g)
+    torch.testing.assert_close(batched_product(a, b), torch.bmm(a, b))
+    out = torch.empty(5, 128, 7)
+    result = batched_product(a, b.transpose(1, 2).contiguous().transpose(1, 2), bias, out=out)
+    torch.testing.assert_close(out, torch.baddbmm(bias, a, b))
+    assert result.data_ptr() == out.data_ptr()
 
 
 @pytest.mark.parametrize("hidden", [(32,), (24, 16)])
@@ -86,7 +109,7 @@ def test_shared_and_separate_batches_give_the_same_result(data):
     weights = []
     for shared in (True, False):
         net = StackedMLP(spec, members, torch.device("cpu"))
-        opt = StackedAdam(net.parameters(), [m.lr for m in members])
+        opt = StackedAdam(net, [m.lr for m in members])
         order = epoch_order(member_generators(members), N_TRAIN, shared, torch.device("cpu"))
         fit_epoch(net, opt, spec, x, y, order)
         weights.append([p.detach().clone() for p in net.parameters()])

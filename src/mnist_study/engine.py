@@ -8,10 +8,17 @@ its own initialization, learning rate, Adam state and data order, so its result 
 training it alone (tests/test_engine.py). Data stay as tensors on the device; batches are index
 slices of a per-member permutation; the step loop never waits for the device.
 
-What it reaches (`python -m mnist_study.bench`, benchmarks/results.md): on a shared 2-core AMD
-EPYC (Zen 5) with MKL, 1 thread, CPU time: model 0 alone ~50 %, 5 seeds batched ~60 %,
-model 9 ~85 % of the fp32 matmul rate in the FLOPs training needs. What is left at batch 64 is
-mostly Adam, a pass over memory that no matmul hides (~18 % of a step).
+What it reaches: benchmarks/results.md (`python -m mnist_study.bench`). On the project's
+shared 2-core AMD EPYC (MKL, 2 threads, OMP_WAIT_POLICY=PASSIVE) the large models run at the
+rate of their matrix products (model 10: ~0.85 of torch.mm's rate, the roof). At batch 64 the
+products themselves reach only ~0.75 of it (5 members of model 0), Adam is a pass over
+memory that no product hides (~1.2 ms of a ~7 ms step for those 5 members), and each of the
+~20 small parallel regions of a step pays ~45 us to wake the sleeping second thread
+(spin-waiting threads avoid that on an idle machine but made the step 3x slower beside one
+busy process). torch.mm's rate is MKL's, which runs its AVX2 code on AMD CPUs; oneDNN's fp32
+products reach about twice it there, but results then differ from training alone with
+nn.Linear (MKL) by more than the 1e-5 that tests/test_engine.py allows at learning rates
+around 0.05, where training amplifies rounding differences.
 Not done here (no GPU to test on): capturing the step in a CUDA graph (Adam's fused kernel
 supports capturable=True; the batch indices would go into a static tensor).
 """
@@ -30,8 +37,7 @@ from torch import nn
 from .spec import N_CLASSES, N_INPUTS, ModelSpec
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
-# In place on the fresh output of a matmul (autograd allows it: the matmul's backward does not
-# need its output), saving an allocation and a pass over the activations per layer.
+# In place on a layer's output: the backward pass needs only the activation's output.
 ACTIVATIONS_INPLACE = {"relu": torch.relu_, "sigmoid": torch.sigmoid_, "tanh": torch.tanh_}
 OUTPUT_ACTIVATIONS = {
     "none": lambda z: z,
@@ -93,68 +99,87 @@ def shares_batches(members: list[Member]) -> bool:
     return len({m.seed for m in members}) == 1
 
 
-# A layer with fewer outputs than this (the 10-class output layer, the seed's 1-10 unit hidden
-# layers) runs as `NarrowLinear`: BLAS runs (B, H) x (H, 10) at a fifth of its peak, the
-# transposed product W x^T at about three quarters (MKL on the 2-core CPU).
-NARROW_FAN_OUT = 64
+# In-place backward of a hidden activation from its output h: autograd's own formulas.
+ACTIVATION_BACKWARD = {
+    "relu": lambda g, h: torch.ops.aten.threshold_backward.grad_input(g, h, 0, grad_input=g),
+    "sigmoid": lambda g, h: torch.ops.aten.sigmoid_backward.grad_input(g, h, grad_input=g),
+    "tanh": lambda g, h: torch.ops.aten.tanh_backward.grad_input(g, h, grad_input=g),
+}
+# Products with fewer rows per member than this are not split between threads (below).
+MIN_SPLIT_ROWS = 64
 
 
-class NarrowLinear(torch.autograd.Function):
-    """Stacked linear layer with few outputs: y = x W^T + b for x (M, B, in), W (M, out, in),
-    b (M, out), computed as the transposed product, with a backward pass that writes both
-    gradients straight into their tensors' layouts (autograd's own would transpose them)."""
+def batched_product(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None = None,
+                    out: torch.Tensor | None = None) -> torch.Tensor:
+    """bias + a @ b for stacked a (M, R, K) and b (M, K, N): (M, R, N), into out if given.
 
-    @staticmethod
-    def forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(b.unsqueeze(-1), w, x.transpose(1, 2)).transpose(1, 2)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output) -> None:
-        x, w, _ = inputs
-        ctx.save_for_backward(x, w)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        x, w = ctx.saved_tensors
-        grad_x = torch.bmm(grad, w) if ctx.needs_input_grad[0] else None
-        grad_w = torch.bmm(grad.transpose(1, 2), x) if ctx.needs_input_grad[1] else None
-        grad_b = grad.sum(1) if ctx.needs_input_grad[2] else None
-        return grad_x, grad_w, grad_b
+    On CPU, MKL's batched product appears to give each thread whole members: 5 members on 2
+    threads, one thread computes 3 while the other waits after 2. The two products of model
+    0's first layer (batch 64) ran at 0.64 of the roof for 5 members, at 0.81 for 4 or 6.
+    Splitting each member's rows into k parts, so that the M*k parts divide evenly between the
+    threads, brought 5 members to 0.75 (2-core CPU). It costs a copy of b per extra part,
+    small beside the product."""
+    m, r = a.shape[:2]
+    k = 1
+    if a.device.type == "cpu" and m > 1 and r >= MIN_SPLIT_ROWS:
+        threads = torch.get_num_threads()
+        k = threads // math.gcd(m, threads)
+        k = k if r % k == 0 else 1
+    if k > 1:
+        a = a.reshape(m * k, r // k, a.shape[2])
+        b = b.unsqueeze(1).expand(m, k, *b.shape[1:]).reshape(m * k, *b.shape[1:])
+        bias = None if bias is None else bias.reshape(m * k, r // k, -1)
+        out = None if out is None else out.view(m * k, r // k, -1)
+    result = torch.bmm(a, b, out=out) if bias is None else torch.baddbmm(bias, a, b, out=out)
+    return result.view(m, r, -1)
 
 
 class StackedMLP:
-    """M independent MLPs of one architecture; biases (M, fan_out); weights (M, fan_in, fan_out),
-    except narrow layers and the first layer of members that share their batches, which are
-    stored (M, fan_out, fan_in) as nn.Linear stores them.
+    """M independent MLPs of one architecture, forward and backward pass written out.
 
-    Layouts are chosen so that autograd's backward pass yields every large weight gradient in
-    the weight's own layout; otherwise it copies each gradient into a transposed layout, which
-    cost more than the matmuls themselves (profiled: 27 ms of a 60 ms step for 5 members of
-    model 0). Members sharing a batch (one seed: a scan row) run the first layer as one wide
-    (B, 784) x (784, M*H) GEMM instead of M thin ones: 5x faster for small hidden layers.
+    Layouts, chosen for speed (measured on the project's 2-core CPU with MKL):
+    - All parameters live in one flat buffer, layer by layer ([W_0, ..., W_L, b_0, ..., b_L],
+      each stacked over members), their gradients in a second buffer of the same layout that
+      every backward pass overwrites. Members that share a learning rate (the seeds of a spec)
+      then take their Adam step as one pass over one tensor, and no step allocates a gradient
+      (autograd allocates and frees each one every step: a fresh 245 MB gradient for model 10
+      costs its page faults every step).
+    - Weights are (M, fan_out, fan_in), as nn.Linear stores them, and activations are
+      feature-major, (M, features, batch): every product is W x^T-shaped, which MKL runs
+      faster than x W^T at these shapes (forward and weight gradient of model 0: 0.74 of the
+      roof against 0.60-0.65; model 10: 0.99 against 0.90-0.97; 5 members of model 0: equal).
+      For members that share their batch (one seed: a scan row), the first layer is then one
+      wide (M*H, 784) x (784, B) product instead of M thin ones, without any copy.
+    - Training steps write the large activations and input gradients into buffers kept from
+      step to step, for the same reason as the gradients.
+    Autograd is used only from the logits on (output activation and loss: `fit_epoch`).
     """
 
-    def __init__(self, spec: ModelSpec, members: list[Member], device: torch.device,
-                 shared_input: bool | None = None):
+    def __init__(self, spec: ModelSpec, members: list[Member], device: torch.device):
         self.spec = spec
-        self.shared_input = shares_batches(members) if shared_input is None else shared_input
         nets = [init_mlp(spec, m.seed) for m in members]
-        n_layers = len(nets[0].layers)
-        sizes = (N_INPUTS, *spec.hidden, N_CLASSES)
-        self.narrow = [fan_out < NARROW_FAN_OUT for fan_out in sizes[1:]]
-        # out_in[i]: layer i stored (M, fan_out, fan_in) as nn.Linear, else (M, fan_in, fan_out)
-        self.out_in = [(i == 0 and self.shared_input) or self.narrow[i] for i in range(n_layers)]
-        self.weights = [torch.stack([n.layers[i].weight.detach() if self.out_in[i]
-                                     else n.layers[i].weight.detach().T for n in nets]).to(device)
-                        for i in range(n_layers)]
-        self.biases = [torch.stack([n.layers[i].bias.detach() for n in nets]).to(device)
-                       for i in range(n_layers)]
-        del nets
-        for p in self.parameters():
-            p.requires_grad_(True)
-        self.activation = ACTIVATIONS_INPLACE[spec.activation]
-        self.activation_outofplace = ACTIVATIONS[spec.activation]
+        m, sizes = len(members), (N_INPUTS, *spec.hidden, N_CLASSES)
+        w_shapes = [(fan_out, fan_in) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+        shapes = w_shapes + [(fan_out,) for fan_out, _ in w_shapes]
+        self.flat = torch.empty(m * sum(math.prod(s) for s in shapes), device=device)
+        self.flat_grad = torch.empty_like(self.flat)
+        params, grads, offset = [], [], 0
+        for shape in shapes:
+            size = m * math.prod(shape)
+            params.append(self.flat[offset:offset + size].view(m, *shape))
+            grads.append(self.flat_grad[offset:offset + size].view(m, *shape))
+            offset += size
+        n_layers = len(w_shapes)
+        self.weights, self.biases = params[:n_layers], params[n_layers:]
+        self.weight_grads, self.bias_grads = grads[:n_layers], grads[n_layers:]
+        with torch.no_grad():
+            for i in range(n_layers):
+                self.weights[i].copy_(torch.stack([n.layers[i].weight for n in nets]))
+                self.biases[i].copy_(torch.stack([n.layers[i].bias for n in nets]))
+        self.activation = spec.activation
         self.output_activation = OUTPUT_ACTIVATIONS[spec.output_activation]
+        self.saved: list[torch.Tensor] = []  # each layer's input, for backward()
+        self.buffers: dict[str, torch.Tensor] = {}
 
     @property
     def n_members(self) -> int:
@@ -163,76 +188,103 @@ class StackedMLP:
     def parameters(self) -> list[torch.Tensor]:
         return [*self.weights, *self.biases]
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (M, B, 784), one batch per member, or (B, 784), the same batch for every
-        member -> outputs (M, B, 10)."""
-        last, m = len(self.weights) - 1, self.n_members
-        for i in range(last + 1):
-            wide = x.dim() == 2 and i == 0 and self.shared_input
-            x = self.layer(i, x)
-            if i < last:
-                # A custom Function's output is a view that autograd forbids changing in place.
-                x = self.activation_outofplace(x) if self.narrow[i] else self.activation(x)
-            if wide:  # (B, M*H) -> (M, B, H) after the activation: in place on a view copies
-                x = x.view(len(x), m, -1).transpose(0, 1)
-        return self.output_activation(x)
+    def buffer(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+        """A tensor of this shape kept for the next step (the last batch of an epoch is smaller:
+        the front of the same buffer)."""
+        size = math.prod(shape)
+        buf = self.buffers.get(name)
+        if buf is None or len(buf) < size:
+            buf = self.buffers[name] = torch.empty(size, device=self.flat.device)
+        return buf[:size].view(shape)
 
-    def layer(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        w, b, m = self.weights[i], self.biases[i], self.n_members
-        if i == 0 and self.shared_input:
-            if x.dim() == 3:  # separate batches into shared-input weights: only tests do this
-                return torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
-            # (B, 784) x (784, M*H): one wide GEMM, the caller reshapes to (M, B, H)
-            return torch.addmm(b.reshape(-1), x, w.reshape(m * w.shape[1], w.shape[2]).t())
-        if x.dim() == 2:
-            x = x.expand(m, -1, -1)
-        if self.narrow[i]:
-            return NarrowLinear.apply(x, w, b)
-        return torch.baddbmm(b.unsqueeze(1), x, w)
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs (M, B, 10) for x: (M, B, 784), one batch per member, or (B, 784), the same
+        batch for every member."""
+        return self.output_activation(self.forward(x))
+
+    def forward(self, x: torch.Tensor, keep: bool = False) -> torch.Tensor:
+        """Logits (M, B, 10) (a view of (M, 10, B)). With keep (a training step), each layer's
+        input is kept for backward() and outputs go into buffers kept from step to step."""
+        m, batch, last = self.n_members, x.shape[-2], len(self.weights) - 1
+        self.saved = []
+        a = x
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            if keep:
+                self.saved.append(a)
+            out = self.buffer(f"out{i}", (m, w.shape[1], batch)) if keep else None
+            if a.dim() == 2:  # the first layer, one batch for every member: one wide product
+                wide = None if out is None else out.view(-1, batch)
+                a = torch.addmm(b.reshape(-1, 1), w.reshape(-1, w.shape[2]), a.t(), out=wide)
+                a = a.view(m, -1, batch)
+            else:  # (M, 784, B) for the images as they are stored, else (M, fan_in, B)
+                a = batched_product(w, a.transpose(1, 2) if i == 0 else a, b.unsqueeze(-1), out)
+            if i < last:
+                ACTIVATIONS_INPLACE[self.activation](a)
+        return a.transpose(1, 2)
+
+    @torch.no_grad()
+    def backward(self, grad: torch.Tensor) -> None:
+        """From the gradient of the loss w.r.t. forward(keep=True)'s logits (M, B, 10), write
+        every parameter's gradient into flat_grad (overwriting it)."""
+        g = grad.transpose(1, 2)  # (M, 10, B), feature-major as everything else
+        for i in reversed(range(len(self.weights))):
+            a = self.saved[i]
+            torch.sum(g, -1, out=self.bias_grads[i])
+            if i == 0:  # the images: batch-major, and nothing needs their gradient
+                if a.dim() == 2:  # the wide product's gradient, one product
+                    torch.mm(g.reshape(-1, g.shape[-1]), a,
+                             out=self.weight_grads[0].view(-1, a.shape[1]))
+                else:
+                    batched_product(g, a, out=self.weight_grads[0])
+                break
+            batched_product(g, a.transpose(1, 2), out=self.weight_grads[i])
+            # the gradient of the layer's input W^T g, then back through the activation
+            g = torch.bmm(self.weights[i].transpose(1, 2), g,
+                          out=self.buffer(f"grad{i}", a.shape))
+            ACTIVATION_BACKWARD[self.activation](g, a)
+        self.saved = []
 
     def member_state_dict(self, m: int) -> dict[str, torch.Tensor]:
         """Member m as an `MLP` state_dict (CPU tensors)."""
         state = {}
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            weight = w[m].detach() if self.out_in[i] else w[m].detach().T
-            state[f"layers.{i}.weight"] = weight.contiguous().cpu().clone()
-            state[f"layers.{i}.bias"] = b[m].detach().cpu().clone()
+            state[f"layers.{i}.weight"] = w[m].cpu().clone()
+            state[f"layers.{i}.bias"] = b[m].cpu().clone()
         return state
 
 
 class StackedAdam:
-    """torch.optim.Adam itself, one parameter group per member (its own learning rate), over
-    per-member tensors that alias the member's slice of the stacked weights.
+    """torch.optim.Adam itself over the network's flat parameter buffer, whose gradients are
+    the buffer that the network's backward pass overwrites.
 
-    Why not a hand-written batched update: torch's fused Adam kernel does the whole update in
-    one pass over memory, where a chain of _foreach ops makes ~8 passes and, on CPU, each is a
-    separate multi-threaded region (14-72 ms against 3-6 ms per step for 5 members of model 0,
-    measured on the 2-core CPU). Using Adam itself also makes the update equal to training the
-    member alone by construction.
+    Members that share a learning rate (the seeds of a spec) are one tensor, so their step is
+    one call of torch's fused Adam: one pass over memory and one parallel region (5 members of
+    model 0: 0.7 ms, against 1.8 ms for 20 tensors in 5 groups; with OMP_WAIT_POLICY=PASSIVE
+    each parallel region wakes the sleeping thread, tens of microseconds here). Members with
+    their own learning rates (a scan row) are one parameter group each, over views of their
+    slice of every layer. Why not a hand-written batched update: a chain of _foreach ops makes
+    ~8 passes over memory, each a separate parallel region; and Adam itself makes the update
+    equal to training the member alone by construction (it is elementwise, so one tensor for
+    several members is the same update).
     """
 
-    def __init__(self, params: list[torch.Tensor], lrs: list[float], weight_decay: float = 0.0):
-        self.params = params
-        # detach() of a slice is a leaf sharing the stacked storage: what Adam updates in place
-        # is the stacked weight the next forward pass reads.
-        self.member_params = [[p[m].detach() for p in params] for m in range(len(lrs))]
-        groups = [{"params": ps, "lr": lr} for ps, lr in zip(self.member_params, lrs)]
-        fused = params[0].device.type in ("cpu", "cuda") and params[0].dtype in FUSED_DTYPES
+    def __init__(self, net: StackedMLP, lrs: list[float], weight_decay: float = 0.0):
+        if len(set(lrs)) == 1:
+            groups = [{"params": [net.flat], "lr": lrs[0]}]
+            net.flat.grad = net.flat_grad
+        else:
+            groups = []
+            for m, lr in enumerate(lrs):
+                params = [p[m] for p in net.parameters()]
+                for p, g in zip(params, [*net.weight_grads, *net.bias_grads]):
+                    p.grad = g[m]
+                groups.append({"params": params, "lr": lr})
+        fused = net.flat.device.type in ("cpu", "cuda") and net.flat.dtype in FUSED_DTYPES
         self.optimizer = torch.optim.Adam(groups, betas=ADAM_BETAS, eps=ADAM_EPS,
                                           weight_decay=weight_decay, fused=fused)
 
-    @torch.no_grad()
     def step(self) -> None:
-        grads = [p.grad for p in self.params]
-        for m, ps in enumerate(self.member_params):
-            for q, g in zip(ps, grads):
-                q.grad = g[m]
         self.optimizer.step()
-        for p in self.params:
-            p.grad = None
-        for ps in self.member_params:
-            for q in ps:
-                q.grad = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -293,10 +345,14 @@ def fit_epoch(net: StackedMLP, opt: StackedAdam, spec: ModelSpec, x: torch.Tenso
         else:
             xb = x.index_select(0, idx.reshape(-1)).view(m, -1, x.shape[1])
             yb = y.index_select(0, idx.reshape(-1)).view(m, -1)
-        out = net(xb)
+        # autograd from the logits on (any output activation and loss); the layers' backward
+        # pass is the network's own
+        logits = net.forward(xb, keep=True).detach().requires_grad_()
+        out = net.output_activation(logits)
         losses = loss_fn(out, yb, spec.loss)  # (M,)
         # Members are independent, so the gradient of the sum is each member's own gradient.
         losses.sum().backward()
+        net.backward(logits.grad)
         opt.step()
         if step_losses is not None:
             step_losses[s] = losses.detach()
@@ -321,7 +377,7 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
     x_test, y_test = as_inputs(data["test_images"], device), data["test_labels"].to(device)
     n, n_members = len(x_train), len(members)
     net = StackedMLP(spec, members, device)
-    opt = StackedAdam(net.parameters(), [m.lr for m in members], spec.weight_decay)
+    opt = StackedAdam(net, [m.lr for m in members], spec.weight_decay)
     gens, shared = member_generators(members), shares_batches(members)
     steps_per_epoch = math.ceil(n / spec.batch_size)
     step_losses = torch.empty(spec.epochs * steps_per_epoch, n_members, device=device)
