@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from mnist_study import analysis, plots
+from mnist_study.spec import scan_grid
 
 
 def one_hot_probs(pred: np.ndarray, confidence: float = 0.9) -> np.ndarray:
@@ -117,7 +118,7 @@ def test_roc_of_diverged_model_is_nan_not_an_error(noisy):
 
 
 def test_scan_grid_default_contains_the_seeds_best_neighbours():
-    grid = analysis.scan_grid({"learning_rates": {"start": 1e-5, "stop": 0.1, "num": 8},
+    grid = scan_grid({"learning_rates": {"start": 1e-5, "stop": 0.1, "num": 8},
                                "hidden_sizes": {"start": 1, "stop": 10000, "num": 8}})
     assert len(grid.learning_rates) == 8 and len(grid.hidden_sizes) == 8
     assert grid.learning_rates[0] == 1e-5 and grid.learning_rates[-1] == 0.1
@@ -129,7 +130,7 @@ def test_scan_grid_default_contains_the_seeds_best_neighbours():
 
 
 def test_scan_grid_drops_duplicate_sizes_from_rounding():
-    grid = analysis.scan_grid({"learning_rates": {"start": 1e-3, "stop": 1e-3, "num": 1},
+    grid = scan_grid({"learning_rates": {"start": 1e-3, "stop": 1e-3, "num": 1},
                                "hidden_sizes": {"start": 1, "stop": 3, "num": 8}})
     assert grid.hidden_sizes == (1, 2, 3)
 

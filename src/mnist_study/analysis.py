@@ -8,7 +8,6 @@ ROC and confusion matrices come from scikit-learn, never hand-rolled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -215,31 +214,7 @@ def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> 
     return out
 
 
-# --- the hyperparameter scan ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ScanGrid:
-    learning_rates: tuple[float, ...]
-    hidden_sizes: tuple[int, ...]
-
-
-def scan_grid(scan: dict) -> ScanGrid:
-    """The scan's grid from config.yaml's `scan` section: log-spaced learning rates, and
-    log-spaced hidden sizes rounded to whole units (duplicates from rounding dropped)."""
-    lr, hid = scan["learning_rates"], scan["hidden_sizes"]
-    lrs = tuple(float(f"{x:.3g}") for x in np.geomspace(lr["start"], lr["stop"], lr["num"]))
-    sizes = tuple(sorted({int(round(x)) for x in np.geomspace(hid["start"], hid["stop"], hid["num"])}))
-    return ScanGrid(lrs, sizes)
-
-
-def scan_row_spec(config: dict, hidden: int) -> ModelSpec:
-    """The spec of one scan row: the study's defaults with the scan's own batch size, epochs
-    and seed; the learning rate is per member."""
-    scan = config["scan"]
-    d = {**config.get("defaults", {}), "hidden": [hidden], "batch_size": scan["batch_size"],
-         "epochs": scan["epochs"], "seeds": [scan["seed"]]}
-    return ModelSpec.from_dict(d)
-
+# --- the hyperparameter scan (its grid: spec.scan_grid) ----------------------------------------
 
 def scan_table(rows: dict[int, pd.DataFrame]) -> pd.DataFrame:
     """One row per cell (hidden, lr) from the rows' metrics.csv. A diverged cell is flagged

@@ -17,9 +17,10 @@ import tarfile
 import tempfile
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 # torchvision's file names (hyphens) -> (bytes, sha256 of the uncompressed file)
 RAW_FILES = {
@@ -165,6 +166,7 @@ def provision_raw(raw_dir: Path, existing_copy: str | None = None,
 def load_tensors(root: Path, train_samples: int | None = None,
                  test_samples: int | None = None) -> dict[str, torch.Tensor]:
     """Read the verified raw files with torchvision's reader into uint8 images and int64 labels."""
+    import torch  # here, not at the top: the workflow reads RAW_FILES while parsing
     from torchvision.datasets import MNIST
 
     root = Path(root)

@@ -12,7 +12,6 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-import torch
 
 
 @contextmanager
@@ -44,12 +43,18 @@ def read_json(path: str | Path):
     return json.loads(Path(path).read_text())
 
 
+# torch is imported where it is used: the workflow imports this package while it parses the
+# Snakefile, and a no-op rerun should not pay for loading torch.
 def save_torch(obj, path: str | Path) -> None:
+    import torch
+
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
 
 def load_torch(path: str | Path):
+    import torch
+
     return torch.load(path, map_location="cpu", weights_only=True)
 
 

@@ -1,6 +1,7 @@
-"""What became of a training job: trained, or failed and why.
+"""A training job's folder: the files it holds, and what became of the job (trained, or
+failed and why).
 
-A training job writes its files into one folder, `outcome.json` last. Normally a failure
+A training job writes its files (MODEL_FILES) into one folder, `outcome.json` last. Normally a failure
 propagates: the job fails, Snakemake removes the folder, and a rerun redoes just that job.
 Under `snakemake --keep-going` the workflow asks the job instead to *record* a failure it can
 see (an exception such as running out of memory, or the SIGTERM that scancel and a SLURM
@@ -22,6 +23,10 @@ import pandas as pd
 
 from . import io
 
+# The files of one trained model, in its folder results/models/<id>/.
+MODEL_FILES = {"weights": "weights.pt", "history_epoch": "history_epoch.csv",
+               "history_step": "history_step.csv", "test_probs": "test_probs.npz",
+               "metrics": "metrics.csv"}
 OUTCOME_FILE = "outcome.json"
 # Set (to "1") by the workflow when it runs with --keep-going; read by the training jobs,
 # which may run on other hosts (SLURM exports the submitting environment to them).
@@ -35,6 +40,10 @@ class Terminated(Exception):
 def _raise_terminated(signum, frame):
     raise Terminated(f"terminated by {signal.Signals(signum).name} "
                      "(scancel, a scheduler time limit or a shutdown)")
+
+
+def model_files(folder: str | Path) -> dict[str, Path]:
+    return {key: Path(folder) / name for key, name in MODEL_FILES.items()}
 
 
 def record_failures_requested() -> bool:

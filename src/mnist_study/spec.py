@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
+
 N_INPUTS = 28 * 28
 N_CLASSES = 10
 
@@ -82,3 +84,29 @@ def resolve_models(config: dict) -> dict[str, StudyModel]:
             published=dict(entry.get("published", {})),
         )
     return models
+
+
+# The hyperparameter scan: a grid of learning rates x hidden sizes; one job per row.
+
+@dataclass(frozen=True)
+class ScanGrid:
+    learning_rates: tuple[float, ...]
+    hidden_sizes: tuple[int, ...]
+
+
+def scan_grid(scan: dict) -> ScanGrid:
+    """The scan's grid from config.yaml's `scan` section: log-spaced learning rates, and
+    log-spaced hidden sizes rounded to whole units (duplicates from rounding dropped)."""
+    lr, hid = scan["learning_rates"], scan["hidden_sizes"]
+    lrs = tuple(float(f"{x:.3g}") for x in np.geomspace(lr["start"], lr["stop"], lr["num"]))
+    sizes = tuple(sorted({int(round(x)) for x in np.geomspace(hid["start"], hid["stop"], hid["num"])}))
+    return ScanGrid(lrs, sizes)
+
+
+def scan_row_spec(config: dict, hidden: int) -> ModelSpec:
+    """The spec of one scan row: the study's defaults with the scan's own batch size, epochs
+    and seed; the learning rate is per member."""
+    scan = config["scan"]
+    d = {**config.get("defaults", {}), "hidden": [hidden], "batch_size": scan["batch_size"],
+         "epochs": scan["epochs"], "seeds": [scan["seed"]]}
+    return ModelSpec.from_dict(d)

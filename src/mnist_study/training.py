@@ -19,16 +19,6 @@ from .metrics import summarize
 from .spec import ModelSpec
 
 
-# The files of one trained model, in its folder results/models/<id>/ (with outcome.json).
-MODEL_FILES = {"weights": "weights.pt", "history_epoch": "history_epoch.csv",
-               "history_step": "history_step.csv", "test_probs": "test_probs.npz",
-               "metrics": "metrics.csv"}
-
-
-def model_files(folder: str | Path) -> dict[str, Path]:
-    return {key: Path(folder) / name for key, name in MODEL_FILES.items()}
-
-
 def load_data(path: str | Path) -> dict[str, torch.Tensor]:
     return io.load_torch(path)
 

@@ -21,12 +21,11 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)
 )
 
-from mnist_study.analysis import scan_grid, scan_row_spec
+# Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
 from mnist_study.data import RAW_FILES
-from mnist_study.outcome import RECORD_FAILURES_ENV
+from mnist_study.outcome import MODEL_FILES, RECORD_FAILURES_ENV
 from mnist_study.provenance import config_digest
-from mnist_study.training import MODEL_FILES
-from mnist_study.spec import resolve_models
+from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -153,7 +152,7 @@ def trained_models(wildcards=None):
 
 
 def trained_file(model, name):
-    """A file of a model that trained (name as in mnist_study.training.MODEL_FILES)."""
+    """A file of a model that trained (name as in mnist_study.outcome.MODEL_FILES)."""
     if model not in trained_models():
         raise WorkflowError(
             f"model {model!r} did not train (see results/tables/training_outcomes.csv), but "

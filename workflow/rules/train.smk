@@ -1,5 +1,5 @@
 # Training: one job per model spec; the spec's seeds train side by side as one batched network.
-# Each job fills the folder results/models/<id>/ (files named in mnist_study.training.MODEL_FILES)
+# Each job fills results/models/<id>/ (files named in mnist_study.outcome.MODEL_FILES)
 # and writes outcome.json last; see mnist_study.outcome for what --keep-going changes.
 
 
