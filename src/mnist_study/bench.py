@@ -268,7 +268,7 @@ def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
                                   for m in models.values()),
            "scan": 0.0, "scan_executed": 0.0}
     if "scan" in config:
-        from .analysis import scan_grid, scan_row_spec
+        from .spec import scan_grid, scan_row_spec
 
         grid = scan_grid(config["scan"])
         for hidden in grid.hidden_sizes:
@@ -340,7 +340,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     scan = config.get("scan", {"batch_size": 256, "seed": 0})
     lrs = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()]
     if "scan" in config:
-        from .analysis import scan_grid
+        from .spec import scan_grid
 
         grid = scan_grid(config["scan"])
         lrs, hidden_sizes = list(grid.learning_rates), grid.hidden_sizes
