@@ -1,8 +1,8 @@
 """A training job's folder: the files it holds, and what became of the job (trained, or
 failed and why).
 
-A training job writes its files (MODEL_FILES) into one folder, `outcome.json` last. Normally a failure
-propagates: the job fails, Snakemake removes the folder, and a rerun redoes just that job.
+A training job writes its files (MODEL_FILES) into one folder, `outcome.json` last. Normally a
+failure propagates: the job fails, Snakemake removes the folder, and a rerun redoes the job.
 Under `snakemake --keep-going` the workflow asks the job instead to *record* a failure it can
 see (an exception such as running out of memory, or the SIGTERM that scancel and a SLURM
 time limit send before killing), so that the other models' results still make a report that
@@ -70,7 +70,7 @@ def recorded_outcome(folder: str | Path, record_failures: bool, log_path: str | 
         traceback.print_exc()  # into the job's log: the full story behind the one-line reason
         for partial in folder.iterdir():
             partial.unlink()  # a failed job's files are not results
-        reason = f"{type(error).__name__}: {error}".strip()
+        reason = f"{type(error).__name__}: {error}"
         log(f"FAILED, recorded for the report (--keep-going): {reason}")
         io.write_json({"status": "failed", "reason": reason, "log": str(log_path)},
                       folder / OUTCOME_FILE)
@@ -92,3 +92,8 @@ def collect_outcomes(folders: dict[str, str | Path]) -> pd.DataFrame:
         rows.append({"model": model, "status": outcome["status"],
                      "reason": outcome.get("reason", ""), "log": outcome.get("log", "")})
     return pd.DataFrame(rows, columns=["model", "status", "reason", "log"])
+
+
+def read_outcomes(path: str | Path) -> pd.DataFrame:
+    """The table collect_outcomes wrote: strings throughout, an empty reason stays ""."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

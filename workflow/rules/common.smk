@@ -3,7 +3,6 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
@@ -23,7 +22,7 @@ os.environ.update(
 
 # Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
 from mnist_study.data import RAW_FILES
-from mnist_study.outcome import MODEL_FILES, RECORD_FAILURES_ENV
+from mnist_study.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
 from mnist_study.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
 
@@ -143,12 +142,21 @@ def train_gpus(wildcards):
     return int(MODELS[wildcards.model].spec.device == "cuda")
 
 
+# Building the DAG asks for the trained models many times (each aggregating step, each
+# per-model job), so the outcomes table is read once per version of it.
+_TRAINED_MODELS = {}  # (path, mtime) -> trained models
+
+
 def trained_models(wildcards=None):
     """The models that trained, in config order. Known once every training job has ended
     (the collect_training_outcomes checkpoint); until then Snakemake schedules those jobs."""
-    outcomes = pd.read_csv(checkpoints.collect_training_outcomes.get().output[0], dtype=str)
-    trained = set(outcomes.loc[outcomes["status"] == "trained", "model"])
-    return [m for m in MODELS if m in trained]
+    path = Path(checkpoints.collect_training_outcomes.get().output[0])
+    key = (path, path.stat().st_mtime_ns)
+    if key not in _TRAINED_MODELS:
+        outcomes = read_outcomes(path)
+        trained = set(outcomes.loc[outcomes["status"] == "trained", "model"])
+        _TRAINED_MODELS[key] = [m for m in MODELS if m in trained]
+    return list(_TRAINED_MODELS[key])
 
 
 def trained_file(model, name):
@@ -165,7 +173,7 @@ def warn_about_failed_models():
     outcomes = Path("results/tables/training_outcomes.csv")
     if not outcomes.exists():
         return
-    failed = pd.read_csv(outcomes, dtype=str, keep_default_na=False).query("status == 'failed'")
+    failed = read_outcomes(outcomes).query("status == 'failed'")
     for row in failed.itertuples():
         logger.warning(f"model {row.model} did not train and is missing from the report: "
                        f"{row.reason} (log: {row.log}); retry with "

@@ -2,12 +2,13 @@ import pandas as pd
 
 from mnist_study import io
 from mnist_study.logs import redirect_to_log
+from mnist_study.outcome import read_outcomes
 from mnist_study.spec import resolve_models
 from mnist_study.tables import model_table
 
 with redirect_to_log(snakemake.log[0]):
     metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
-    outcomes = pd.read_csv(snakemake.input.outcomes, dtype=str, keep_default_na=False)
+    outcomes = read_outcomes(snakemake.input.outcomes)
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
     table = model_table(resolve_models(snakemake.config), metrics,
                         failures=failed[["reason", "log"]].to_dict(orient="index"))
