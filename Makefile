@@ -2,7 +2,7 @@
 VENV := .venv
 SNAKEMAKE := $(VENV)/bin/snakemake
 
-.PHONY: setup report test test-fast bench clean
+.PHONY: setup report test test-fast bench breakdown clean
 
 setup:
 	@bash tools/setup.sh
@@ -18,6 +18,9 @@ test-fast: setup  ## unit tests only (no end-to-end runs)
 
 bench: setup  ## training-engine benchmark -> benchmarks/results.csv and results.md
 	$(VENV)/bin/python -m mnist_study.bench
+
+breakdown: setup  ## run a study in a fresh folder; where its time went -> benchmarks/breakdown-<name>.md
+	bash tools/breakdown.sh $(STUDY)
 
 clean:  ## remove everything the workflow computed (keeps the downloaded MNIST in data/)
 	rm -rf results logs report.pdf report.html .snakemake

@@ -20,6 +20,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    localrule: True
     input:
         "report.pdf",
     default_target: True
@@ -32,3 +33,4 @@ onstart:
 onsuccess:
     # Under --keep-going a failed model is recorded, not fatal: say so where the user looks.
     warn_about_failed_models()
+    say_where_the_time_went(log)

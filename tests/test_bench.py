@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import numpy as np
 import pytest
 import torch
 
@@ -67,9 +68,9 @@ def test_run_credits_every_model0_path_with_the_same_flops(monkeypatch, tmp_path
     # conventional loop, the engine and 5 batched seeds must differ in samples/s only (the
     # conventional loop was once credited 6N FLOPs per sample, the engine the needed count)
     n = 640
-    fake = {"train_images": torch.zeros(n, 28, 28, dtype=torch.uint8),
-            "train_labels": torch.zeros(n, dtype=torch.long)}
-    monkeypatch.setattr("mnist_study.data.load_tensors", lambda root: fake)
+    fake = {"train_images": np.zeros((n, 28, 28), dtype=np.uint8),
+            "train_labels": np.zeros(n, dtype=np.int64)}
+    monkeypatch.setattr("mnist_study.data.load_arrays", lambda root: fake)
     monkeypatch.setattr(bench, "matmul_rate", lambda size, device: 1e11)
     monkeypatch.setattr(bench, "onednn_matmul_rate", lambda size: None)
     monkeypatch.setattr(bench, "conventional_epoch", lambda spec, root, samples: (4.0, n))

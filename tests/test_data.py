@@ -3,9 +3,10 @@
 import shutil
 
 import pytest
-import torch
+import numpy as np
 
-from mnist_study.data import LABEL_COUNTS, RAW_FILES, DataError, load_tensors, provision_raw
+from mnist_study.data import (LABEL_COUNTS, RAW_FILES, DataError, load_arrays, provision_raw,
+                               read_dataset, save_dataset)
 
 NAMES = list(RAW_FILES)
 
@@ -20,10 +21,19 @@ def copy_raw(src, dst):
 def test_existing_copy_is_verified_and_installed(mnist_raw_dir, tmp_path):
     root = tmp_path / "root"
     provision_raw(root / "MNIST" / "raw", existing_copy=str(mnist_raw_dir), log=lambda m: None)
-    data = load_tensors(root, train_samples=100)
-    assert data["train_images"].shape == (100, 28, 28) and data["train_images"].dtype == torch.uint8
+    data = load_arrays(root, train_samples=100)
+    assert data["train_images"].shape == (100, 28, 28) and data["train_images"].dtype == np.uint8
     assert data["test_images"].shape == (10000, 28, 28)
-    assert torch.bincount(data["test_labels"]).tolist() == LABEL_COUNTS["test"]
+    assert np.bincount(data["test_labels"]).tolist() == LABEL_COUNTS["test"]
+    # the same pixels torchvision's own reader gives
+    from torchvision.datasets import MNIST
+    reference = MNIST(root, train=False, download=False)
+    assert np.array_equal(data["test_images"], reference.data.numpy())
+    assert np.array_equal(data["test_labels"], reference.targets.numpy())
+    saved = tmp_path / "mnist.npz"
+    save_dataset(data, saved)
+    back = read_dataset(saved)
+    assert all(np.array_equal(back[k], v) and back[k].dtype == v.dtype for k, v in data.items())
 
 
 @pytest.mark.parametrize("damage", ["truncate", "alter", "remove"])
@@ -54,4 +64,4 @@ def test_loading_rechecks_files(mnist_raw_dir, tmp_path):
         f.seek(1000)
         f.write(b"\x01\x02\x03")
     with pytest.raises(DataError, match="train-images-idx3-ubyte.*SHA-256"):
-        load_tensors(root)
+        load_arrays(root)

@@ -65,7 +65,7 @@ def test_a_failed_model_keeps_its_table_row_marked_with_the_reason():
                                         "big": {"table": 1, "published": {"test": 0.9}}}})
     metrics = {"ok": pd.DataFrame({"seed": [0], "lr": [1e-3], "train_accuracy": [0.95],
                                    "test_accuracy": [0.91], "train_loss": [0.1],
-                                   "test_loss": [0.2], "auc_micro": [0.99], "auc_macro": [0.99],
+                                   "test_loss": [0.2],
                                    "diverged": [False]})}
     table = model_table(models, metrics,
                         failures={"big": {"reason": "MemoryError: x", "log": "logs/big.log"}})

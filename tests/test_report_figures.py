@@ -2,6 +2,8 @@
 on the stored probabilities."""
 
 import json
+import re
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -64,6 +66,17 @@ def test_report_aucs_equal_sklearn_on_stored_probabilities(quick_run, roc, text)
         assert info["auc"]["micro"] == pytest.approx(micro, abs=1e-12)
         # ... and what the reader sees (Table of AUCs, figure caption) is that number, rounded
         assert f"micro-average AUC {micro:.4f}" in text
+        # one macro AUC, scikit-learn's, in the table and on the figure alike
+        macro = roc_auc_score(onehot, probs, average="macro")
+        assert info["auc"]["macro"] == pytest.approx(macro, abs=1e-12)
+        assert f"macro-average AUC {macro:.4f}" in text
+
+
+def test_roc_figure_has_one_page_per_model_in_config_order(quick_run, roc):
+    info = subprocess.run(["pdfinfo", str(quick_run / "results" / "figures" / "roc.pdf")],
+                          capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1) == str(len(roc["order"]))
+    assert [roc["models"][m]["page"] for m in roc["order"]] == list(range(1, len(roc["order"]) + 1))
 
 
 def test_scan_grid_of_quick_config_is_complete(quick_run):

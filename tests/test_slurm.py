@@ -1,4 +1,8 @@
-"""The quick configuration, end to end through profiles/slurm on a real (single-node) SLURM cluster.
+"""A slice of the quick configuration through profiles/slurm on a real (single-node) SLURM
+cluster: enough of the DAG to prove submission, resources, logs and job status through the
+real scheduler (a model's training, a scan row, the data preparation they need) and that
+local rules stay on the submit host (a figure). The whole quick study runs once, locally, in
+test_workflow; running it a second time here would only repeat the same jobs, slower.
 
 tests/slurm/cluster.sh brings up munged, slurmctld and slurmd on this machine. Proof that the
 training jobs ran under SLURM comes from two independent records: the scheduler's job
@@ -58,30 +62,35 @@ def slurm_jobs_by_rule(workdir: Path) -> dict[str, set[str]]:
     return by_rule
 
 
-def test_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir, tmp_path):
+# targets of the slice: two training jobs of different rules, and a local plotting rule
+TARGETS = ["results/models/0", "results/scan/h4/metrics.csv", "results/figures/digit_means.pdf"]
+
+
+def test_a_slice_of_the_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir, tmp_path):
     workdir = tmp_path.resolve()  # slurmctld records the resolved path
     run = run_snakemake(
-        workdir,
+        workdir, *TARGETS,
         # generic profile, then the overlay for a cluster without slurmdbd and accounts
         "--profile", str(REPO / "profiles" / "slurm"),
         "--profile", str(REPO / "profiles" / "slurm-local-test"),
         # sbatch rejects more CPUs than the node has; a local run would scale threads down
         "--max-threads", str(len(os.sched_getaffinity(0))),
         configfiles=quick_configfiles(workdir, mnist_raw_dir),
-        timeout=3600,  # every SLURM job pays its own Snakemake and torch start-up
+        timeout=1800,
     )
     out = run.stdout + run.stderr
-    assert (workdir / "report.pdf").is_file(), out[-3000:]
+    assert all((workdir / t).exists() for t in TARGETS), out[-3000:]
 
     # every training job Snakemake ran was submitted ("rule"), none ran on the submit host
     assert not re.findall(r"^localrule \w*train\w*:", out, re.M), "training ran locally"
     n_train = len(re.findall(r"^rule \w*train\w*:", out, re.M))
-    assert n_train > 0, "no training job ran"
+    assert n_train == 2, "expected train_model 0 and train_scan_row h4"
 
     by_rule = slurm_jobs_by_rule(workdir)
     train_ids = set().union(*(ids for rule, ids in by_rule.items() if "train" in rule))
     assert len(train_ids) == n_train, (by_rule, n_train)
     completed = completed_slurm_jobs(workdir)
     assert train_ids <= completed, f"not COMPLETED in {JOBCOMP}: {train_ids - completed}"
-    # plotting and the report are localrules: they must not have gone to the scheduler
-    assert not [r for r in by_rule if "report" in r or "plot" in r], by_rule
+    # plotting is a local rule: it ran on the submit host, not through the scheduler
+    assert re.search(r"^localrule plot_digit_means:", out, re.M), out[-3000:]
+    assert not [r for r in by_rule if "plot" in r], by_rule

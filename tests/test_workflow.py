@@ -48,7 +48,8 @@ def test_keep_going_reports_the_failed_model_and_why(quick_run):
     assert "Models that did not train" in text
     assert f"1 of {len(table)} models are missing from this report" in text
     assert f"logs/train_model/{FAILING_MODEL}.log" in text
-    assert not (quick_run / "results" / "figures" / "roc" / f"{FAILING_MODEL}.pdf").exists()
+    roc = json.loads((quick_run / "results" / "analysis" / "roc.json").read_text())
+    assert FAILING_MODEL not in roc["models"] and FAILING_MODEL not in roc["order"]
     assert f"model {FAILING_MODEL} did not train" in (quick_run / "run.log").read_text()
 
 

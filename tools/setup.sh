@@ -16,7 +16,10 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 # `python3 -m uv` also works where the freshly installed script is not on PATH yet
 if command -v uv >/dev/null 2>&1; then uv=(uv); else uv=(python3 -m uv); fi
-"${uv[@]}" sync --frozen --quiet
+# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on these machines)
+# Python never caches it, and every job recompiled torch from source (6.2 s instead of 2.5 s
+# for `import torch` + an optimizer; benchmarks/breakdown.md).
+"${uv[@]}" sync --frozen --quiet --compile-bytecode
 echo "setup: Python environment ready in .venv ($(.venv/bin/python --version))"
 
 # 2. TeX Live (pdflatex through latexmk) and poppler-utils (pdftotext, pdftoppm)

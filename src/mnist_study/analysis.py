@@ -1,6 +1,7 @@
 """Analyses of trained models' results files: pure computations on arrays and tables.
 
-Nothing here trains or plots. Inputs are what the training rules write (test_probs.npz:
+Nothing here trains or plots. scikit-learn is imported inside the functions that use it:
+plotting jobs import this module for its table helpers and should not pay for loading it. Inputs are what the training rules write (test_probs.npz:
 probs (S, N, 10), labels (N,), seeds (S,); metrics.csv; history_epoch.csv) and the MNIST
 tensors; outputs are arrays, tables and plain dicts the plotting rules and the report read.
 ROC and confusion matrices come from scikit-learn, never hand-rolled.
@@ -11,24 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import auc, confusion_matrix, roc_auc_score, roc_curve
-from sklearn.preprocessing import label_binarize
 
 from .spec import N_CLASSES, ModelSpec
 
 DIGITS = list(range(N_CLASSES))
-
-
-# --- the data -------------------------------------------------------------------------------
-
-def digit_means(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Average image of each digit, in [0, 1]: (10, 28, 28), and the images per digit (10,)."""
-    images = np.asarray(images, dtype=np.float64) / 255.0
-    labels = np.asarray(labels)
-    counts = np.bincount(labels, minlength=N_CLASSES)
-    means = np.stack([images[labels == d].mean(0) if counts[d] else np.full(images.shape[1:], np.nan)
-                      for d in DIGITS])
-    return means, counts
 
 
 # --- predictions and their mistakes -----------------------------------------------------------
@@ -48,6 +35,8 @@ def predictions(probs: np.ndarray) -> np.ndarray:
 def confusion_counts(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """10 x 10 counts (rows true digit, columns predicted), summed over the seeds in probs
     ((S, N, 10) or (N, 10)). Samples without an answer (-1) are in no column."""
+    from sklearn.metrics import confusion_matrix
+
     probs = probs[None] if probs.ndim == 2 else probs
     counts = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)
     for p in predictions(probs):
@@ -116,10 +105,14 @@ def best_and_worst(models: pd.DataFrame) -> tuple[str, str]:
 
 def roc_data(labels: np.ndarray, probs: np.ndarray) -> dict:
     """One-vs-rest ROC curves of a model's probabilities (N, 10), scikit-learn's way: a curve
-    and AUC per digit, the micro average (all digit decisions pooled) and the macro average
-    (the mean of the per-digit curves on a common false-positive grid, as in scikit-learn's
-    multiclass ROC example). Non-finite probabilities (a diverged model) give no curves and
-    NaN AUCs."""
+    and AUC per digit, the micro average (all digit decisions pooled) and the macro average.
+    The macro AUC is scikit-learn's (`roc_auc_score(average="macro")`: the mean of the
+    per-digit AUCs), the one definition every table and figure uses; its curve, for drawing,
+    is the mean of the per-digit curves on a common false-positive grid. Non-finite
+    probabilities (a diverged model) give no curves and NaN AUCs."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.preprocessing import label_binarize
+
     onehot = label_binarize(labels, classes=DIGITS)
     curves, aucs = {}, {}
     if not np.isfinite(probs).all():
@@ -137,9 +130,8 @@ def roc_data(labels: np.ndarray, probs: np.ndarray) -> dict:
     curves["micro"] = (fpr, tpr)
     aucs["micro"] = float(roc_auc_score(onehot, probs, average="micro"))
     grid = np.unique(np.concatenate([curves[str(d)][0] for d in present]))
-    mean_tpr = np.mean([np.interp(grid, *curves[str(d)]) for d in present], axis=0)
-    curves["macro"] = (grid, mean_tpr)
-    aucs["macro"] = float(auc(grid, mean_tpr))
+    curves["macro"] = (grid, np.mean([np.interp(grid, *curves[str(d)]) for d in present], axis=0))
+    aucs["macro"] = float(roc_auc_score(onehot[:, present], probs[:, present], average="macro"))
     return {"curves": curves, "auc": aucs}
 
 

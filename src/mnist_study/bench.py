@@ -231,13 +231,17 @@ def n_samples(n: int, batch_size: int, max_steps: int | None) -> int:
     return n if max_steps is None else min(n, max_steps * batch_size)
 
 
+def load_data(mnist_root: Path) -> dict[str, torch.Tensor]:
+    from . import data
+
+    return {k: torch.from_numpy(v) for k, v in data.load_arrays(mnist_root).items()}
+
+
 # --- model 10's memory, in its own process so that its peak RSS is its own -------------------
 
 def memory_probe(spec: ModelSpec, mnist_root: Path, steps: int) -> dict:
-    from .data import load_tensors
-
     device = resolve_device(spec.device)
-    data = load_tensors(mnist_root)
+    data = load_data(mnist_root)
     x, y = as_inputs(data["train_images"], device), data["train_labels"].to(device)
     del data
     if device.type == "cuda":
@@ -283,8 +287,6 @@ def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
 
 def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None] = print
         ) -> tuple[list[dict], dict]:
-    from .data import load_tensors
-
     models = resolve_models(config)
     device = resolve_device(models["0"].spec.device)
     info = machine(device)
@@ -308,7 +310,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     roof_before = sample_roof()
     add("roof_before", roof_before / 1e9, "GFLOP/s", f"fp32 {sizes.roof_n}^2 matmul, best of 5")
 
-    data = load_tensors(mnist_root)
+    data = load_data(mnist_root)
     x, y = as_inputs(data["train_images"], device), data["train_labels"].to(device)
     n = len(x)
     timings: dict[str, Timing] = {}  # rates follow once the roof is measured again

@@ -1,11 +1,36 @@
-"""Log set-up shared by workflow scripts: stderr (and warnings) go to the rule's log file."""
+"""Log set-up shared by workflow scripts: stderr (and warnings) go to the rule's log file, and
+every job's log says how long its process took to start (interpreter, Snakemake's preamble,
+imports) and how long its work took, in the TIMING_LINE format that `mnist_study.timing`
+reads back to say where a run's wall time went."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 import traceback
 from contextlib import contextmanager
 from typing import Iterator
+
+# "[timing] start-up 2.91 s" on entry, "[timing] work 0.53 s" on a normal exit
+TIMING_PREFIX = "[timing]"
+
+
+def process_age_s() -> float:
+    """Seconds since this process started: the start-up a job paid before its first line of
+    work, when called at the top of that work. On Linux from the kernel's clock ticks (10 ms);
+    psutil's create_time is built on a whole-second boot time and reads up to 1 s too old."""
+    try:
+        with open("/proc/self/stat") as f:
+            # field 22, counted after the parenthesized command name (which may hold spaces)
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        import psutil  # comes with Snakemake
+
+        return max(0.0, time.time() - psutil.Process().create_time())
 
 
 @contextmanager
@@ -13,8 +38,11 @@ def redirect_to_log(path: str) -> Iterator[None]:
     with open(path, "a", buffering=1) as f:
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = f
+        started = time.perf_counter()
+        print(f"{TIMING_PREFIX} start-up {process_age_s():.2f} s", file=f)
         try:
             yield
+            print(f"{TIMING_PREFIX} work {time.perf_counter() - started:.2f} s", file=f)
         except BaseException:
             traceback.print_exc(file=f)  # the log then holds the error the user must read
             raise

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -17,6 +19,15 @@ LINESTYLES = ["-", "--", ":", "-."]
 
 def use_style(style: str | Path) -> None:
     plt.style.use(str(style))
+
+
+def save_pages(figures: Iterable["matplotlib.figure.Figure"], out: str | Path) -> None:
+    """Each figure as one page of one PDF, in order: the report includes them by page number,
+    so a figure per model needs no file name made from a model id."""
+    with PdfPages(out) as pdf:
+        for fig in figures:
+            pdf.savefig(fig)
+            plt.close(fig)
 
 
 def model_styles(model_ids: list[str]) -> dict[str, dict]:
@@ -260,7 +271,7 @@ def mistake_gallery(images: np.ndarray, mistakes: pd.DataFrame, out: str | Path,
 # --- ROC --------------------------------------------------------------------------------------
 
 def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str, float],
-               info: dict, out: str | Path) -> None:
+               info: dict) -> "matplotlib.figure.Figure":
     """A page-wide ROC figure of one model: the ten one-vs-rest curves with their AUC, the
     micro and macro averages, and a panel listing the model and its accuracies."""
     fig = plt.figure(figsize=(6.3, 2.55))
@@ -314,8 +325,7 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str,
         y = 0.97 - k * step
         ax_info.text(0.02, y, key, fontsize=6.5, fontweight="bold", va="top", transform=ax_info.transAxes)
         ax_info.text(0.47, y, value, fontsize=6.5, va="top", transform=ax_info.transAxes)
-    fig.savefig(out)
-    plt.close(fig)
+    return fig
 
 
 # --- batch size against learning rate ---------------------------------------------------------

@@ -14,20 +14,17 @@ import pandas as pd
 import torch
 
 from . import io
+from .data import read_dataset
 from .engine import Member, train
 from .metrics import summarize
 from .spec import ModelSpec
-
-
-def load_data(path: str | Path) -> dict[str, torch.Tensor]:
-    return io.load_torch(path)
 
 
 def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path, out: dict,
                    log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train; write out["metrics"], out["history_epoch"] and, where asked, out["history_step"],
     out["weights"], out["test_probs"]. Returns the metrics table."""
-    data = load_data(data_path)
+    data = read_dataset(data_path, as_torch=True)
     log(f"training {spec.architecture()} ({spec.n_parameters():,} parameters), "
         f"{len(members)} member(s), {len(data['train_labels']):,} samples, batch {spec.batch_size}, "
         f"{spec.epochs} epochs, {torch.get_num_threads()} torch threads")

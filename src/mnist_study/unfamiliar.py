@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
-from scipy import ndimage
-from skimage import color, data as skdata, transform
+
+# scipy.ndimage and scikit-image are imported inside the functions that process images: the
+# workflow lists the image folder (candidate_files) while it parses, and jobs that only read
+# the prepared images should not pay a second for loading them.
 
 SIZE, BOX = 28, 20  # MNIST's field and the box the digit is fitted into
 INK_THRESHOLD = 0.2  # what counts as ink when finding the bounding box: above compression noise
@@ -36,6 +38,9 @@ class UnfamiliarImage:
 
 def mnist_like(gray: np.ndarray) -> np.ndarray:
     """A grayscale image (H, W) of any range -> a (28, 28) float32 MNIST-style input in [0, 1]."""
+    from scipy import ndimage
+    from skimage import transform
+
     x = np.asarray(gray, dtype=np.float64)
     if x.ndim != 2 or x.size == 0:
         raise ValueError(f"expected a 2-D grayscale image, got shape {x.shape}")
@@ -79,6 +84,8 @@ def _thumbnail(rgb: np.ndarray) -> np.ndarray:
 
 def _to_gray_and_rgb(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """Any PIL mode -> (grayscale float (H, W) in [0, 1], RGB uint8 for display)."""
+    from skimage import color
+
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -203,6 +210,9 @@ PHOTOS = {"cat": "chelsea", "astronaut": "astronaut", "coffee": "coffee", "camer
 
 def builtin_images(seed: int = 0) -> list[UnfamiliarImage]:
     """The set every report shows: drawn shapes, scikit-image's photographs, and noise."""
+    from scipy import ndimage
+    from skimage import color, data as skdata, transform
+
     out = []
     for name, gray in drawn_shapes().items():
         rgb = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, -1)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
 from . import io
+from .data import digit_means
 from .engine import MLP, init_mlp
 from .spec import N_CLASSES, ModelSpec
 
@@ -193,12 +194,6 @@ def correlation_with(images: torch.Tensor, references: torch.Tensor) -> np.ndarr
     return torch.where(denom > 0, (a * b).sum(1) / denom, torch.nan).numpy()
 
 
-def class_means(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Average training image of each class, (10, 28, 28) in [0, 1]."""
-    x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
-    return torch.stack([x[labels == c].mean(0) for c in range(N_CLASSES)])
-
-
 # --- the border mystery -------------------------------------------------------------------
 
 def pixel_usage(images: torch.Tensor) -> torch.Tensor:
@@ -327,7 +322,8 @@ def border_analysis(model: MLP, spec: ModelSpec, seed: int, control: MLP, contro
     usage = pixel_usage(data["train_images"])
     never = usage == 0
     rare = usage < 0.001
-    means = class_means(data["train_images"], data["train_labels"])
+    means = torch.from_numpy(digit_means(data["train_images"].numpy(),
+                                         data["train_labels"].numpy())[0]).float()
     change = first_layer_change(model, spec, seed)
     control_change = first_layer_change(control, control_spec, control_seed)
     masked = mask_inputs(model, never)

@@ -54,46 +54,6 @@ wildcard_constraints:
     model="|".join(MODELS),
 
 
-localrules:
-    all,
-    # Inspection runs gradient ascent on trained models for seconds: not worth a queue slot.
-    compute_border_analysis,
-    compute_class_maximization,
-    compute_deep_dream,
-    compute_model_responses,
-    compute_regularized_maximization,
-    fetch_mnist,  # compute nodes often have no internet; the submit host fetches
-    collect_training_outcomes,
-    summarize_models,
-    plot_loss_curves,
-    analyze_digits,
-    plot_digit_means,
-    analyze_mistakes,
-    plot_confusion_matrices,
-    plot_mistakes,
-    plot_digit_errors,
-    plot_confident_mistakes,
-    analyze_roc,
-    plot_roc,
-    collect_roc,
-    analyze_batch_lr,
-    plot_batch_lr,
-    summarize_scan,
-    plot_scan,
-    collect_provenance,
-    render_report,
-    compile_report,
-    prepare_unfamiliar_images,
-    prepare_sklearn_digits,
-    summarize_inspection,
-    plot_unfamiliar,
-    plot_class_maximization,
-    plot_deep_dream,
-    plot_regularized_maximization,
-    plot_border_analysis,
-    plot_class_max_grid,
-
-
 def model_spec(wildcards):
     return MODELS[wildcards.model].spec.to_dict()
 
@@ -180,14 +140,28 @@ def warn_about_failed_models():
                        f"snakemake --forcerun results/models/{row.model}")
 
 
+def say_where_the_time_went(snakemake_log):
+    """End of a run: the rules that took the most wall time (python -m mnist_study.timing
+    WORKDIR gives the whole breakdown)."""
+    from mnist_study.timing import top_rules_text
+
+    try:
+        summary = top_rules_text(snakemake_log)
+    except Exception as exc:  # a summary must never fail a run that succeeded
+        summary = f"(no timing summary: {type(exc).__name__}: {exc})"
+    if summary:
+        logger.info(summary)
+
+
 def grid_models(wildcards=None):
     """Class maximization for every trained model of Tables 1 and 2 (all when none has a table)."""
     tabled = [m for m in trained_models() if MODELS[m].table in (1, 2)]
     return tabled or trained_models()
 
 
-def unfamiliar_models(wildcards=None):
-    return [m for m in INSPECT["unfamiliar_models"] if m in trained_models()]
+def class_max_models():
+    """The models whose ideal digits the report shows: the grid's and the inspected model."""
+    return list(dict.fromkeys([*grid_models(), INSPECT["model"]]))
 
 
 def inspected_weights(wildcards):
@@ -240,13 +214,7 @@ def report_inputs(wildcards):
         "fig_digit_errors": "results/figures/digit_errors.pdf",
         "fig_confident_mistakes": "results/figures/confident_mistakes.pdf",
         "ctx_roc": "results/analysis/roc.json",
+        "fig_roc": "results/figures/roc.pdf",
         "ctx_batch_lr": "results/analysis/batch_lr.json",
         "fig_batch_lr": "results/figures/batch_lr.pdf",
     }
-
-
-def roc_figures(wildcards):
-    """The report's per-model ROC figures, named as report_inputs names figures. Apart from
-    report_inputs, which does not wait for the training: while this waits for the
-    collect_training_outcomes checkpoint, Snakemake still schedules everything else."""
-    return {f"fig_roc_{m}": f"results/figures/roc/{m}.pdf" for m in trained_models()}

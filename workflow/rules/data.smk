@@ -2,6 +2,8 @@
 
 
 rule fetch_mnist:
+    # compute nodes often have no internet: the submit host fetches
+    localrule: True
     output:
         [f"{MNIST_ROOT}/MNIST/raw/{name}" for name in RAW_FILES],
     log:
@@ -18,7 +20,7 @@ rule load_mnist:
     input:
         rules.fetch_mnist.output,
     output:
-        "results/data/mnist.pt",
+        "results/data/mnist.npz",
     log:
         "logs/load_mnist.log",
     params:

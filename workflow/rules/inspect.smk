@@ -1,12 +1,14 @@
 # Looking inside the networks: unfamiliar images, class maximization, deep dream, regularized
 # visualization and the border mystery. Compute rules write results/inspect/...; plot rules
-# read only those files.
+# read only those files. Every rule here but train_border_control is a local rule on a cluster:
+# inspection runs gradient ascent on trained models for seconds, not worth a queue slot.
 from mnist_study.unfamiliar import candidate_files
 
 ASCENT = {k: INSPECT[k] for k in ("steps", "lr", "start")}
 
 
 rule prepare_unfamiliar_images:
+    localrule: True
     input:
         # the folder's files are inputs, so adding or changing an image reruns the figure
         lambda w: [str(p) for p in candidate_files(INSPECT["unfamiliar_dir"])],
@@ -23,6 +25,7 @@ rule prepare_unfamiliar_images:
 
 
 rule prepare_sklearn_digits:
+    localrule: True
     output:
         "results/inspect/unfamiliar/sklearn_digits.npz",
     log:
@@ -33,31 +36,39 @@ rule prepare_sklearn_digits:
         "../scripts/prepare_sklearn_digits.py"
 
 
+# Every trained model's answers to the unfamiliar images, in one job (seconds of work).
 rule compute_model_responses:
+    localrule: True
     input:
-        weights=lambda w: trained_file(w.model, "weights"),
+        weights=model_file("weights"),
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
-        data="results/data/mnist.pt",
+        data="results/data/mnist.npz",
     output:
-        probs="results/inspect/responses/{model}.npz",
-        table="results/inspect/responses/{model}.csv",
+        probs="results/inspect/responses.npz",
+        table="results/inspect/responses.csv",
     log:
-        "logs/compute_model_responses/{model}.log",
+        "logs/compute_model_responses.log",
+    params:
+        models=trained_models,
     conda:
         "../../envs/mnist-study.yaml"
     script:
         "../scripts/compute_model_responses.py"
 
 
+# The ideal digit of each model that the report shows, in one job (seconds per model).
 rule compute_class_maximization:
+    localrule: True
     input:
-        weights=lambda w: trained_file(w.model, "weights"),
+        weights=lambda w: [trained_file(m, "weights") for m in class_max_models()],
     output:
-        "results/inspect/class_max/{model}.npz",
+        "results/inspect/class_max.npz",
     log:
-        "logs/compute_class_maximization/{model}.log",
+        "logs/compute_class_maximization.log",
     params:
+        models=lambda w: class_max_models(),
+        grid=lambda w: grid_models(),
         ascent=ASCENT,
     conda:
         "../../envs/mnist-study.yaml"
@@ -66,9 +77,10 @@ rule compute_class_maximization:
 
 
 rule compute_deep_dream:
+    localrule: True
     input:
         weights=inspected_weights,
-        data="results/data/mnist.pt",
+        digit_means="results/analysis/digit_means.npz",
     output:
         "results/inspect/deep_dream.npz",
     log:
@@ -82,9 +94,11 @@ rule compute_deep_dream:
 
 
 rule compute_regularized_maximization:
+    localrule: True
     input:
         weights=inspected_weights,
-        data="results/data/mnist.pt",
+        digit_means="results/analysis/digit_means.npz",
+        data="results/data/mnist.npz",
     output:
         images="results/inspect/regularized.npz",
         table="results/inspect/regularized.csv",
@@ -101,7 +115,7 @@ rule compute_regularized_maximization:
 
 rule train_border_control:
     input:
-        data="results/data/mnist.pt",
+        data="results/data/mnist.npz",
     output:
         weights="results/inspect/border_control/weights.pt",
         history_epoch="results/inspect/border_control/history_epoch.csv",
@@ -120,11 +134,12 @@ rule train_border_control:
 
 
 rule compute_border_analysis:
+    localrule: True
     input:
         weights=inspected_weights,
         control="results/inspect/border_control/weights.pt",
         control_metrics="results/inspect/border_control/metrics.csv",
-        data="results/data/mnist.pt",
+        data="results/data/mnist.npz",
     output:
         maps="results/inspect/border.npz",
         summary="results/inspect/border.json",
@@ -139,8 +154,9 @@ rule compute_border_analysis:
 
 
 rule summarize_inspection:
+    localrule: True
     input:
-        responses=lambda w: expand("results/inspect/responses/{model}.csv", model=trained_models()),
+        responses="results/inspect/responses.csv",
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
         dream="results/inspect/deep_dream.npz",
@@ -152,7 +168,6 @@ rule summarize_inspection:
     log:
         "logs/summarize_inspection.log",
     params:
-        models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
         inspect=INSPECT,
     conda:
@@ -162,15 +177,16 @@ rule summarize_inspection:
 
 
 rule plot_unfamiliar:
+    localrule: True
     input:
         images="results/inspect/unfamiliar/images.npz",
-        probs=lambda w: expand("results/inspect/responses/{model}.npz", model=unfamiliar_models()),
+        responses="results/inspect/responses.npz",
     output:
         report("results/figures/unfamiliar.pdf", category="Inside the networks"),
     log:
         "logs/plot_unfamiliar.log",
     params:
-        models=unfamiliar_models,
+        models=INSPECT["unfamiliar_models"],  # those that trained
         all_models=list(MODELS),
         labels={m: MODELS[m].label for m in MODELS},
         style=STYLE,
@@ -181,14 +197,16 @@ rule plot_unfamiliar:
 
 
 rule plot_class_maximization:
+    localrule: True
     input:
-        images=f"results/inspect/class_max/{INSPECT['model']}.npz",
-        data="results/data/mnist.pt",
+        images="results/inspect/class_max.npz",
+        digit_means="results/analysis/digit_means.npz",
     output:
         report("results/figures/class_maximization.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_maximization.log",
     params:
+        model=INSPECT["model"],
         style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
@@ -197,6 +215,7 @@ rule plot_class_maximization:
 
 
 rule plot_deep_dream:
+    localrule: True
     input:
         "results/inspect/deep_dream.npz",
     output:
@@ -212,6 +231,7 @@ rule plot_deep_dream:
 
 
 rule plot_regularized_maximization:
+    localrule: True
     input:
         "results/inspect/regularized.npz",
     output:
@@ -227,6 +247,7 @@ rule plot_regularized_maximization:
 
 
 rule plot_border_analysis:
+    localrule: True
     input:
         "results/inspect/border.npz",
     output:
@@ -242,14 +263,14 @@ rule plot_border_analysis:
 
 
 rule plot_class_max_grid:
+    localrule: True
     input:
-        images=lambda w: expand("results/inspect/class_max/{model}.npz", model=grid_models()),
+        images="results/inspect/class_max.npz",
     output:
         report("results/figures/class_max_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_max_grid.log",
     params:
-        models=grid_models,
         labels={m: MODELS[m].label for m in MODELS},
         style=STYLE,
     conda:

@@ -3,7 +3,7 @@
 
 rule train_scan_row:
     input:
-        data="results/data/mnist.pt",
+        data="results/data/mnist.npz",
     output:
         metrics="results/scan/h{hidden}/metrics.csv",
         history_epoch="results/scan/h{hidden}/history_epoch.csv",
@@ -27,6 +27,7 @@ rule train_scan_row:
 
 
 rule summarize_scan:
+    localrule: True
     input:
         metrics=[f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes],
     output:
@@ -44,6 +45,7 @@ rule summarize_scan:
 
 
 rule plot_scan:
+    localrule: True
     input:
         table="results/scan/scan.csv",
     output:

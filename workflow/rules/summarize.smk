@@ -3,6 +3,7 @@
 
 
 rule summarize_models:
+    localrule: True
     input:
         outcomes="results/tables/training_outcomes.csv",
         metrics=model_file("metrics"),

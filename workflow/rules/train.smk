@@ -5,7 +5,7 @@
 
 rule train_model:
     input:
-        data="results/data/mnist.pt",
+        data="results/data/mnist.npz",
     output:
         directory("results/models/{model}"),
     log:
@@ -28,6 +28,7 @@ rule train_model:
 # Which models trained. A checkpoint: rules downstream read only the models that trained (all
 # of them, unless a failure was recorded under --keep-going), through trained_models().
 checkpoint collect_training_outcomes:
+    localrule: True
     input:
         expand("results/models/{model}", model=list(MODELS)),
     output:

@@ -1,11 +1,12 @@
 import numpy as np
 
 from mnist_study import analysis, io
+from mnist_study.data import digit_means, read_dataset
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    data = io.load_torch(snakemake.input.data)
-    means, counts = analysis.digit_means(data["train_images"].numpy(), data["train_labels"].numpy())
+    data = read_dataset(snakemake.input.data)
+    means, counts = digit_means(data["train_images"], data["train_labels"])
     similarity = analysis.mean_image_similarity(means)
     io.save_npz(snakemake.output.means, means=means, counts=counts, similarity=similarity)
     pairs = np.triu_indices(10, 1)

@@ -6,10 +6,19 @@ from mnist_study.logs import redirect_to_log
 from mnist_study.spec import ModelSpec
 
 with redirect_to_log(snakemake.log[0]):
-    probs, labels, seeds = analysis.load_probs(np.load(snakemake.input.probs))
-    # The first seed's probabilities: one network's curves, as the seed study shows them.
-    roc = analysis.roc_data(labels, probs[0].astype(np.float64))
-    info = analysis.model_description(ModelSpec.from_dict(snakemake.params.spec), snakemake.params.label,
-                                      pd.read_csv(snakemake.input.metrics), int(seeds[0]))
-    io.save_npz(snakemake.output.curves, **analysis.roc_arrays(roc))
-    io.write_json({**info, "auc": roc["auc"]}, snakemake.output.summary)
+    p, i = snakemake.params, snakemake.input
+    per_model, curves = {}, {}
+    for page, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics), start=1):
+        probs, labels, seeds = analysis.load_probs(np.load(probs_file))
+        # The first seed's probabilities: one network's curves, as the seed study shows them.
+        roc = analysis.roc_data(labels, probs[0].astype(np.float64))
+        info = analysis.model_description(ModelSpec.from_dict(p.specs[m]), p.labels[m],
+                                          pd.read_csv(metrics_file), int(seeds[0]))
+        # `page`: this model's page of the ROC figure file; npz keys by page, not by model id,
+        # so that any id a user writes is safe
+        per_model[m] = {**info, "auc": roc["auc"], "page": page}
+        curves.update({f"p{page}_{k}": v for k, v in analysis.roc_arrays(roc).items()})
+    io.save_npz(snakemake.output.curves, **curves)
+    # JSON objects are written with sorted keys; `order` keeps the config's model order.
+    io.write_json({"models": per_model, "order": list(p.models), **analysis.roc_overview(per_model)},
+                  snakemake.output.summary)

@@ -1,9 +1,10 @@
 from mnist_study import io, provenance
+from mnist_study.data import read_dataset
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    data = io.load_torch(snakemake.input.data)
+    data = read_dataset(snakemake.input.data)
     times = provenance.job_times(p.benchmarks)
     io.write_json({
         "machine": provenance.machine(),

@@ -1,11 +1,12 @@
 from mnist_study import io
+from mnist_study.data import read_dataset
 from mnist_study.logs import redirect_to_log
 from mnist_study.visualize import Ascent, border_analysis, first_member
 
 with redirect_to_log(snakemake.log[0]):
     spec, seed, model = first_member(snakemake.input.weights)
     control_spec, control_seed, control = first_member(snakemake.input.control)
-    data = io.load_torch(snakemake.input.data)
+    data = read_dataset(snakemake.input.data, as_torch=True)
     maps, numbers = border_analysis(model, spec, seed, control, control_spec, control_seed, data,
                                     Ascent(**snakemake.params.ascent))
     numbers["control_weight_decay"] = control_spec.weight_decay

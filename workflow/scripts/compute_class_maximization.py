@@ -5,7 +5,16 @@ from mnist_study.logs import redirect_to_log
 from mnist_study.visualize import Ascent, class_maximization, first_member, logits_of
 
 with redirect_to_log(snakemake.log[0]):
-    spec, seed, model = first_member(snakemake.input.weights)
-    images = class_maximization(model, Ascent(**snakemake.params.ascent))
-    io.save_npz(snakemake.output[0], images=images.numpy(), logits=logits_of(model, images).numpy(),
-                seed=np.array(seed))
+    ascent = Ascent(**snakemake.params.ascent)
+    images, logits, seeds = [], [], []
+    for weights in snakemake.input.weights:
+        spec, seed, model = first_member(weights)
+        x = class_maximization(model, ascent)
+        images.append(x.numpy())
+        logits.append(logits_of(model, x).numpy())
+        seeds.append(seed)
+    # stacked in the order of `models`: npz keys never carry a user's model id
+    p = snakemake.params
+    io.save_npz(snakemake.output[0], models=np.array(p.models, dtype=str),
+                in_grid=np.array([m in p.grid for m in p.models]),
+                images=np.stack(images), logits=np.stack(logits), seeds=np.array(seeds))

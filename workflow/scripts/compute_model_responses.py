@@ -2,15 +2,23 @@ import numpy as np
 import pandas as pd
 
 from mnist_study import io, unfamiliar
+from mnist_study.data import read_dataset
 from mnist_study.logs import redirect_to_log
 from mnist_study.visualize import load_members
 
 with redirect_to_log(snakemake.log[0]):
-    spec, members = load_members(snakemake.input.weights)
-    images = unfamiliar.load_images(snakemake.input.images)
-    digits = np.load(snakemake.input.digits)
-    test = io.load_torch(snakemake.input.data)["test_images"].float().numpy() / 255
-    probs, rows = unfamiliar.model_responses(members, spec, images["inputs"], digits["inputs"],
+    i = snakemake.input
+    images = unfamiliar.load_images(i.images)
+    digits = np.load(i.digits)
+    test = read_dataset(i.data)["test_images"] / np.float32(255)
+    probs, tables = [], []
+    for model, weights in zip(snakemake.params.models, i.weights):
+        spec, members = load_members(weights)
+        p, rows = unfamiliar.model_responses(members, spec, images["inputs"], digits["inputs"],
                                              digits["labels"], test)
-    io.save_npz(snakemake.output.probs, probs=probs, seeds=np.array(list(members)))
-    io.write_csv(pd.DataFrame(rows), snakemake.output.table)
+        probs.append(p)
+        tables.append(pd.DataFrame(rows).assign(model=model))
+    # arrays by position in `models`: npz keys never carry a user's model id
+    io.save_npz(snakemake.output.probs, models=np.array(snakemake.params.models, dtype=str),
+                **{f"probs_{k}": p for k, p in enumerate(probs)})
+    io.write_csv(pd.concat(tables), snakemake.output.table)

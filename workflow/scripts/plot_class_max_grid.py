@@ -6,5 +6,7 @@ from mnist_study.logs import redirect_to_log
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     plots.use_style(p.style)
-    rows = {f"model {p.labels[m]}": np.load(f)["images"] for m, f in zip(p.models, snakemake.input.images)}
+    result = np.load(snakemake.input.images)
+    rows = {f"model {p.labels[m]}": images
+            for m, images, shown in zip(result["models"], result["images"], result["in_grid"]) if shown}
     plots_inside.image_rows(rows, snakemake.output[0], fontsize=6.5)

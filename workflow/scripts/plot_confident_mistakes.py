@@ -1,9 +1,10 @@
 import pandas as pd
 
-from mnist_study import io, plots
+from mnist_study import plots
+from mnist_study.data import read_dataset
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.params.style)
-    images = io.load_torch(snakemake.input.data)["test_images"].numpy()
+    images = read_dataset(snakemake.input.data)["test_images"]
     plots.mistake_gallery(images, pd.read_csv(snakemake.input.confident), snakemake.output[0])

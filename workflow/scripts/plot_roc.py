@@ -3,10 +3,17 @@ import numpy as np
 from mnist_study import io, plots
 from mnist_study.logs import redirect_to_log
 
+
+def pages(summary, arrays):
+    for m in summary["order"]:  # config order; each model's page number is in the summary
+        info = summary["models"][m]
+        prefix = f"p{info['page']}_"
+        names = [k[len(prefix) + 4:] for k in arrays.files if k.startswith(prefix + "fpr_")]
+        curves = {n: (arrays[f"{prefix}fpr_{n}"], arrays[f"{prefix}tpr_{n}"]) for n in names}
+        yield plots.roc_figure(curves, info["auc"], info)
+
+
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.params.style)
-    arrays = np.load(snakemake.input.curves)
-    names = [k[len("fpr_"):] for k in arrays.files if k.startswith("fpr_")]
-    curves = {n: (arrays[f"fpr_{n}"], arrays[f"tpr_{n}"]) for n in names}
     summary = io.read_json(snakemake.input.summary)
-    plots.roc_figure(curves, summary["auc"], summary, snakemake.output[0])
+    plots.save_pages(pages(summary, np.load(snakemake.input.curves)), snakemake.output[0])

@@ -8,6 +8,8 @@ with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     plots.use_style(p.style)
     images = load_images(snakemake.input.images)
-    probs = {m: np.load(f)["probs"] for m, f in zip(p.models, snakemake.input.probs)}
+    responses = np.load(snakemake.input.responses)
+    position = {m: k for k, m in enumerate(responses["models"])}
+    probs = {m: responses[f"probs_{position[m]}"] for m in p.models if m in position}
     plots_inside.unfamiliar(list(images["names"]), images["originals"], images["inputs"], probs,
                             p.labels, p.all_models, snakemake.output[0])

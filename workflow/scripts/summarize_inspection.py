@@ -1,16 +1,14 @@
 import numpy as np
 import pandas as pd
-import torch
 from scipy.special import softmax
 
 from mnist_study import io
 from mnist_study.logs import redirect_to_log
 from mnist_study.unfamiliar import load_images
-from mnist_study.visualize import fraction_at_bounds
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
-    per_member = pd.concat([pd.read_csv(f).assign(model=m) for m, f in zip(p.models, i.responses)])
+    per_member = pd.read_csv(i.responses, dtype={"model": str})
     table = per_member.drop(columns="seed").groupby("model", sort=False).mean().reset_index()
     table.insert(1, "label", table["model"].map(p.labels))
     table.insert(2, "n_seeds", per_member.groupby("model", sort=False).size().to_numpy())
@@ -29,7 +27,7 @@ with redirect_to_log(snakemake.log[0]):
         "skipped": [str(s) for s in images["skipped"]],
         "n_digits": len(np.load(i.digits)["labels"]),
         "responses": table.to_dict("records"),
-        "dream": {k: {"at_bounds": fraction_at_bounds(torch.as_tensor(dream[k])),
+        "dream": {k: {"at_bounds": float(dream[f"at_bounds_{k}"]),
                       "min": float(dream[k].min()), "max": float(dream[k].max())}
                   for k in ("per_class_clamped", "per_class_unclamped", "single_clamped", "single_unclamped")},
         # probabilities the single all-label dream gets: the loss of all ten labels is lowest when equal
