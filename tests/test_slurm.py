@@ -76,7 +76,7 @@ def test_a_slice_of_the_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir,
         # sbatch rejects more CPUs than the node has; a local run would scale threads down
         "--max-threads", str(len(os.sched_getaffinity(0))),
         configfiles=quick_configfiles(workdir, mnist_raw_dir),
-        timeout=1800,
+        timeout=1800, cluster=True,
     )
     out = run.stdout + run.stderr
     assert all((workdir / t).exists() for t in TARGETS), out[-3000:]
