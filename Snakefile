@@ -9,7 +9,11 @@ min_version("9.0")
 configfile: f"{workflow.basedir}/config.yaml"
 
 
-include: "workflow/rules/common.smk"
+include: "workflow/rules/common/environment.smk"
+include: "workflow/rules/common/config.smk"
+include: "workflow/rules/common/resources.smk"
+include: "workflow/rules/common/trained.smk"
+include: "workflow/rules/common/report.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/summarize.smk"

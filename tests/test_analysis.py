@@ -1,6 +1,7 @@
 """Analyses behind the report's figures: confusion, mistakes, ROC, the scan and its heatmap."""
 
 import json
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -174,10 +175,17 @@ def test_lin_log_norm_is_linear_below_and_logarithmic_above():
     assert norm.inverse(norm(0.995)) == pytest.approx(0.995)
 
 
-def test_scan_heatmap_draws_nan_cells(tmp_path):
+def test_scan_heatmap_marks_each_diverged_cell_and_labels_the_others(tmp_path):
+    table = analysis.scan_table(scan_rows())
     out = tmp_path / "scan.pdf"
-    plots.scan_heatmaps(analysis.scan_table(scan_rows()), 0.9, out)
-    assert out.stat().st_size > 1000
+    plots.scan_heatmaps(table, 0.9, out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    # one "NaN" per diverged cell in each of the two panels, and every other cell's accuracy
+    assert text.split().count("NaN") == 2 * int(table["diverged"].sum()) == 2
+    for split in ("train", "test"):
+        for value in table.loc[~table["diverged"], f"{split}_accuracy"]:
+            assert f"{value:.3f}" in text.split()
 
 
 def test_batch_lr_picks_the_models_that_differ_only_in_lr_and_batch():

@@ -312,7 +312,7 @@ def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similari
     rank = {(int(a), int(b)): int((pair_corr > similarity[a, b]).sum()) + 1 for a, b in zip(*iu)}
     ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     return {
-        "n_models": int(len(errors)),
+        "n_models": int(len(errors)), "top": top,
         "mean_error": [float(mean[d]) for d in DIGITS],
         "hardest_digit": int(mean.idxmax()), "hardest_error": float(mean.max()),
         "easiest_digit": int(mean.idxmin()), "easiest_error": float(mean.min()),
@@ -327,14 +327,17 @@ def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similari
     }
 
 
+CONFIDENT = 0.9  # a mistake made with a probability above this is a confident one
+
+
 def gallery_summary(mistakes: pd.DataFrame, labels: np.ndarray, probs: np.ndarray) -> dict:
     """The gallery's numbers: how many mistakes the member made, how many with probability
-    above 0.9, and the range shown."""
+    above CONFIDENT, and the range shown."""
     pred = predictions(probs)
     wrong = (pred != labels) & (pred >= 0)
     conf = probs[wrong, pred[wrong]] if wrong.any() else np.array([])
     return {"n_shown": int(len(mistakes)), "n_wrong": int(wrong.sum()),
-            "n_wrong_above_90": int((conf > 0.9).sum()),
+            "confident": CONFIDENT, "n_wrong_confident": int((conf > CONFIDENT).sum()),
             "min_shown": float(mistakes["probability"].min()) if len(mistakes) else float("nan"),
             "max_shown": float(mistakes["probability"].max()) if len(mistakes) else float("nan")}
 

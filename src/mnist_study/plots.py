@@ -46,8 +46,9 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[str, pd.DataFrame],
-                labels: dict[str, str], out: str | Path) -> None:
-    """Training loss per step (mean over seeds, smoothed) against epochs; training loss per
+                labels: dict[str, str], out: str | Path, smoothing: float = 0.01) -> None:
+    """Training loss per step (mean over seeds, a moving average over the share `smoothing` of
+    the steps) against epochs; training loss per
     epoch (mean of its steps); test loss at the end of each epoch. Log scale, one shared loss
     axis, the legend outside the axes."""
     styles = model_styles(list(labels))  # all models, config order: the same colours everywhere
@@ -56,7 +57,7 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
         per_step = steps.groupby("step")["loss"].mean()
         n_epochs = epoch_histories[m]["epoch"].max()
         x = per_step.index.to_numpy() / per_step.index.max() * n_epochs
-        window = max(1, len(per_step) // 100)
+        window = max(1, round(len(per_step) * smoothing))
         ax_step.plot(x, smooth(per_step.to_numpy(), window), label=labels[m], **styles[m])
         per_epoch = epoch_histories[m].groupby("epoch")[["train_loss", "test_loss"]].mean()
         for ax, col in ((ax_train, "train_loss"), (ax_test, "test_loss")):
@@ -169,7 +170,7 @@ def scan_heatmaps(table: pd.DataFrame, linear_below: float, out: str | Path) -> 
 # --- mistakes ---------------------------------------------------------------------------------
 
 def confusion_grid(matrices: dict[str, np.ndarray], labels: dict[str, str], out: str | Path,
-                   ncols: int = 5) -> None:
+                   ncols: int = 5, floor: float = 1e-3) -> None:
     """Every model's row-normalized 10 x 10 confusion matrix in one grid, one shared log colour
     scale so that mistakes of 0.1 % and 50 % are both visible beside the diagonal."""
     from matplotlib.colors import LogNorm
@@ -177,7 +178,7 @@ def confusion_grid(matrices: dict[str, np.ndarray], labels: dict[str, str], out:
     n = len(matrices)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.3, 1.2 * nrows + 0.2), squeeze=False)
-    norm = LogNorm(vmin=1e-3, vmax=1)
+    norm = LogNorm(vmin=floor, vmax=1)
     cmap = plt.get_cmap("magma_r").with_extremes(under="white", bad="white")
     image = None
     for ax, (m, mat) in zip(axes.flat, matrices.items()):

@@ -7,15 +7,14 @@ import pandas as pd
 from .spec import StudyModel
 
 AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss"]
-# Within this of the published test accuracy counts as reproduced (the issue's tolerance).
-REPRODUCED_TOLERANCE = 0.01
 
 
 def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
-                failures: dict[str, dict] | None = None) -> pd.DataFrame:
+                failures: dict[str, dict] | None = None, tolerance: float = 0.01) -> pd.DataFrame:
     """One row per model: its spec, the mean/std of each metric over members, the published
     accuracies and the difference to them. A model in `failures` (id -> {"reason", "log"}: its
-    training failed under --keep-going) keeps its row, with the reason and no metrics."""
+    training failed under --keep-going) keeps its row, with the reason and no metrics. A test
+    accuracy within `tolerance` of the published one counts as reproduced."""
     failures = failures or {}
     rows = []
     for model_id, m in models.items():
@@ -43,6 +42,6 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
             row[f"delta_{split}"] = row[f"{split}_accuracy_mean"] - pub if pub is not None else None
         pub_test = m.published.get("test")
         row["reproduced"] = (None if pub_test is None or model_id in failures
-                             else bool(abs(row["test_accuracy_mean"] - pub_test) <= REPRODUCED_TOLERANCE))
+                             else bool(abs(row["test_accuracy_mean"] - pub_test) <= tolerance))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -312,6 +312,9 @@ def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor)
     return hits / len(x)
 
 
+RARE_PIXEL_SHARE = 0.001  # a pixel non-zero in fewer than this share of training images is rare
+
+
 def border_analysis(model: MLP, spec: ModelSpec, seed: int, control: MLP, control_spec: ModelSpec,
                     control_seed: int, data: dict[str, torch.Tensor], a: Ascent) -> tuple[dict, dict]:
     """Why ideal digits lean on the border. Returns maps (for the figure) and numbers (for the
@@ -321,7 +324,7 @@ def border_analysis(model: MLP, spec: ModelSpec, seed: int, control: MLP, contro
     with weight decay."""
     usage = pixel_usage(data["train_images"])
     never = usage == 0
-    rare = usage < 0.001
+    rare = usage < RARE_PIXEL_SHARE
     means = torch.from_numpy(digit_means(data["train_images"].numpy(),
                                          data["train_labels"].numpy())[0]).float()
     change = first_layer_change(model, spec, seed)
@@ -332,7 +335,7 @@ def border_analysis(model: MLP, spec: ModelSpec, seed: int, control: MLP, contro
     test_x, test_y = data["test_images"], data["test_labels"]
     numbers = {
         "n_pixels": SIDE * SIDE, "n_train": len(data["train_images"]),
-        "n_never_used": int(never.sum()), "n_rare": int(rare.sum()),
+        "n_never_used": int(never.sum()), "n_rare": int(rare.sum()), "rare_share": RARE_PIXEL_SHARE,
         "n_never_used_unchanged": int((change["unchanged"] & never).sum()),
         "n_unchanged": int(change["unchanged"].sum()),
         "norm_never_used": float(change["norm"][never].mean()) if never.any() else float("nan"),

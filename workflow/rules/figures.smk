@@ -6,14 +6,15 @@ rule plot_loss_curves:
     input:
         steps=model_file("history_step"),
         epochs=model_file("history_epoch"),
+        style=STYLE,
     output:
-        report("results/figures/loss_curves.pdf", category="Figures"),
+        figure=report("results/figures/loss_curves.pdf", category="Figures"),
     log:
         "logs/plot_loss_curves.log",
     params:
+        smoothing=config["report"]["loss_smoothing"],
         models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -29,7 +30,7 @@ rule analyze_digits:
         data="results/data/mnist.npz",
     output:
         means="results/analysis/digit_means.npz",
-        summary="results/analysis/digits.json",
+        context="results/analysis/digits.json",
     log:
         "logs/analyze_digits.log",
     conda:
@@ -42,12 +43,11 @@ rule plot_digit_means:
     localrule: True
     input:
         means="results/analysis/digit_means.npz",
+        style=STYLE,
     output:
-        report("results/figures/digit_means.pdf", category="Figures"),
+        figure=report("results/figures/digit_means.pdf", category="Figures"),
     log:
         "logs/plot_digit_means.log",
-    params:
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -68,7 +68,7 @@ rule analyze_mistakes:
         confusion="results/analysis/confusion.csv",
         errors="results/analysis/digit_errors.csv",
         confident="results/analysis/confident_mistakes.csv",
-        summary="results/analysis/mistakes.json",
+        context="results/analysis/mistakes.json",
     log:
         "logs/analyze_mistakes.log",
     params:
@@ -85,13 +85,14 @@ rule plot_confusion_matrices:
     localrule: True
     input:
         confusion="results/analysis/confusion.csv",
+        style=STYLE,
     output:
-        report("results/figures/confusion_matrices.pdf", category="Figures"),
+        figure=report("results/figures/confusion_matrices.pdf", category="Figures"),
     log:
         "logs/plot_confusion_matrices.log",
     params:
+        floor=config["report"]["confusion_floor"],
         labels={m: MODELS[m].label for m in MODELS},
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -103,15 +104,14 @@ rule plot_mistakes:
     input:
         confusion="results/analysis/confusion.csv",
         summary="results/analysis/mistakes.json",
+        style=STYLE,
     output:
-        report("results/figures/mistakes_{which}.pdf", category="Figures"),
+        figure_best=report("results/figures/mistakes_best.pdf", category="Figures"),
+        figure_worst=report("results/figures/mistakes_worst.pdf", category="Figures"),
     log:
-        "logs/plot_mistakes/{which}.log",
-    wildcard_constraints:
-        which="best|worst",
+        "logs/plot_mistakes.log",
     params:
         all_models=list(MODELS),  # colours by config order, as in every figure
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -122,13 +122,13 @@ rule plot_digit_errors:
     localrule: True
     input:
         errors="results/analysis/digit_errors.csv",
+        style=STYLE,
     output:
-        report("results/figures/digit_errors.pdf", category="Figures"),
+        figure=report("results/figures/digit_errors.pdf", category="Figures"),
     log:
         "logs/plot_digit_errors.log",
     params:
         labels={m: MODELS[m].label for m in MODELS},
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -140,12 +140,11 @@ rule plot_confident_mistakes:
     input:
         confident="results/analysis/confident_mistakes.csv",
         data="results/data/mnist.npz",
+        style=STYLE,
     output:
-        report("results/figures/confident_mistakes.pdf", category="Figures"),
+        figure=report("results/figures/confident_mistakes.pdf", category="Figures"),
     log:
         "logs/plot_confident_mistakes.log",
-    params:
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -163,7 +162,7 @@ rule analyze_roc:
         metrics=model_file("metrics"),
     output:
         curves="results/analysis/roc_curves.npz",
-        summary="results/analysis/roc.json",
+        context="results/analysis/roc.json",
     log:
         "logs/analyze_roc.log",
     params:
@@ -181,12 +180,11 @@ rule plot_roc:
     input:
         curves="results/analysis/roc_curves.npz",
         summary="results/analysis/roc.json",
+        style=STYLE,
     output:
-        report("results/figures/roc.pdf", category="Figures"),
+        figure=report("results/figures/roc.pdf", category="Figures"),
     log:
         "logs/plot_roc.log",
-    params:
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -202,7 +200,7 @@ rule analyze_batch_lr:
         models="results/tables/models.csv",
         metrics=model_file("metrics"),
     output:
-        "results/analysis/batch_lr.json",
+        context="results/analysis/batch_lr.json",
     log:
         "logs/analyze_batch_lr.log",
     params:
@@ -218,14 +216,14 @@ rule plot_batch_lr:
     input:
         findings="results/analysis/batch_lr.json",
         metrics=model_file("metrics"),
+        style=STYLE,
     output:
-        report("results/figures/batch_lr.pdf", category="Figures"),
+        figure=report("results/figures/batch_lr.pdf", category="Figures"),
     log:
         "logs/plot_batch_lr.log",
     params:
         models=trained_models,
         all_models=list(MODELS),
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:

@@ -37,7 +37,7 @@ rule prepare_sklearn_digits:
 
 
 # Every trained model's answers to the unfamiliar images, in one job (seconds of work).
-rule compute_model_responses:
+rule inspect_model_responses:
     localrule: True
     input:
         weights=model_file("weights"),
@@ -48,24 +48,24 @@ rule compute_model_responses:
         probs="results/inspect/responses.npz",
         table="results/inspect/responses.csv",
     log:
-        "logs/compute_model_responses.log",
+        "logs/inspect_model_responses.log",
     params:
         models=trained_models,
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/compute_model_responses.py"
+        "../scripts/inspect_model_responses.py"
 
 
 # The ideal digit of each model that the report shows, in one job (seconds per model).
-rule compute_class_maximization:
+rule inspect_class_maximization:
     localrule: True
     input:
         weights=lambda w: [trained_file(m, "weights") for m in class_max_models()],
     output:
         "results/inspect/class_max.npz",
     log:
-        "logs/compute_class_maximization.log",
+        "logs/inspect_class_maximization.log",
     params:
         models=lambda w: class_max_models(),
         grid=lambda w: grid_models(),
@@ -73,10 +73,10 @@ rule compute_class_maximization:
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/compute_class_maximization.py"
+        "../scripts/inspect_class_maximization.py"
 
 
-rule compute_deep_dream:
+rule inspect_deep_dream:
     localrule: True
     input:
         weights=inspected_weights,
@@ -84,16 +84,16 @@ rule compute_deep_dream:
     output:
         "results/inspect/deep_dream.npz",
     log:
-        "logs/compute_deep_dream.log",
+        "logs/inspect_deep_dream.log",
     params:
         ascent=ASCENT,
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/compute_deep_dream.py"
+        "../scripts/inspect_deep_dream.py"
 
 
-rule compute_regularized_maximization:
+rule inspect_regularized_maximization:
     localrule: True
     input:
         weights=inspected_weights,
@@ -103,14 +103,14 @@ rule compute_regularized_maximization:
         images="results/inspect/regularized.npz",
         table="results/inspect/regularized.csv",
     log:
-        "logs/compute_regularized_maximization.log",
+        "logs/inspect_regularized_maximization.log",
     params:
         ascent=ASCENT,
         regularizers={k: INSPECT[k] for k in ("l2", "tv", "blur_sigma", "jitter")},
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/compute_regularized_maximization.py"
+        "../scripts/inspect_regularized_maximization.py"
 
 
 rule train_border_control:
@@ -133,7 +133,7 @@ rule train_border_control:
         "../scripts/train_border_control.py"
 
 
-rule compute_border_analysis:
+rule inspect_border_analysis:
     localrule: True
     input:
         weights=inspected_weights,
@@ -144,16 +144,16 @@ rule compute_border_analysis:
         maps="results/inspect/border.npz",
         summary="results/inspect/border.json",
     log:
-        "logs/compute_border_analysis.log",
+        "logs/inspect_border_analysis.log",
     params:
         ascent=ASCENT,
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/compute_border_analysis.py"
+        "../scripts/inspect_border_analysis.py"
 
 
-rule summarize_inspection:
+rule analyze_inspection:
     localrule: True
     input:
         responses="results/inspect/responses.csv",
@@ -163,17 +163,17 @@ rule summarize_inspection:
         regularized="results/inspect/regularized.csv",
         border="results/inspect/border.json",
     output:
-        context="results/inspect/inside.json",
-        table="results/tables/unfamiliar.csv",
+        context="results/inspect/inspection.json",
+        responses="results/tables/unfamiliar.csv",
     log:
-        "logs/summarize_inspection.log",
+        "logs/analyze_inspection.log",
     params:
         labels={m: MODELS[m].label for m in MODELS},
         inspect=INSPECT,
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/summarize_inspection.py"
+        "../scripts/analyze_inspection.py"
 
 
 rule plot_unfamiliar:
@@ -181,15 +181,15 @@ rule plot_unfamiliar:
     input:
         images="results/inspect/unfamiliar/images.npz",
         responses="results/inspect/responses.npz",
+        style=STYLE,
     output:
-        report("results/figures/unfamiliar.pdf", category="Inside the networks"),
+        figure=report("results/figures/unfamiliar.pdf", category="Inside the networks"),
     log:
         "logs/plot_unfamiliar.log",
     params:
         models=INSPECT["unfamiliar_models"],  # those that trained
         all_models=list(MODELS),
         labels={m: MODELS[m].label for m in MODELS},
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -201,13 +201,13 @@ rule plot_class_maximization:
     input:
         images="results/inspect/class_max.npz",
         digit_means="results/analysis/digit_means.npz",
+        style=STYLE,
     output:
-        report("results/figures/class_maximization.pdf", category="Inside the networks"),
+        figure=report("results/figures/class_maximization.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_maximization.log",
     params:
         model=INSPECT["model"],
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -218,12 +218,11 @@ rule plot_deep_dream:
     localrule: True
     input:
         "results/inspect/deep_dream.npz",
+        style=STYLE,
     output:
-        report("results/figures/deep_dream.pdf", category="Inside the networks"),
+        figure=report("results/figures/deep_dream.pdf", category="Inside the networks"),
     log:
         "logs/plot_deep_dream.log",
-    params:
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -234,12 +233,11 @@ rule plot_regularized_maximization:
     localrule: True
     input:
         "results/inspect/regularized.npz",
+        style=STYLE,
     output:
-        report("results/figures/regularized_maximization.pdf", category="Inside the networks"),
+        figure=report("results/figures/regularized_maximization.pdf", category="Inside the networks"),
     log:
         "logs/plot_regularized_maximization.log",
-    params:
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -250,12 +248,11 @@ rule plot_border_analysis:
     localrule: True
     input:
         "results/inspect/border.npz",
+        style=STYLE,
     output:
-        report("results/figures/border_analysis.pdf", category="Inside the networks"),
+        figure=report("results/figures/border_analysis.pdf", category="Inside the networks"),
     log:
         "logs/plot_border_analysis.log",
-    params:
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -266,13 +263,13 @@ rule plot_class_max_grid:
     localrule: True
     input:
         images="results/inspect/class_max.npz",
+        style=STYLE,
     output:
-        report("results/figures/class_max_grid.pdf", category="Inside the networks"),
+        figure=report("results/figures/class_max_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_max_grid.log",
     params:
         labels={m: MODELS[m].label for m in MODELS},
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:

@@ -1,4 +1,5 @@
-# The report: provenance, Jinja -> report.tex, latexmk -> report.pdf.
+# The report: provenance, Jinja -> report.tex, latexmk -> report.pdf. What it shows is found
+# by the convention of workflow/rules/common/report.smk.
 
 
 rule collect_provenance:
@@ -10,7 +11,7 @@ rule collect_provenance:
         trained=trained_outputs(),
         data="results/data/mnist.npz",
     output:
-        "results/report/provenance.json",
+        context="results/report/provenance.json",
     log:
         "logs/collect_provenance.log",
     params:
@@ -26,7 +27,7 @@ rule collect_provenance:
 rule render_report:
     localrule: True
     input:
-        unpack(report_inputs),
+        unpack(lambda w: report_elements()),
         templates=TEMPLATES,
     output:
         "results/report/report.tex",
@@ -44,7 +45,7 @@ rule compile_report:
     localrule: True
     input:
         tex="results/report/report.tex",
-        figures=lambda w: [f for k, f in report_inputs(w).items() if k.startswith("fig_")],
+        figures=lambda w: list(report_elements("figure").values()),
     output:
         report("report.pdf", category="Report"),
     log:

@@ -16,45 +16,45 @@ rule train_scan_row:
     params:
         spec=scan_spec,
         learning_rates=list(SCAN.learning_rates),
-    threads: scan_threads
+    threads: lambda w: scan_job(w)["threads"]
     resources:
-        mem_mb=scan_mem_mb,
-        runtime=scan_runtime_min,
+        mem_mb=lambda w: scan_job(w)["mem_mb"],
+        runtime=lambda w: scan_job(w)["runtime"],
     conda:
         "../../envs/mnist-study.yaml"
     script:
         "../scripts/train_scan_row.py"
 
 
-rule summarize_scan:
+rule analyze_scan:
     localrule: True
     input:
         metrics=[f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes],
     output:
-        table="results/scan/scan.csv",
-        summary="results/scan/summary.json",
+        cells="results/scan/scan.csv",
+        context="results/scan/summary.json",
     log:
-        "logs/summarize_scan.log",
+        "logs/analyze_scan.log",
     params:
         hidden_sizes=list(SCAN.hidden_sizes),
         settings=config["scan"],
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/summarize_scan.py"
+        "../scripts/analyze_scan.py"
 
 
 rule plot_scan:
     localrule: True
     input:
-        table="results/scan/scan.csv",
+        cells="results/scan/scan.csv",
+        style=STYLE,
     output:
-        report("results/figures/scan_heatmap.pdf", category="Figures"),
+        figure=report("results/figures/scan.pdf", category="Figures"),
     log:
         "logs/plot_scan.log",
     params:
         linear_below=config["scan"]["linear_below"],
-        style=STYLE,
     conda:
         "../../envs/mnist-study.yaml"
     script:

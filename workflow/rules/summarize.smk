@@ -2,18 +2,20 @@
 # that did not train keeps its row, with the reason.
 
 
-rule summarize_models:
+rule analyze_models:
     localrule: True
     input:
         outcomes="results/tables/training_outcomes.csv",
         metrics=model_file("metrics"),
     output:
-        "results/tables/models.csv",
+        table="results/tables/models.csv",
     log:
-        "logs/summarize_models.log",
+        "logs/analyze_models.log",
     params:
         models=trained_models,
+        study={"defaults": config.get("defaults", {}), "models": config["models"]},
+        tolerance=config["report"]["reproduced_tolerance"],
     conda:
         "../../envs/mnist-study.yaml"
     script:
-        "../scripts/summarize_models.py"
+        "../scripts/analyze_models.py"

@@ -14,10 +14,10 @@ rule train_model:
         "results/benchmarks/train_model/{model}.tsv"
     params:
         spec=model_spec,
-    threads: train_threads
+    threads: lambda w: model_job(w)["threads"]
     resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime_min,
+        mem_mb=lambda w: model_job(w)["mem_mb"],
+        runtime=lambda w: model_job(w)["runtime"],
         gpu=train_gpus,
     conda:
         "../../envs/mnist-study.yaml"

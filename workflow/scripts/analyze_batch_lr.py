@@ -7,4 +7,4 @@ with redirect_to_log(snakemake.log[0]):
     models = pd.read_csv(snakemake.input.models, dtype={"model": str, "hidden": str})
     metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
     group = analysis.batch_lr_models(models)
-    io.write_json(analysis.batch_lr_findings(group, metrics), snakemake.output[0])
+    io.write_json(analysis.batch_lr_findings(group, metrics), snakemake.output.context)

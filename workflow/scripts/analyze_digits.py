@@ -14,4 +14,4 @@ with redirect_to_log(snakemake.log[0]):
     a, b = pairs[0][off.argmax()], pairs[1][off.argmax()]
     io.write_json({"n_train": int(counts.sum()), "counts": counts.tolist(),
                    "most_similar": {"a": int(a), "b": int(b), "r": float(similarity[a, b])},
-                   "mean_similarity": float(off.mean())}, snakemake.output.summary)
+                   "mean_similarity": float(off.mean())}, snakemake.output.context)

@@ -26,4 +26,4 @@ with redirect_to_log(snakemake.log[0]):
         "hardest": analysis.hardest_digits(errors, counts, similarity),
         "gallery": {"model": best, "label": p.labels[best], "seed": int(seeds[0]),
                     **analysis.gallery_summary(confident, labels, probs[0])},
-    }, snakemake.output.summary)
+    }, snakemake.output.context)

@@ -21,4 +21,4 @@ with redirect_to_log(snakemake.log[0]):
     io.save_npz(snakemake.output.curves, **curves)
     # JSON objects are written with sorted keys; `order` keeps the config's model order.
     io.write_json({"models": per_model, "order": list(p.models), **analysis.roc_overview(per_model)},
-                  snakemake.output.summary)
+                  snakemake.output.context)

@@ -16,4 +16,4 @@ with redirect_to_log(snakemake.log[0]):
         "jobs": times.to_dict(orient="records"),
         "total_job_s": float(times["wall_s"].sum()),  # of the recorded jobs
         "n_unrecorded": int((~times["recorded"]).sum()),
-    }, snakemake.output[0])
+    }, snakemake.output.context)

@@ -5,7 +5,7 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    plots.use_style(p.style)
+    plots.use_style(snakemake.input.style)
     metrics = {m: pd.read_csv(f) for m, f in zip(p.models, snakemake.input.metrics)}
     plots.batch_lr(io.read_json(snakemake.input.findings), metrics,
-                   plots.model_styles(p.all_models), snakemake.output[0])
+                   plots.model_styles(p.all_models), snakemake.output.figure)

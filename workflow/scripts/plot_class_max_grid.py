@@ -5,8 +5,8 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    plots.use_style(p.style)
+    plots.use_style(snakemake.input.style)
     result = np.load(snakemake.input.images)
     rows = {f"model {p.labels[m]}": images
             for m, images, shown in zip(result["models"], result["images"], result["in_grid"]) if shown}
-    plots_inside.image_rows(rows, snakemake.output[0], fontsize=6.5)
+    plots_inside.image_rows(rows, snakemake.output.figure, fontsize=6.5)

@@ -5,6 +5,6 @@ from mnist_study.data import read_dataset
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
+    plots.use_style(snakemake.input.style)
     images = read_dataset(snakemake.input.data)["test_images"]
-    plots.mistake_gallery(images, pd.read_csv(snakemake.input.confident), snakemake.output[0])
+    plots.mistake_gallery(images, pd.read_csv(snakemake.input.confident), snakemake.output.figure)

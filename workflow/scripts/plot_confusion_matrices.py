@@ -4,7 +4,8 @@ from mnist_study import analysis, plots
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
+    plots.use_style(snakemake.input.style)
     counts = analysis.confusion_wide(pd.read_csv(snakemake.input.confusion, dtype={"model": str}))
     normalized = {m: analysis.row_normalize(c) for m, c in counts.items()}
-    plots.confusion_grid(normalized, snakemake.params.labels, snakemake.output[0])
+    plots.confusion_grid(normalized, snakemake.params.labels, snakemake.output.figure,
+                         floor=snakemake.params.floor)

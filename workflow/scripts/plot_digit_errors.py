@@ -4,8 +4,8 @@ from mnist_study import plots
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
+    plots.use_style(snakemake.input.style)
     errors = pd.read_csv(snakemake.input.errors, dtype={"model": str}).set_index("model")
     errors.columns = errors.columns.astype(int)
     errors.loc["mean"] = errors.mean(0)
-    plots.per_digit_errors(errors, snakemake.params.labels, snakemake.output[0])
+    plots.per_digit_errors(errors, snakemake.params.labels, snakemake.output.figure)

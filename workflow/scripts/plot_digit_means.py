@@ -4,6 +4,6 @@ from mnist_study import plots
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
+    plots.use_style(snakemake.input.style)
     npz = np.load(snakemake.input.means)
-    plots.digit_means(npz["means"], npz["counts"], snakemake.output[0])
+    plots.digit_means(npz["means"], npz["counts"], snakemake.output.figure)

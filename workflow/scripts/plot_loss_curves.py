@@ -5,7 +5,7 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    plots.use_style(p.style)
+    plots.use_style(snakemake.input.style)
     steps = {m: pd.read_csv(f) for m, f in zip(p.models, snakemake.input.steps)}
     epochs = {m: pd.read_csv(f) for m, f in zip(p.models, snakemake.input.epochs)}
-    plots.loss_curves(steps, epochs, p.labels, snakemake.output[0])
+    plots.loss_curves(steps, epochs, p.labels, snakemake.output.figure, smoothing=p.smoothing)

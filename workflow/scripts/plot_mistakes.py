@@ -5,8 +5,11 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    plots.use_style(p.style)
-    chosen = io.read_json(snakemake.input.summary)[snakemake.wildcards.which]
+    plots.use_style(snakemake.input.style)
+    summary = io.read_json(snakemake.input.summary)
     counts = analysis.confusion_wide(pd.read_csv(snakemake.input.confusion, dtype={"model": str}))
-    colour = plots.model_styles(p.all_models)[chosen["model"]]["color"]
-    plots.mistake_histograms(counts[chosen["model"]], chosen["label"], colour, snakemake.output[0])
+    styles = plots.model_styles(p.all_models)
+    for which, out in (("best", snakemake.output.figure_best), ("worst", snakemake.output.figure_worst)):
+        chosen = summary[which]
+        plots.mistake_histograms(counts[chosen["model"]], chosen["label"],
+                                 styles[chosen["model"]]["color"], out)

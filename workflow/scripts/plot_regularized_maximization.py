@@ -4,6 +4,6 @@ from mnist_study import plots, plots_inside
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
+    plots.use_style(snakemake.input.style)
     result = np.load(snakemake.input[0])
-    plots_inside.image_rows(dict(zip(result["names"], result["images"])), snakemake.output[0])
+    plots_inside.image_rows(dict(zip(result["names"], result["images"])), snakemake.output.figure)

@@ -14,6 +14,6 @@ def pages(summary, arrays):
 
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
+    plots.use_style(snakemake.input.style)
     summary = io.read_json(snakemake.input.summary)
-    plots.save_pages(pages(summary, np.load(snakemake.input.curves)), snakemake.output[0])
+    plots.save_pages(pages(summary, np.load(snakemake.input.curves)), snakemake.output.figure)

@@ -4,6 +4,6 @@ from mnist_study import plots
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    plots.use_style(snakemake.params.style)
-    plots.scan_heatmaps(pd.read_csv(snakemake.input.table), snakemake.params.linear_below,
-                        snakemake.output[0])
+    plots.use_style(snakemake.input.style)
+    plots.scan_heatmaps(pd.read_csv(snakemake.input.cells), snakemake.params.linear_below,
+                        snakemake.output.figure)

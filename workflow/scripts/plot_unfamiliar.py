@@ -6,10 +6,10 @@ from mnist_study.unfamiliar import load_images
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    plots.use_style(p.style)
+    plots.use_style(snakemake.input.style)
     images = load_images(snakemake.input.images)
     responses = np.load(snakemake.input.responses)
     position = {m: k for k, m in enumerate(responses["models"])}
     probs = {m: responses[f"probs_{position[m]}"] for m in p.models if m in position}
     plots_inside.unfamiliar(list(images["names"]), images["originals"], images["inputs"], probs,
-                            p.labels, p.all_models, snakemake.output[0])
+                            p.labels, p.all_models, snakemake.output.figure)

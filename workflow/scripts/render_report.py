@@ -4,9 +4,9 @@ import pandas as pd
 
 from mnist_study import io
 from mnist_study.logs import redirect_to_log
-from mnist_study.report import model_rows, render
+from mnist_study.report import model_rows, render, unshown_figures
 
-# Inputs are sorted by name prefix (see report_inputs in workflow/rules/common.smk).
+# Inputs are sorted by name prefix (see report_elements in workflow/rules/report.smk).
 READERS = {"table_": pd.read_csv, "ctx_": io.read_json, "fig_": str}
 
 with redirect_to_log(snakemake.log[0]):
@@ -19,5 +19,9 @@ with redirect_to_log(snakemake.log[0]):
     context["models"] = model_rows(context["table"]["models"], context["ctx"]["provenance"]["n_train"])
     template_dir = os.path.commonpath(snakemake.input.templates)  # report/
     tex = render(template_dir, "report.tex.j2", context)
+    if unshown := unshown_figures(tex, context["fig"]):
+        raise ValueError(f"figures made but shown by no template: {', '.join(unshown)}. Show each "
+                         f"with \\includegraphics{{\\VAR{{fig.<name>}}}} in a template under "
+                         f"report/sections/, or remove its rule (README, 'Adding a figure').")
     with io.atomic_path(snakemake.output[0]) as tmp:
         tmp.write_text(tex)

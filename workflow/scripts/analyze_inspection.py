@@ -12,7 +12,7 @@ with redirect_to_log(snakemake.log[0]):
     table = per_member.drop(columns="seed").groupby("model", sort=False).mean().reset_index()
     table.insert(1, "label", table["model"].map(p.labels))
     table.insert(2, "n_seeds", per_member.groupby("model", sort=False).size().to_numpy())
-    io.write_csv(table, snakemake.output.table)
+    io.write_csv(table, snakemake.output.responses)
     images = load_images(i.images)
     dream = np.load(i.dream)
     regularized = pd.read_csv(i.regularized)

@@ -10,6 +10,7 @@ with redirect_to_log(snakemake.log[0]):
     metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
     outcomes = read_outcomes(snakemake.input.outcomes)
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
-    table = model_table(resolve_models(snakemake.config), metrics,
-                        failures=failed[["reason", "log"]].to_dict(orient="index"))
-    io.write_csv(table, snakemake.output[0])
+    table = model_table(resolve_models(snakemake.params.study), metrics,
+                        failures=failed[["reason", "log"]].to_dict(orient="index"),
+                        tolerance=snakemake.params.tolerance)
+    io.write_csv(table, snakemake.output.table)

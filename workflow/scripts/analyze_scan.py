@@ -7,10 +7,10 @@ with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     rows = {h: pd.read_csv(f) for h, f in zip(p.hidden_sizes, snakemake.input.metrics)}
     table = analysis.scan_table(rows)
-    io.write_csv(table, snakemake.output.table)
+    io.write_csv(table, snakemake.output.cells)
     summary = analysis.scan_summary(table)
     published = p.settings["published_best"]
     summary.update(batch_size=p.settings["batch_size"], epochs=p.settings["epochs"],
                    seed=p.settings["seed"], published_best=published,
                    nearest_published=analysis.nearest_cell(table, published["lr"], published["hidden"]))
-    io.write_json(summary, snakemake.output.summary)
+    io.write_json(summary, snakemake.output.context)

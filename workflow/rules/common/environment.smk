@@ -1,0 +1,60 @@
+# Set-up of every job's environment, and what a run says when it ends.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
+from snakemake.utils import validate
+
+# The logic lives in the package under src/. Jobs import it from this checkout, whatever
+# environment runs them (the uv venv, a --sdm conda env, a cluster node), so put it on the
+# path here and, through PYTHONPATH, for every job's interpreter.
+REPO = Path(workflow.basedir)
+sys.path.insert(0, str(REPO / "src"))
+# Threads that sleep rather than spin while waiting: on a shared or oversubscribed machine
+# OpenMP's spin-waiting made training many times slower (benchmarks/). The user's own
+# setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)
+)
+
+# Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
+from mnist_study.data import RAW_FILES
+from mnist_study.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
+from mnist_study.provenance import config_digest
+from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
+
+
+def record_failures_under_keep_going():
+    """Under --keep-going a training job records a failure it can see instead of failing, so
+    that the report still builds and marks the missing model (mnist_study.outcome). An
+    environment variable, not a param: toggling --keep-going must not make every model look
+    changed. Called from onstart: the execution settings are not known while parsing."""
+    if workflow.execution_settings.keep_going:
+        os.environ[RECORD_FAILURES_ENV] = "1"
+
+
+def warn_about_failed_models():
+    outcomes = Path("results/tables/training_outcomes.csv")
+    if not outcomes.exists():
+        return
+    failed = read_outcomes(outcomes).query("status == 'failed'")
+    for row in failed.itertuples():
+        logger.warning(f"model {row.model} did not train and is missing from the report: "
+                       f"{row.reason} (log: {row.log}); retry with "
+                       f"snakemake --forcerun results/models/{row.model}")
+
+
+def say_where_the_time_went(snakemake_log):
+    """End of a run: the rules that took the most wall time (python -m mnist_study.timing
+    WORKDIR gives the whole breakdown)."""
+    from mnist_study.timing import top_rules_text
+
+    try:
+        summary = top_rules_text(snakemake_log)
+    except Exception as exc:  # a summary must never fail a run that succeeded
+        summary = f"(no timing summary: {type(exc).__name__}: {exc})"
+    if summary:
+        logger.info(summary)

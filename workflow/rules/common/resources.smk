@@ -1,0 +1,34 @@
+# What a training job asks the scheduler for, from its spec and how many members it trains.
+
+# Below this many parameters (over all members), a job is bound by per-step overhead and
+# gains nothing from more threads: several such jobs run side by side instead. Larger ones are
+# matmul-bound and take what they get.
+OVERHEAD_BOUND_PARAMETERS = 300_000
+
+
+def training_job(spec, members):
+    """threads, mem_mb and runtime (minutes) of a job training `members` copies of `spec`."""
+    parameters = spec.n_parameters() * members
+    flops = spec.train_flops(60000) / len(spec.seeds) * members
+    return {
+        "threads": 1 if parameters < OVERHEAD_BOUND_PARAMETERS else 8,
+        # data (~250 MB as float32 on the device) + weights, grads and 2 Adam moments
+        "mem_mb": 1500 + 4 * 4 * parameters // 2**20 * 2,
+        # generous: 50 GFLOP/s is a slow CPU core pair; a SLURM limit, not a prediction
+        "runtime": 10 + int(flops / 50e9 / 60),
+    }
+
+
+def model_job(wildcards):
+    spec = MODELS[wildcards.model].spec
+    return training_job(spec, len(spec.seeds))
+
+
+def scan_job(wildcards):
+    return training_job(scan_row_spec(config, int(wildcards.hidden)), len(SCAN.learning_rates))
+
+
+def train_gpus(wildcards):
+    # Only an explicit `device: cuda` asks the scheduler for a GPU: on a CPU-only cluster a
+    # GPU request would make sbatch refuse the job. The gpu profile caps the sum at one GPU.
+    return int(MODELS[wildcards.model].spec.device == "cuda")

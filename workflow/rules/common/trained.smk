@@ -1,0 +1,63 @@
+# The models that trained, known once the collect_training_outcomes checkpoint has run, and
+# the files of theirs that later rules read.
+
+# Building the DAG asks for the trained models many times (each aggregating step, each
+# per-model job), so the outcomes table is read once per version of it.
+_TRAINED_MODELS = {}  # (path, mtime) -> trained models
+
+
+def trained_models(wildcards=None):
+    """The models that trained, in config order. Known once every training job has ended
+    (the collect_training_outcomes checkpoint); until then Snakemake schedules those jobs."""
+    path = Path(checkpoints.collect_training_outcomes.get().output[0])
+    key = (path, path.stat().st_mtime_ns)
+    if key not in _TRAINED_MODELS:
+        outcomes = read_outcomes(path)
+        trained = set(outcomes.loc[outcomes["status"] == "trained", "model"])
+        _TRAINED_MODELS[key] = [m for m in MODELS if m in trained]
+    return list(_TRAINED_MODELS[key])
+
+
+def trained_file(model, name):
+    """A file of a model that trained (name as in mnist_study.outcome.MODEL_FILES)."""
+    if model not in trained_models():
+        raise WorkflowError(
+            f"model {model!r} did not train (see results/tables/training_outcomes.csv), but "
+            f"the inspection section needs it: set inspect.model to a model that trained, or "
+            f"fix the failure and rerun with --forcerun results/models/{model}")
+    return f"results/models/{model}/{MODEL_FILES[name]}"
+
+
+def model_file(name):
+    """Input function: that file of every model that trained."""
+    return lambda wildcards: [f"results/models/{m}/{MODEL_FILES[name]}" for m in trained_models()]
+
+
+def grid_models(wildcards=None):
+    """Class maximization for every trained model of Tables 1 and 2 (all when none has a table)."""
+    tabled = [m for m in trained_models() if MODELS[m].table in (1, 2)]
+    return tabled or trained_models()
+
+
+def class_max_models():
+    """The models whose ideal digits the report shows: the grid's and the inspected model."""
+    return list(dict.fromkeys([*grid_models(), INSPECT["model"]]))
+
+
+def inspected_weights(wildcards):
+    return trained_file(INSPECT["model"], "weights")
+
+
+def trained_outputs():
+    """The last file each training job writes: provenance waits for all of them."""
+    return ["results/tables/training_outcomes.csv",
+            *(f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes)]
+
+
+def benchmark_files():
+    """Job name -> its benchmark file, for the per-job wall times in the report."""
+    return {
+        **{f"train_model {m}": f"results/benchmarks/train_model/{m}.tsv" for m in MODELS},
+        **{f"train_scan_row h{h}": f"results/benchmarks/train_scan_row/h{h}.tsv"
+           for h in SCAN.hidden_sizes},
+    }
