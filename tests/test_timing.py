@@ -167,8 +167,8 @@ def test_top_rules_text(run_dir: Path):
     text = top_rules_text(newest_log(run_dir), n=2)  # workdir: the folder holding .snakemake
     lines = text.splitlines()
     assert len(lines) == 3 and "3 jobs, 10 s wall on 2 cores, 0% of core time idle" in lines[0]
-    assert lines[1] == "  train 1 jobs 6 s (start-up 2.2 s, work 3.0 s)"
-    assert lines[2].startswith("  fetch 1 jobs 4 s (start-up 1.5 s")
+    assert lines[1] == "  train 1 job 6 s (start-up 2.2 s, work 3.0 s)"
+    assert lines[2].startswith("  fetch 1 job 4 s (start-up 1.5 s")
 
 
 def test_cli_prints_and_writes_markdown(run_dir: Path, capsys):

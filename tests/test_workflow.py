@@ -53,6 +53,13 @@ def test_keep_going_reports_the_failed_model_and_why(quick_run):
     assert f"model {FAILING_MODEL} did not train" in (quick_run / "run.log").read_text()
 
 
+def test_the_end_of_a_run_says_where_the_time_went(quick_run):
+    log = (quick_run / "run.log").read_text()
+    summary = log[log.index("where the time went ("):]
+    assert "no timing summary" not in log
+    assert re.search(r"^  train_model \d+ jobs \d+ s \(start-up [\d.]+ s, work [\d.]+ s\)$", summary, re.M)
+
+
 def test_rerun_has_nothing_to_do_and_html_report_builds(quick_run):
     # a recorded failure is a result too: nothing to redo until the user retrains it
     dry = run_snakemake(quick_run, "-n", configfiles=[REPO / "config.yaml",

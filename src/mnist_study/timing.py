@@ -258,8 +258,9 @@ def top_rules_text(log_path: Path | str, n: int = 5, workdir: Path | str | None 
     lines = [f"where the time went ({len(t.jobs)} jobs, {t.total_wall_s:.0f} s wall on "
              f"{t.cores or '?'} cores{idle}):"]
     for r in t.per_rule.head(n).itertuples():
-        lines.append(f"  {r.rule} {r.jobs} jobs {r.wall_s:.0f} s "
-                     f"(start-up {_s(r.startup_s)} s, work {_s(r.work_s)} s)")
+        timing = ("" if math.isnan(r.startup_s) else
+                  f" (start-up {_s(r.startup_s)} s, work {_s(r.work_s)} s)")
+        lines.append(f"  {r.rule} {r.jobs} job{'s' * (r.jobs != 1)} {r.wall_s:.0f} s{timing}")
     return "\n".join(lines)
 
 

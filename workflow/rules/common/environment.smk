@@ -47,13 +47,15 @@ def warn_about_failed_models():
                        f"snakemake --forcerun results/models/{row.model}")
 
 
-def say_where_the_time_went(snakemake_log):
+def say_where_the_time_went(logs):
     """End of a run: the rules that took the most wall time (python -m mnist_study.timing
-    WORKDIR gives the whole breakdown)."""
+    WORKDIR gives the whole breakdown). `logs`: the handler's `log`, Snakemake's log file(s)."""
     from mnist_study.timing import top_rules_text
 
     try:
-        summary = top_rules_text(snakemake_log)
+        log = next(str(f) for f in ([logs] if isinstance(logs, (str, Path)) else logs)
+                   if str(f).endswith(".snakemake.log"))
+        summary = top_rules_text(log)
     except Exception as exc:  # a summary must never fail a run that succeeded
         summary = f"(no timing summary: {type(exc).__name__}: {exc})"
     if summary:
