@@ -354,3 +354,27 @@ def batch_lr(findings: dict, metrics: dict[str, pd.DataFrame], styles: dict[str,
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.savefig(out)
     plt.close(fig)
+
+
+# --- model size -------------------------------------------------------------------------------
+
+def error_vs_parameters(table: pd.DataFrame, styles: dict[str, dict], out: str | Path) -> None:
+    """Test error (log) against parameters (log), one point per trained model at its mean over
+    seeds, a bar from its best to its worst seed; models at the same point share one label."""
+    fig, ax = plt.subplots(figsize=(6.3, 3.4))
+    trained = table[table["status"] == "trained"]
+    labels: dict[tuple[int, float], list[str]] = {}
+    for r in trained.itertuples():
+        error = 1 - r.test_accuracy_mean
+        low, high = 1 - r.test_accuracy_max, 1 - r.test_accuracy_min
+        ax.errorbar(r.n_parameters, error, yerr=[[error - low], [high - error]], fmt="o",
+                    markersize=3.5, capsize=2, linewidth=0.8, color=styles[r.model]["color"])
+        # within 2 % of each other on both log axes: one point to the eye
+        key = (round(np.log10(r.n_parameters), 2), round(np.log10(max(error, 1e-6)), 2))
+        labels.setdefault(key, []).append(str(r.label))
+    for (x, y), names in labels.items():
+        ax.annotate(", ".join(names), (10 ** x, 10 ** y), xytext=(4, 2),
+                    textcoords="offset points", fontsize=6.5)
+    ax.set(xscale="log", yscale="log", xlabel="parameters", ylabel="test error (1 - accuracy)")
+    fig.savefig(out)
+    plt.close(fig)

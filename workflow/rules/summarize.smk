@@ -19,3 +19,23 @@ rule analyze_models:
         "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_models.py"
+
+
+# Test error against model size: the plot a reader uses to choose a network.
+
+
+rule plot_error_vs_parameters:
+    localrule: True
+    input:
+        table="results/tables/models.csv",
+        style=STYLE,
+    output:
+        figure=report("results/figures/error_vs_parameters.pdf", category="Figures"),
+    log:
+        "logs/plot_error_vs_parameters.log",
+    params:
+        all_models=list(MODELS),  # colours by config order, as in every figure
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_error_vs_parameters.py"

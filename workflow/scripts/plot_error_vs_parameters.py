@@ -1,0 +1,10 @@
+import pandas as pd
+
+from mnist_study import plots
+from mnist_study.logs import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    plots.use_style(snakemake.input.style)
+    table = pd.read_csv(snakemake.input.table, dtype={"model": str, "label": str})
+    plots.error_vs_parameters(table, plots.model_styles(snakemake.params.all_models),
+                              snakemake.output.figure)
