@@ -24,10 +24,10 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
-    localrule: True
+    default_target: True
     input:
         "report.pdf",
-    default_target: True
+    localrule: True
 
 
 onstart:

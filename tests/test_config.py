@@ -1,6 +1,9 @@
 """The config schema: bad values stop the run before any job, with the key named."""
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -57,3 +60,10 @@ def test_bad_config_stops_before_any_job(tmp_path):
 def test_lint_is_clean(tmp_path):
     result = run_snakemake(REPO, "--lint", check=False)
     assert "Lints for" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_rule_files_are_formatted():
+    # snakefmt (the black of Snakefiles; line length in pyproject.toml): one layout everywhere
+    result = subprocess.run([str(Path(sys.executable).with_name("snakefmt")), "--check",
+                             "Snakefile", "workflow/rules"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -82,3 +82,29 @@ def test_template_edit_reruns_only_the_report(quick_run):
         template.write_text(original)
     jobs = set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))
     assert jobs == {"render_report", "compile_report", "all"}, dry.stdout[-3000:]
+
+
+def dry_run_jobs(workdir, *extra_configfiles) -> set[str]:
+    dry = run_snakemake(workdir, "-n", configfiles=[REPO / "config.yaml", REPO / "tests" / "config"
+                        / "quick.yaml", workdir / "local.yaml", *extra_configfiles])
+    return set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))
+
+
+def test_label_edit_reruns_tables_figures_and_report_but_no_network(quick_run, tmp_path):
+    edit = tmp_path / "label.yaml"
+    edit.write_text("models:\n  '1':\n    label: 'one, renamed'\n")
+    jobs = dry_run_jobs(quick_run, edit)
+    assert {"analyze_models", "render_report", "compile_report"} <= jobs, jobs
+    assert not [j for j in jobs if j.startswith(("fetch_", "load_", "train_", "inspect_"))], jobs
+
+
+def test_style_edit_replots_without_recomputing(quick_run):
+    style = REPO / "report" / "style.mplstyle"
+    original = style.read_text()
+    try:
+        style.write_text(original + "# an edit\n")
+        jobs = dry_run_jobs(quick_run)
+    finally:
+        style.write_text(original)
+    plots = {j for j in jobs if j.startswith("plot_")}
+    assert len(plots) >= 15 and jobs == plots | {"render_report", "compile_report", "all"}, jobs

@@ -162,7 +162,6 @@ def model_description(spec: ModelSpec, label: str, metrics: pd.DataFrame, seed: 
 
 # --- batch size against learning rate ---------------------------------------------------------
 
-VARIED = ("lr", "batch_size")
 SPEC_COLUMNS = ("hidden", "output_activation", "loss", "epochs")
 
 

@@ -18,10 +18,8 @@ path of one spec (the conventional loop included) is credited with the same coun
 
 from __future__ import annotations
 
-# Before torch loads OpenMP: threads that wait at a barrier sleep instead of spinning. On a CPU
-# shared with other busy processes, spinning threads of one process hold the cores the other
-# thread of the same parallel region needs: 100 steps of model 0 took 21.8 s with the default
-# policy against 0.5 s passive, 2 threads, load average ~9 on 2 cores (measured 2026-11-24).
+# Before torch loads OpenMP: threads that wait at a barrier sleep instead of spinning, which
+# keeps a busy neighbour from stalling training (benchmarks/engine-notes.md).
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -297,10 +295,8 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         log(f"{metric}: {value:.4g} {unit} {note}")
 
     # The roof is sampled before, between and after the measurements, and the fractions use
-    # the best sample: they err on the low side when neighbours slow the machine down. One long
-    # product rarely finds both cores free on a busy machine: under load ~7 a 4096^2 product
-    # ran at 60-79 GFLOP/s against 225 idle, while training kept ~70 % of its idle rate, so
-    # fractions against such a roof came out about twice too high (2026-11-24).
+    # the best sample: they err on the low side when neighbours slow the machine down (one
+    # product rarely finds both cores free on a busy machine; benchmarks/engine-notes.md).
     roof_samples: list[float] = []
 
     def sample_roof() -> float:

@@ -8,19 +8,8 @@ its own initialization, learning rate, Adam state and data order, so its result 
 training it alone (tests/test_engine.py). Data stay as tensors on the device; batches are index
 slices of a per-member permutation; the step loop never waits for the device.
 
-What it reaches: benchmarks/results.md (`python -m mnist_study.bench`). On the project's
-shared 2-core AMD EPYC (MKL, 2 threads, OMP_WAIT_POLICY=PASSIVE) the large models run at the
-rate of their matrix products (model 10: ~0.85 of torch.mm's rate, the roof). At batch 64 the
-products themselves reach only ~0.75 of it (5 members of model 0), Adam is a pass over
-memory that no product hides (~1.2 ms of a ~7 ms step for those 5 members), and each of the
-~20 small parallel regions of a step pays ~45 us to wake the sleeping second thread
-(spin-waiting threads avoid that on an idle machine but made the step 3x slower beside one
-busy process). torch.mm's rate is MKL's, which runs its AVX2 code on AMD CPUs; oneDNN's fp32
-products reach about twice it there, but results then differ from training alone with
-nn.Linear (MKL) by more than the 1e-5 that tests/test_engine.py allows at learning rates
-around 0.05, where training amplifies rounding differences.
-Not done here (no GPU to test on): capturing the step in a CUDA graph (Adam's fused kernel
-supports capturable=True; the batch indices would go into a static tensor).
+What it reaches: benchmarks/results.md (`make bench`); what limits it, as measured:
+benchmarks/engine-notes.md.
 """
 
 from __future__ import annotations

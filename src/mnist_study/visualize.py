@@ -222,13 +222,6 @@ def mask_inputs(model: MLP, mask: torch.Tensor) -> MLP:
     return clone.eval().requires_grad_(False)
 
 
-def ink_share(images: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
-    """Per image: the share of its total ink (pixel sum) that lies on the masked pixels."""
-    x = images.clamp(min=0).flatten(1)
-    total = x.sum(1)
-    return torch.where(total > 0, x[:, mask.flatten()].sum(1) / total, torch.nan).numpy()
-
-
 @torch.no_grad()
 def logit_gain_from(model: torch.nn.Module, images: torch.Tensor, mask: torch.Tensor,
                     classes: Sequence[int]) -> np.ndarray:

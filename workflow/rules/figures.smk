@@ -2,7 +2,6 @@
 
 
 rule plot_loss_curves:
-    localrule: True
     input:
         steps=model_file("history_step"),
         epochs=model_file("history_epoch"),
@@ -11,12 +10,13 @@ rule plot_loss_curves:
         figure=report("results/figures/loss_curves.pdf", category="Figures"),
     log:
         "logs/plot_loss_curves.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         smoothing=config["report"]["loss_smoothing"],
         models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_loss_curves.py"
 
@@ -25,7 +25,6 @@ rule plot_loss_curves:
 
 
 rule analyze_digits:
-    localrule: True
     input:
         data="results/data/mnist.npz",
     output:
@@ -33,6 +32,7 @@ rule analyze_digits:
         context="results/analysis/digits.json",
     log:
         "logs/analyze_digits.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -40,7 +40,6 @@ rule analyze_digits:
 
 
 rule plot_digit_means:
-    localrule: True
     input:
         means="results/analysis/digit_means.npz",
         style=STYLE,
@@ -48,6 +47,7 @@ rule plot_digit_means:
         figure=report("results/figures/digit_means.pdf", category="Figures"),
     log:
         "logs/plot_digit_means.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -59,7 +59,6 @@ rule plot_digit_means:
 
 
 rule analyze_mistakes:
-    localrule: True
     input:
         probs=model_file("test_probs"),
         models="results/tables/models.csv",
@@ -71,18 +70,18 @@ rule analyze_mistakes:
         context="results/analysis/mistakes.json",
     log:
         "logs/analyze_mistakes.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
         gallery_size=16,
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_mistakes.py"
 
 
 rule plot_confusion_matrices:
-    localrule: True
     input:
         confusion="results/analysis/confusion.csv",
         style=STYLE,
@@ -90,17 +89,17 @@ rule plot_confusion_matrices:
         figure=report("results/figures/confusion_matrices.pdf", category="Figures"),
     log:
         "logs/plot_confusion_matrices.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         floor=config["report"]["confusion_floor"],
         labels={m: MODELS[m].label for m in MODELS},
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_confusion_matrices.py"
 
 
 rule plot_mistakes:
-    localrule: True
     input:
         confusion="results/analysis/confusion.csv",
         summary="results/analysis/mistakes.json",
@@ -110,16 +109,16 @@ rule plot_mistakes:
         figure_worst=report("results/figures/mistakes_worst.pdf", category="Figures"),
     log:
         "logs/plot_mistakes.log",
-    params:
-        all_models=list(MODELS),  # colours by config order, as in every figure
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        all_models=list(MODELS),  # colours by config order, as in every figure
     script:
         "../scripts/plot_mistakes.py"
 
 
 rule plot_digit_errors:
-    localrule: True
     input:
         errors="results/analysis/digit_errors.csv",
         style=STYLE,
@@ -127,16 +126,16 @@ rule plot_digit_errors:
         figure=report("results/figures/digit_errors.pdf", category="Figures"),
     log:
         "logs/plot_digit_errors.log",
-    params:
-        labels={m: MODELS[m].label for m in MODELS},
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        labels={m: MODELS[m].label for m in MODELS},
     script:
         "../scripts/plot_digit_errors.py"
 
 
 rule plot_confident_mistakes:
-    localrule: True
     input:
         confident="results/analysis/confident_mistakes.csv",
         data="results/data/mnist.npz",
@@ -145,6 +144,7 @@ rule plot_confident_mistakes:
         figure=report("results/figures/confident_mistakes.pdf", category="Figures"),
     log:
         "logs/plot_confident_mistakes.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -156,7 +156,6 @@ rule plot_confident_mistakes:
 
 
 rule analyze_roc:
-    localrule: True
     input:
         probs=model_file("test_probs"),
         metrics=model_file("metrics"),
@@ -165,18 +164,18 @@ rule analyze_roc:
         context="results/analysis/roc.json",
     log:
         "logs/analyze_roc.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         specs={m: MODELS[m].spec.to_dict() for m in MODELS},
         labels={m: MODELS[m].label for m in MODELS},
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_roc.py"
 
 
 rule plot_roc:
-    localrule: True
     input:
         curves="results/analysis/roc_curves.npz",
         summary="results/analysis/roc.json",
@@ -185,6 +184,7 @@ rule plot_roc:
         figure=report("results/figures/roc.pdf", category="Figures"),
     log:
         "logs/plot_roc.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -195,7 +195,6 @@ rule plot_roc:
 
 
 rule analyze_batch_lr:
-    localrule: True
     input:
         models="results/tables/models.csv",
         metrics=model_file("metrics"),
@@ -203,16 +202,16 @@ rule analyze_batch_lr:
         context="results/analysis/batch_lr.json",
     log:
         "logs/analyze_batch_lr.log",
-    params:
-        models=trained_models,
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        models=trained_models,
     script:
         "../scripts/analyze_batch_lr.py"
 
 
 rule plot_batch_lr:
-    localrule: True
     input:
         findings="results/analysis/batch_lr.json",
         metrics=model_file("metrics"),
@@ -221,10 +220,11 @@ rule plot_batch_lr:
         figure=report("results/figures/batch_lr.pdf", category="Figures"),
     log:
         "logs/plot_batch_lr.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         all_models=list(MODELS),
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_batch_lr.py"

@@ -8,7 +8,6 @@ ASCENT = {k: INSPECT[k] for k in ("steps", "lr", "start")}
 
 
 rule prepare_unfamiliar_images:
-    localrule: True
     input:
         # the folder's files are inputs, so adding or changing an image reruns the figure
         lambda w: [str(p) for p in candidate_files(INSPECT["unfamiliar_dir"])],
@@ -16,20 +15,21 @@ rule prepare_unfamiliar_images:
         "results/inspect/unfamiliar/images.npz",
     log:
         "logs/prepare_unfamiliar_images.log",
-    params:
-        folder=INSPECT["unfamiliar_dir"],
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        folder=INSPECT["unfamiliar_dir"],
     script:
         "../scripts/prepare_unfamiliar_images.py"
 
 
 rule prepare_sklearn_digits:
-    localrule: True
     output:
         "results/inspect/unfamiliar/sklearn_digits.npz",
     log:
         "logs/prepare_sklearn_digits.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -38,7 +38,6 @@ rule prepare_sklearn_digits:
 
 # Every trained model's answers to the unfamiliar images, in one job (seconds of work).
 rule inspect_model_responses:
-    localrule: True
     input:
         weights=model_file("weights"),
         images="results/inspect/unfamiliar/images.npz",
@@ -49,35 +48,35 @@ rule inspect_model_responses:
         table="results/inspect/responses.csv",
     log:
         "logs/inspect_model_responses.log",
-    params:
-        models=trained_models,
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        models=trained_models,
     script:
         "../scripts/inspect_model_responses.py"
 
 
 # The ideal digit of each model that the report shows, in one job (seconds per model).
 rule inspect_class_maximization:
-    localrule: True
     input:
         weights=lambda w: [trained_file(m, "weights") for m in class_max_models()],
     output:
         "results/inspect/class_max.npz",
     log:
         "logs/inspect_class_maximization.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         models=lambda w: class_max_models(),
         grid=lambda w: grid_models(),
         ascent=ASCENT,
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/inspect_class_maximization.py"
 
 
 rule inspect_deep_dream:
-    localrule: True
     input:
         weights=inspected_weights,
         digit_means="results/analysis/digit_means.npz",
@@ -85,16 +84,16 @@ rule inspect_deep_dream:
         "results/inspect/deep_dream.npz",
     log:
         "logs/inspect_deep_dream.log",
-    params:
-        ascent=ASCENT,
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        ascent=ASCENT,
     script:
         "../scripts/inspect_deep_dream.py"
 
 
 rule inspect_regularized_maximization:
-    localrule: True
     input:
         weights=inspected_weights,
         digit_means="results/analysis/digit_means.npz",
@@ -104,11 +103,12 @@ rule inspect_regularized_maximization:
         table="results/inspect/regularized.csv",
     log:
         "logs/inspect_regularized_maximization.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         ascent=ASCENT,
         regularizers={k: INSPECT[k] for k in ("l2", "tv", "blur_sigma", "jitter")},
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/inspect_regularized_maximization.py"
 
@@ -122,19 +122,20 @@ rule train_border_control:
         metrics="results/inspect/border_control/metrics.csv",
     log:
         "logs/train_border_control.log",
-    params:
-        spec=lambda w: {**MODELS[INSPECT["model"]].spec.to_dict(),
-                        "seeds": MODELS[INSPECT["model"]].spec.seeds[:1],
-                        "weight_decay": INSPECT["control_weight_decay"]},
-    threads: 1
     conda:
         "../../envs/mnist-study.yaml"
+    threads: 1
+    params:
+        spec=lambda w: {
+            **MODELS[INSPECT["model"]].spec.to_dict(),
+            "seeds": MODELS[INSPECT["model"]].spec.seeds[:1],
+            "weight_decay": INSPECT["control_weight_decay"],
+        },
     script:
         "../scripts/train_border_control.py"
 
 
 rule inspect_border_analysis:
-    localrule: True
     input:
         weights=inspected_weights,
         control="results/inspect/border_control/weights.pt",
@@ -145,16 +146,16 @@ rule inspect_border_analysis:
         summary="results/inspect/border.json",
     log:
         "logs/inspect_border_analysis.log",
-    params:
-        ascent=ASCENT,
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        ascent=ASCENT,
     script:
         "../scripts/inspect_border_analysis.py"
 
 
 rule analyze_inspection:
-    localrule: True
     input:
         responses="results/inspect/responses.csv",
         images="results/inspect/unfamiliar/images.npz",
@@ -167,17 +168,17 @@ rule analyze_inspection:
         responses="results/tables/unfamiliar.csv",
     log:
         "logs/analyze_inspection.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         labels={m: MODELS[m].label for m in MODELS},
         inspect=INSPECT,
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_inspection.py"
 
 
 rule plot_unfamiliar:
-    localrule: True
     input:
         images="results/inspect/unfamiliar/images.npz",
         responses="results/inspect/responses.npz",
@@ -186,18 +187,18 @@ rule plot_unfamiliar:
         figure=report("results/figures/unfamiliar.pdf", category="Inside the networks"),
     log:
         "logs/plot_unfamiliar.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         models=INSPECT["unfamiliar_models"],  # those that trained
         all_models=list(MODELS),
         labels={m: MODELS[m].label for m in MODELS},
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_unfamiliar.py"
 
 
 rule plot_class_maximization:
-    localrule: True
     input:
         images="results/inspect/class_max.npz",
         digit_means="results/analysis/digit_means.npz",
@@ -206,16 +207,16 @@ rule plot_class_maximization:
         figure=report("results/figures/class_maximization.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_maximization.log",
-    params:
-        model=INSPECT["model"],
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        model=INSPECT["model"],
     script:
         "../scripts/plot_class_maximization.py"
 
 
 rule plot_deep_dream:
-    localrule: True
     input:
         "results/inspect/deep_dream.npz",
         style=STYLE,
@@ -223,6 +224,7 @@ rule plot_deep_dream:
         figure=report("results/figures/deep_dream.pdf", category="Inside the networks"),
     log:
         "logs/plot_deep_dream.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -230,14 +232,16 @@ rule plot_deep_dream:
 
 
 rule plot_regularized_maximization:
-    localrule: True
     input:
         "results/inspect/regularized.npz",
         style=STYLE,
     output:
-        figure=report("results/figures/regularized_maximization.pdf", category="Inside the networks"),
+        figure=report(
+            "results/figures/regularized_maximization.pdf", category="Inside the networks"
+        ),
     log:
         "logs/plot_regularized_maximization.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -245,7 +249,6 @@ rule plot_regularized_maximization:
 
 
 rule plot_border_analysis:
-    localrule: True
     input:
         "results/inspect/border.npz",
         style=STYLE,
@@ -253,6 +256,7 @@ rule plot_border_analysis:
         figure=report("results/figures/border_analysis.pdf", category="Inside the networks"),
     log:
         "logs/plot_border_analysis.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:
@@ -260,7 +264,6 @@ rule plot_border_analysis:
 
 
 rule plot_class_max_grid:
-    localrule: True
     input:
         images="results/inspect/class_max.npz",
         style=STYLE,
@@ -268,9 +271,10 @@ rule plot_class_max_grid:
         figure=report("results/figures/class_max_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_max_grid.log",
-    params:
-        labels={m: MODELS[m].label for m in MODELS},
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        labels={m: MODELS[m].label for m in MODELS},
     script:
         "../scripts/plot_class_max_grid.py"

@@ -3,7 +3,6 @@
 
 
 rule collect_provenance:
-    localrule: True
     input:
         # Benchmark files are read, not required: a job whose outputs exist without one (run
         # outside Snakemake's supervision, or --touch'ed) shows as "not recorded" instead of
@@ -14,18 +13,18 @@ rule collect_provenance:
         context="results/report/provenance.json",
     log:
         "logs/collect_provenance.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         config_digest=config_digest(config),
         repo=str(REPO),
         benchmarks=benchmark_files(),
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/collect_provenance.py"
 
 
 rule render_report:
-    localrule: True
     input:
         unpack(lambda w: report_elements()),
         templates=TEMPLATES,
@@ -33,16 +32,16 @@ rule render_report:
         "results/report/report.tex",
     log:
         "logs/render_report.log",
-    params:
-        config=config,
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        config=config,
     script:
         "../scripts/render_report.py"
 
 
 rule compile_report:
-    localrule: True
     input:
         tex="results/report/report.tex",
         figures=lambda w: list(report_elements("figure").values()),
@@ -50,6 +49,7 @@ rule compile_report:
         report("report.pdf", category="Report"),
     log:
         "logs/compile_report.log",
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     script:

@@ -1,6 +1,7 @@
 # The hyperparameter scan: learning rate x hidden size. One job per hidden size (a row of the
 # heatmap); its learning rates train side by side as members of one batched network.
 
+
 rule train_scan_row:
     input:
         data="results/data/mnist.npz",
@@ -13,21 +14,20 @@ rule train_scan_row:
         "results/benchmarks/train_scan_row/h{hidden}.tsv"
     wildcard_constraints:
         hidden=r"\d+",
-    params:
-        spec=scan_spec,
-        learning_rates=list(SCAN.learning_rates),
+    conda:
+        "../../envs/mnist-study.yaml"
     threads: lambda w: scan_job(w)["threads"]
     resources:
         mem_mb=lambda w: scan_job(w)["mem_mb"],
         runtime=lambda w: scan_job(w)["runtime"],
-    conda:
-        "../../envs/mnist-study.yaml"
+    params:
+        spec=scan_spec,
+        learning_rates=list(SCAN.learning_rates),
     script:
         "../scripts/train_scan_row.py"
 
 
 rule analyze_scan:
-    localrule: True
     input:
         metrics=[f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes],
     output:
@@ -35,17 +35,17 @@ rule analyze_scan:
         context="results/scan/summary.json",
     log:
         "logs/analyze_scan.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         hidden_sizes=list(SCAN.hidden_sizes),
         settings=config["scan"],
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_scan.py"
 
 
 rule plot_scan:
-    localrule: True
     input:
         cells="results/scan/scan.csv",
         style=STYLE,
@@ -53,9 +53,10 @@ rule plot_scan:
         figure=report("results/figures/scan.pdf", category="Figures"),
     log:
         "logs/plot_scan.log",
-    params:
-        linear_below=config["scan"]["linear_below"],
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        linear_below=config["scan"]["linear_below"],
     script:
         "../scripts/plot_scan.py"

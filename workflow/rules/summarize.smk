@@ -3,7 +3,6 @@
 
 
 rule analyze_models:
-    localrule: True
     input:
         outcomes="results/tables/training_outcomes.csv",
         metrics=model_file("metrics"),
@@ -11,12 +10,13 @@ rule analyze_models:
         table="results/tables/models.csv",
     log:
         "logs/analyze_models.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         study={"defaults": config.get("defaults", {}), "models": config["models"]},
         tolerance=config["report"]["reproduced_tolerance"],
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_models.py"
 
@@ -25,7 +25,6 @@ rule analyze_models:
 
 
 rule plot_error_vs_parameters:
-    localrule: True
     input:
         table="results/tables/models.csv",
         style=STYLE,
@@ -33,9 +32,10 @@ rule plot_error_vs_parameters:
         figure=report("results/figures/error_vs_parameters.pdf", category="Figures"),
     log:
         "logs/plot_error_vs_parameters.log",
-    params:
-        all_models=list(MODELS),  # colours by config order, as in every figure
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        all_models=list(MODELS),  # colours by config order, as in every figure
     script:
         "../scripts/plot_error_vs_parameters.py"

@@ -12,15 +12,15 @@ rule train_model:
         "logs/train_model/{model}.log",
     benchmark:
         "results/benchmarks/train_model/{model}.tsv"
-    params:
-        spec=model_spec,
+    conda:
+        "../../envs/mnist-study.yaml"
     threads: lambda w: model_job(w)["threads"]
     resources:
         mem_mb=lambda w: model_job(w)["mem_mb"],
         runtime=lambda w: model_job(w)["runtime"],
         gpu=train_gpus,
-    conda:
-        "../../envs/mnist-study.yaml"
+    params:
+        spec=model_spec,
     script:
         "../scripts/train_model.py"
 
@@ -28,16 +28,16 @@ rule train_model:
 # Which models trained. A checkpoint: rules downstream read only the models that trained (all
 # of them, unless a failure was recorded under --keep-going), through trained_models().
 checkpoint collect_training_outcomes:
-    localrule: True
     input:
         expand("results/models/{model}", model=list(MODELS)),
     output:
         "results/tables/training_outcomes.csv",
     log:
         "logs/collect_training_outcomes.log",
-    params:
-        models=list(MODELS),
+    localrule: True
     conda:
         "../../envs/mnist-study.yaml"
+    params:
+        models=list(MODELS),
     script:
         "../scripts/collect_training_outcomes.py"

@@ -42,9 +42,11 @@ def warn_about_failed_models():
         return
     failed = read_outcomes(outcomes).query("status == 'failed'")
     for row in failed.itertuples():
-        logger.warning(f"model {row.model} did not train and is missing from the report: "
-                       f"{row.reason} (log: {row.log}); retry with "
-                       f"snakemake --forcerun results/models/{row.model}")
+        logger.warning(
+            f"model {row.model} did not train and is missing from the report: "
+            f"{row.reason} (log: {row.log}); retry with "
+            f"snakemake --forcerun results/models/{row.model}"
+        )
 
 
 def say_where_the_time_went(logs):
@@ -53,8 +55,11 @@ def say_where_the_time_went(logs):
     from mnist_study.timing import top_rules_text
 
     try:
-        log = next(str(f) for f in ([logs] if isinstance(logs, (str, Path)) else logs)
-                   if str(f).endswith(".snakemake.log"))
+        log = next(
+            str(f)
+            for f in ([logs] if isinstance(logs, (str, Path)) else logs)
+            if str(f).endswith(".snakemake.log")
+        )
         summary = top_rules_text(log)
     except Exception as exc:  # a summary must never fail a run that succeeded
         summary = f"(no timing summary: {type(exc).__name__}: {exc})"

@@ -24,7 +24,8 @@ def trained_file(model, name):
         raise WorkflowError(
             f"model {model!r} did not train (see results/tables/training_outcomes.csv), but "
             f"the inspection section needs it: set inspect.model to a model that trained, or "
-            f"fix the failure and rerun with --forcerun results/models/{model}")
+            f"fix the failure and rerun with --forcerun results/models/{model}"
+        )
     return f"results/models/{model}/{MODEL_FILES[name]}"
 
 
@@ -50,14 +51,18 @@ def inspected_weights(wildcards):
 
 def trained_outputs():
     """The last file each training job writes: provenance waits for all of them."""
-    return ["results/tables/training_outcomes.csv",
-            *(f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes)]
+    return [
+        "results/tables/training_outcomes.csv",
+        *(f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes),
+    ]
 
 
 def benchmark_files():
     """Job name -> its benchmark file, for the per-job wall times in the report."""
     return {
         **{f"train_model {m}": f"results/benchmarks/train_model/{m}.tsv" for m in MODELS},
-        **{f"train_scan_row h{h}": f"results/benchmarks/train_scan_row/h{h}.tsv"
-           for h in SCAN.hidden_sizes},
+        **{
+            f"train_scan_row h{h}": f"results/benchmarks/train_scan_row/h{h}.tsv"
+            for h in SCAN.hidden_sizes
+        },
     }
