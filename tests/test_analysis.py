@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import auc, roc_auc_score
 
-from mnist_study import analysis, plots
 from mnist_study.data import digit_means
+from mnist_study.evaluate import analysis
+from mnist_study.report import plots
 from mnist_study.spec import scan_grid
 
 

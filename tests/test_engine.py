@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from mnist_study.engine import (MLP, Member, StackedAdam, StackedMLP, batched_product,
+from mnist_study.train.engine import (MLP, Member, StackedAdam, StackedMLP, batched_product,
                                 epoch_order, fit_epoch, init_mlp, loss_fn, member_generators,
                                 shares_batches, train)
 from mnist_study.spec import N_INPUTS, ModelSpec

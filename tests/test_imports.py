@@ -60,7 +60,7 @@ print(json.dumps(result))
 def loaded() -> dict[str, set[str]]:
     """Script name -> which of HEAVY its imports load."""
     scripts = {p.stem: module_imports(p) for p in SCRIPTS if not p.stem.startswith(TORCH_ALLOWED)}
-    scripts["probe that must see torch"] = "from mnist_study.training import train_and_save"
+    scripts["probe that must see torch"] = "from mnist_study.train.job import train_and_save"
     run = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(HEAVY), json.dumps(scripts)],
                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, capture_output=True,
                          text=True, timeout=600)

@@ -8,17 +8,17 @@ import signal
 import pandas as pd
 import pytest
 
-from mnist_study import io
-from mnist_study.outcome import OUTCOME_FILE, collect_outcomes, recorded_outcome
-from mnist_study.report import model_rows
+from mnist_study import files
+from mnist_study.evaluate.tables import model_table
+from mnist_study.report.document import model_rows
 from mnist_study.spec import resolve_models
-from mnist_study.tables import model_table
+from mnist_study.train.outcome import OUTCOME_FILE, collect_outcomes, recorded_outcome
 
 
 def test_success_writes_trained_outcome(tmp_path):
     with recorded_outcome(tmp_path / "m", record_failures=True, log_path="l.log") as folder:
         (folder / "weights.pt").write_text("w")
-    assert io.read_json(tmp_path / "m" / OUTCOME_FILE) == {"status": "trained"}
+    assert files.read_json(tmp_path / "m" / OUTCOME_FILE) == {"status": "trained"}
     assert (tmp_path / "m" / "weights.pt").exists()
 
 
@@ -27,7 +27,7 @@ def test_failure_is_recorded_with_reason_and_partial_files_removed(tmp_path):
         (folder / "weights.pt").write_text("half")
         raise MemoryError("can't allocate 3 TB")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [OUTCOME_FILE]
-    outcome = io.read_json(tmp_path / "m" / OUTCOME_FILE)
+    outcome = files.read_json(tmp_path / "m" / OUTCOME_FILE)
     assert outcome == {"status": "failed", "reason": "MemoryError: can't allocate 3 TB",
                        "log": "logs/m.log"}
 
@@ -44,7 +44,7 @@ def test_sigterm_is_recorded_as_termination(tmp_path):
     with recorded_outcome(tmp_path / "m", record_failures=True, log_path="l.log"):
         os.kill(os.getpid(), signal.SIGTERM)  # what scancel and a time limit send first
         signal.pause()  # not reached: the handler raises
-    outcome = io.read_json(tmp_path / "m" / OUTCOME_FILE)
+    outcome = files.read_json(tmp_path / "m" / OUTCOME_FILE)
     assert outcome["status"] == "failed"
     assert outcome["reason"].startswith("Terminated: terminated by SIGTERM")
     assert signal.getsignal(signal.SIGTERM) == before  # the job's own handler is restored

@@ -6,8 +6,8 @@ import jinja2
 import pytest
 
 from conftest import HOSTILE_LABEL, pdf_text
-from mnist_study.latex import LatexError, compile_pdf
-from mnist_study.report import escape_latex, fmt_mean_std, make_env
+from mnist_study.report.document import escape_latex, fmt_mean_std, make_env
+from mnist_study.report.latex import LatexError, compile_pdf
 
 
 def write_template(tmp_path: Path, body: str) -> Path:

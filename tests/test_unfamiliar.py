@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_study import unfamiliar as u
+from mnist_study.inspection import unfamiliar as u
 
 
 def disc(h=60, w=90, dark_on_light=True):

@@ -3,9 +3,9 @@ border analysis finds untouched weights."""
 
 import torch
 
-from mnist_study import visualize as v
-from mnist_study.engine import Member, train
+from mnist_study.inspection import visualize as v
 from mnist_study.spec import ModelSpec
+from mnist_study.train.engine import Member, train
 
 SPEC = ModelSpec(hidden=(32,), epochs=2, batch_size=32, seeds=(0,), device="cpu")
 

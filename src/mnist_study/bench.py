@@ -41,10 +41,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import yaml  # noqa: E402
 
-from .engine import (Member, StackedAdam, StackedMLP, as_inputs, epoch_order,  # noqa: E402
+from mnist_study.train.engine import (Member, StackedAdam, StackedMLP, as_inputs, epoch_order,  # noqa: E402
                      fit_epoch, init_mlp, member_generators, resolve_device, shares_batches)
-from .provenance import cpu_name  # noqa: E402
-from .spec import N_CLASSES, N_INPUTS, ModelSpec, resolve_models  # noqa: E402
+from mnist_study.report.provenance import cpu_name  # noqa: E402
+from mnist_study.spec import N_CLASSES, N_INPUTS, ModelSpec, resolve_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 # MNIST mean and standard deviation, as the PyTorch MNIST example normalizes
@@ -230,7 +230,7 @@ def n_samples(n: int, batch_size: int, max_steps: int | None) -> int:
 
 
 def load_data(mnist_root: Path) -> dict[str, torch.Tensor]:
-    from . import data
+    from mnist_study import data
 
     return {k: torch.from_numpy(v) for k, v in data.load_arrays(mnist_root).items()}
 
@@ -270,7 +270,7 @@ def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
                                   for m in models.values()),
            "scan": 0.0, "scan_executed": 0.0}
     if "scan" in config:
-        from .spec import scan_grid, scan_row_spec
+        from mnist_study.spec import scan_grid, scan_row_spec
 
         grid = scan_grid(config["scan"])
         for hidden in grid.hidden_sizes:
@@ -338,7 +338,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     scan = config.get("scan", {"batch_size": 256, "seed": 0})
     lrs = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()]
     if "scan" in config:
-        from .spec import scan_grid
+        from mnist_study.spec import scan_grid
 
         grid = scan_grid(config["scan"])
         lrs, hidden_sizes = list(grid.learning_rates), grid.hidden_sizes
@@ -412,7 +412,7 @@ def with_targets(rows: list[dict]) -> list[dict]:
 def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> None:
     import pandas as pd
 
-    from .io import atomic_path, write_csv
+    from mnist_study.files import atomic_path, write_csv
 
     table = pd.DataFrame(with_targets(rows))
     write_csv(table[["metric", "value", "unit", "target", "met"]], out_dir / "results.csv")

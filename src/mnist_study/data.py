@@ -207,7 +207,7 @@ def digit_means(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.
 
 def save_dataset(arrays: dict[str, np.ndarray], path: str | Path) -> None:
     """The loaded splits as one uncompressed .npz: it loads in a fraction of a second."""
-    from .io import atomic_path
+    from mnist_study.files import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)

@@ -2,7 +2,7 @@
 # visualization and the border mystery. Compute rules write results/inspect/...; plot rules
 # read only those files. Every rule here but train_border_control is a local rule on a cluster:
 # inspection runs gradient ascent on trained models for seconds, not worth a queue slot.
-from mnist_study.unfamiliar import candidate_files
+from mnist_study.inspection.unfamiliar import candidate_files
 
 ASCENT = {k: INSPECT[k] for k in ("steps", "lr", "start")}
 

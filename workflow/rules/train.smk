@@ -1,6 +1,6 @@
 # Training: one job per model spec; the spec's seeds train side by side as one batched network.
-# Each job fills results/models/<id>/ (files named in mnist_study.outcome.MODEL_FILES)
-# and writes outcome.json last; see mnist_study.outcome for what --keep-going changes.
+# Each job fills results/models/<id>/ (files named in mnist_study.train.outcome.MODEL_FILES)
+# and writes outcome.json last; see mnist_study.train.outcome for what --keep-going changes.
 
 
 rule train_model:

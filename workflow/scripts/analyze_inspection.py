@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import softmax
 
-from mnist_study import io
+from mnist_study import files
+from mnist_study.inspection.unfamiliar import load_images
 from mnist_study.logs import redirect_to_log
-from mnist_study.unfamiliar import load_images
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
@@ -12,7 +12,7 @@ with redirect_to_log(snakemake.log[0]):
     table = per_member.drop(columns="seed").groupby("model", sort=False).mean().reset_index()
     table.insert(1, "label", table["model"].map(p.labels))
     table.insert(2, "n_seeds", per_member.groupby("model", sort=False).size().to_numpy())
-    io.write_csv(table, snakemake.output.responses)
+    files.write_csv(table, snakemake.output.responses)
     images = load_images(i.images)
     dream = np.load(i.dream)
     regularized = pd.read_csv(i.regularized)
@@ -34,6 +34,6 @@ with redirect_to_log(snakemake.log[0]):
         "dream_single_max_prob": {k: float(softmax(dream[f"logits_{k}"][0]).max())
                                for k in ("single_clamped", "single_unclamped")},
         "regularized": regularized.to_dict("records"),
-        "border": io.read_json(i.border),
+        "border": files.read_json(i.border),
     }
-    io.write_json(context, snakemake.output.context)
+    files.write_json(context, snakemake.output.context)

@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from mnist_study import analysis, io
+from mnist_study import files
+from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
@@ -15,10 +16,10 @@ with redirect_to_log(snakemake.log[0]):
     probs, labels, seeds = loaded[best]
     confident = analysis.confident_mistakes(labels, probs[0], p.gallery_size)
     similarity = np.load(snakemake.input.digit_means)["similarity"]
-    io.write_csv(analysis.confusion_long(counts), snakemake.output.confusion)
-    io.write_csv(errors.reset_index(), snakemake.output.errors)
-    io.write_csv(confident, snakemake.output.confident)
-    io.write_json({
+    files.write_csv(analysis.confusion_long(counts), snakemake.output.confusion)
+    files.write_csv(errors.reset_index(), snakemake.output.errors)
+    files.write_csv(confident, snakemake.output.confident)
+    files.write_json({
         "best": {"model": best, "label": p.labels[best], "n_seeds": int(len(seeds)),
                  **analysis.model_mistakes(counts[best])},
         "worst": {"model": worst, "label": p.labels[worst], "n_seeds": int(len(loaded[worst][2])),

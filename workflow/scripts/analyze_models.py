@@ -1,10 +1,10 @@
 import pandas as pd
 
-from mnist_study import io
+from mnist_study import files
+from mnist_study.evaluate.tables import model_table
 from mnist_study.logs import redirect_to_log
-from mnist_study.outcome import read_outcomes
 from mnist_study.spec import resolve_models
-from mnist_study.tables import model_table
+from mnist_study.train.outcome import read_outcomes
 
 with redirect_to_log(snakemake.log[0]):
     metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
@@ -13,4 +13,4 @@ with redirect_to_log(snakemake.log[0]):
     table = model_table(resolve_models(snakemake.params.study), metrics,
                         failures=failed[["reason", "log"]].to_dict(orient="index"),
                         tolerance=snakemake.params.tolerance)
-    io.write_csv(table, snakemake.output.table)
+    files.write_csv(table, snakemake.output.table)

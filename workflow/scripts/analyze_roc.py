@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from mnist_study import analysis, io
+from mnist_study import files
+from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
 from mnist_study.spec import ModelSpec
 
@@ -18,7 +19,7 @@ with redirect_to_log(snakemake.log[0]):
         # so that any id a user writes is safe
         per_model[m] = {**info, "auc": roc["auc"], "page": page}
         curves.update({f"p{page}_{k}": v for k, v in analysis.roc_arrays(roc).items()})
-    io.save_npz(snakemake.output.curves, **curves)
+    files.save_npz(snakemake.output.curves, **curves)
     # JSON objects are written with sorted keys; `order` keeps the config's model order.
-    io.write_json({"models": per_model, "order": list(p.models), **analysis.roc_overview(per_model)},
+    files.write_json({"models": per_model, "order": list(p.models), **analysis.roc_overview(per_model)},
                   snakemake.output.context)

@@ -1,16 +1,17 @@
 import pandas as pd
 
-from mnist_study import analysis, io
+from mnist_study import files
+from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     rows = {h: pd.read_csv(f) for h, f in zip(p.hidden_sizes, snakemake.input.metrics)}
     table = analysis.scan_table(rows)
-    io.write_csv(table, snakemake.output.cells)
+    files.write_csv(table, snakemake.output.cells)
     summary = analysis.scan_summary(table)
     published = p.settings["published_best"]
     summary.update(batch_size=p.settings["batch_size"], epochs=p.settings["epochs"],
                    seed=p.settings["seed"], published_best=published,
                    nearest_published=analysis.nearest_cell(table, published["lr"], published["hidden"]))
-    io.write_json(summary, snakemake.output.context)
+    files.write_json(summary, snakemake.output.context)

@@ -1,12 +1,13 @@
-from mnist_study import io, provenance
+from mnist_study import files
 from mnist_study.data import read_dataset
 from mnist_study.logs import redirect_to_log
+from mnist_study.report import provenance
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     data = read_dataset(snakemake.input.data)
     times = provenance.job_times(p.benchmarks)
-    io.write_json({
+    files.write_json({
         "machine": provenance.machine(),
         "packages": provenance.package_versions(),
         "git_revision": provenance.git_revision(p.repo),

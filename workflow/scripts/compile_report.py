@@ -1,8 +1,8 @@
 import shutil
 from pathlib import Path
 
-from mnist_study.latex import compile_pdf
 from mnist_study.logs import redirect_to_log
+from mnist_study.report.latex import compile_pdf
 
 with redirect_to_log(snakemake.log[0]):
     pdf = compile_pdf(Path(snakemake.input.tex))

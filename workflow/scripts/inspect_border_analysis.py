@@ -1,7 +1,7 @@
-from mnist_study import io
+from mnist_study import files
 from mnist_study.data import read_dataset
+from mnist_study.inspection.visualize import Ascent, border_analysis, first_member
 from mnist_study.logs import redirect_to_log
-from mnist_study.visualize import Ascent, border_analysis, first_member
 
 with redirect_to_log(snakemake.log[0]):
     spec, seed, model = first_member(snakemake.input.weights)
@@ -10,5 +10,5 @@ with redirect_to_log(snakemake.log[0]):
     maps, numbers = border_analysis(model, spec, seed, control, control_spec, control_seed, data,
                                     Ascent(**snakemake.params.ascent))
     numbers["control_weight_decay"] = control_spec.weight_decay
-    io.save_npz(snakemake.output.maps, **maps)
-    io.write_json(numbers, snakemake.output.summary)
+    files.save_npz(snakemake.output.maps, **maps)
+    files.write_json(numbers, snakemake.output.summary)

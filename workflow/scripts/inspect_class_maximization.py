@@ -1,8 +1,8 @@
 import numpy as np
 
-from mnist_study import io
+from mnist_study import files
+from mnist_study.inspection.visualize import Ascent, class_maximization, first_member, logits_of
 from mnist_study.logs import redirect_to_log
-from mnist_study.visualize import Ascent, class_maximization, first_member, logits_of
 
 with redirect_to_log(snakemake.log[0]):
     ascent = Ascent(**snakemake.params.ascent)
@@ -15,6 +15,6 @@ with redirect_to_log(snakemake.log[0]):
         seeds.append(seed)
     # stacked in the order of `models`: npz keys never carry a user's model id
     p = snakemake.params
-    io.save_npz(snakemake.output[0], models=np.array(p.models, dtype=str),
+    files.save_npz(snakemake.output[0], models=np.array(p.models, dtype=str),
                 in_grid=np.array([m in p.grid for m in p.models]),
                 images=np.stack(images), logits=np.stack(logits), seeds=np.array(seeds))

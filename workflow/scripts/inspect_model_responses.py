@@ -1,10 +1,11 @@
 import numpy as np
 import pandas as pd
 
-from mnist_study import io, unfamiliar
+from mnist_study import files
 from mnist_study.data import read_dataset
+from mnist_study.inspection import unfamiliar
+from mnist_study.inspection.visualize import load_members
 from mnist_study.logs import redirect_to_log
-from mnist_study.visualize import load_members
 
 with redirect_to_log(snakemake.log[0]):
     i = snakemake.input
@@ -19,6 +20,6 @@ with redirect_to_log(snakemake.log[0]):
         probs.append(p)
         tables.append(pd.DataFrame(rows).assign(model=model))
     # arrays by position in `models`: npz keys never carry a user's model id
-    io.save_npz(snakemake.output.probs, models=np.array(snakemake.params.models, dtype=str),
+    files.save_npz(snakemake.output.probs, models=np.array(snakemake.params.models, dtype=str),
                 **{f"probs_{k}": p for k, p in enumerate(probs)})
-    io.write_csv(pd.concat(tables), snakemake.output.table)
+    files.write_csv(pd.concat(tables), snakemake.output.table)

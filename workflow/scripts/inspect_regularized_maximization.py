@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mnist_study import io
+from mnist_study import files
 from mnist_study.data import read_dataset
+from mnist_study.inspection.visualize import Ascent, describe, first_member, pixel_usage, regularized_variants
 from mnist_study.logs import redirect_to_log
-from mnist_study.visualize import Ascent, describe, first_member, pixel_usage, regularized_variants
 
 with redirect_to_log(snakemake.log[0]):
     spec, seed, model = first_member(snakemake.input.weights)
@@ -14,6 +14,6 @@ with redirect_to_log(snakemake.log[0]):
     means = torch.from_numpy(np.load(snakemake.input.digit_means)["means"]).float()
     never = pixel_usage(torch.from_numpy(read_dataset(snakemake.input.data)["train_images"])) == 0
     rows = [{"variant": k, **describe(model, x, means, never, a.start)} for k, x in variants.items()]
-    io.save_npz(snakemake.output.images, names=np.array(list(variants)),
+    files.save_npz(snakemake.output.images, names=np.array(list(variants)),
                 images=np.stack([x.numpy() for x in variants.values()]))
-    io.write_csv(pd.DataFrame(rows), snakemake.output.table)
+    files.write_csv(pd.DataFrame(rows), snakemake.output.table)

@@ -1,7 +1,8 @@
 import numpy as np
 
-from mnist_study import plots, plots_inside
 from mnist_study.logs import redirect_to_log
+from mnist_study.report import plots
+from mnist_study.report import plots_inside
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.input.style)

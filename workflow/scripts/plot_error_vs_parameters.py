@@ -1,7 +1,7 @@
 import pandas as pd
 
-from mnist_study import plots
 from mnist_study.logs import redirect_to_log
+from mnist_study.report import plots
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.input.style)

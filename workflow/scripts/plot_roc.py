@@ -1,7 +1,8 @@
 import numpy as np
 
-from mnist_study import io, plots
+from mnist_study import files
 from mnist_study.logs import redirect_to_log
+from mnist_study.report import plots
 
 
 def pages(summary, arrays):
@@ -15,5 +16,5 @@ def pages(summary, arrays):
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.input.style)
-    summary = io.read_json(snakemake.input.summary)
+    summary = files.read_json(snakemake.input.summary)
     plots.save_pages(pages(summary, np.load(snakemake.input.curves)), snakemake.output.figure)

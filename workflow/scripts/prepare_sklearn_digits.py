@@ -1,7 +1,7 @@
-from mnist_study import io
+from mnist_study import files
+from mnist_study.inspection.unfamiliar import sklearn_digits
 from mnist_study.logs import redirect_to_log
-from mnist_study.unfamiliar import sklearn_digits
 
 with redirect_to_log(snakemake.log[0]):
     inputs, labels = sklearn_digits()
-    io.save_npz(snakemake.output[0], inputs=inputs, labels=labels)
+    files.save_npz(snakemake.output[0], inputs=inputs, labels=labels)

@@ -1,4 +1,4 @@
-from mnist_study import unfamiliar
+from mnist_study.inspection import unfamiliar
 from mnist_study.logs import log, redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):

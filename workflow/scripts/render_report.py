@@ -2,12 +2,12 @@ import os
 
 import pandas as pd
 
-from mnist_study import io
+from mnist_study import files
 from mnist_study.logs import redirect_to_log
-from mnist_study.report import model_rows, render, unshown_figures
+from mnist_study.report.document import model_rows, render, unshown_figures
 
 # Inputs are sorted by name prefix (see report_elements in workflow/rules/report.smk).
-READERS = {"table_": pd.read_csv, "ctx_": io.read_json, "fig_": str}
+READERS = {"table_": pd.read_csv, "ctx_": files.read_json, "fig_": str}
 
 with redirect_to_log(snakemake.log[0]):
     context = {"table": {}, "ctx": {}, "fig": {}, "config": snakemake.params.config}
@@ -23,5 +23,5 @@ with redirect_to_log(snakemake.log[0]):
         raise ValueError(f"figures made but shown by no template: {', '.join(unshown)}. Show each "
                          f"with \\includegraphics{{\\VAR{{fig.<name>}}}} in a template under "
                          f"report/sections/, or remove its rule (README, 'Adding a figure').")
-    with io.atomic_path(snakemake.output[0]) as tmp:
+    with files.atomic_path(snakemake.output[0]) as tmp:
         tmp.write_text(tex)

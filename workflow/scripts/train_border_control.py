@@ -1,9 +1,9 @@
 import torch
 
-from mnist_study.engine import Member
 from mnist_study.logs import log, redirect_to_log
 from mnist_study.spec import ModelSpec
-from mnist_study.training import train_and_save
+from mnist_study.train.engine import Member
+from mnist_study.train.job import train_and_save
 
 with redirect_to_log(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)

@@ -1,10 +1,10 @@
 import torch
 
-from mnist_study.engine import Member
 from mnist_study.logs import log, redirect_to_log
-from mnist_study.outcome import model_files, record_failures_requested, recorded_outcome
 from mnist_study.spec import ModelSpec
-from mnist_study.training import train_and_save
+from mnist_study.train.engine import Member
+from mnist_study.train.job import train_and_save
+from mnist_study.train.outcome import model_files, record_failures_requested, recorded_outcome
 
 with (redirect_to_log(snakemake.log[0]),
       recorded_outcome(snakemake.output[0], record_failures_requested(), snakemake.log[0],

@@ -22,14 +22,14 @@ os.environ.update(
 
 # Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
 from mnist_study.data import RAW_FILES
-from mnist_study.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
-from mnist_study.provenance import config_digest
+from mnist_study.report.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
+from mnist_study.train.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
 
 
 def record_failures_under_keep_going():
     """Under --keep-going a training job records a failure it can see instead of failing, so
-    that the report still builds and marks the missing model (mnist_study.outcome). An
+    that the report still builds and marks the missing model (mnist_study.train.outcome). An
     environment variable, not a param: toggling --keep-going must not make every model look
     changed. Called from onstart: the execution settings are not known while parsing."""
     if workflow.execution_settings.keep_going:

@@ -19,7 +19,7 @@ def trained_models(wildcards=None):
 
 
 def trained_file(model, name):
-    """A file of a model that trained (name as in mnist_study.outcome.MODEL_FILES)."""
+    """A file of a model that trained (name as in mnist_study.train.outcome.MODEL_FILES)."""
     if model not in trained_models():
         raise WorkflowError(
             f"model {model!r} did not train (see results/tables/training_outcomes.csv), but "

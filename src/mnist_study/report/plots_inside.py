@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from .plots import model_styles  # noqa: E402
+from mnist_study.report.plots import model_styles  # noqa: E402
 
 DIGITS = range(10)
 

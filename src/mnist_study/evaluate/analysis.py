@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .spec import N_CLASSES, ModelSpec
+from mnist_study.spec import N_CLASSES, ModelSpec
 
 DIGITS = list(range(N_CLASSES))
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import io
-from .data import read_dataset
-from .engine import Member, train
-from .metrics import summarize
-from .spec import ModelSpec
+from mnist_study import files
+from mnist_study.data import read_dataset
+from mnist_study.spec import ModelSpec
+from mnist_study.train.engine import Member, train
+from mnist_study.train.metrics import summarize
 
 
 def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path, out: dict,
@@ -40,14 +40,14 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
                                    "loss": r.step_loss}))
         probs.append(p)
     table = pd.DataFrame(rows)
-    io.write_csv(pd.DataFrame(epochs), out["history_epoch"])
+    files.write_csv(pd.DataFrame(epochs), out["history_epoch"])
     if "history_step" in out:
-        io.write_csv(pd.concat(steps), out["history_step"])
+        files.write_csv(pd.concat(steps), out["history_step"])
     if "test_probs" in out:
-        io.save_npz(out["test_probs"], probs=np.stack(probs), labels=data["test_labels"].numpy(),
+        files.save_npz(out["test_probs"], probs=np.stack(probs), labels=data["test_labels"].numpy(),
                     seeds=np.array([m.seed for m in members]))
     if "weights" in out:
-        io.save_torch({"spec": spec.to_dict(),
+        files.save_torch({"spec": spec.to_dict(),
                        "members": {r.member.seed: r.state_dict for r in results}}, out["weights"])
-    io.write_csv(table, out["metrics"])  # last: its presence means the job finished
+    files.write_csv(table, out["metrics"])  # last: its presence means the job finished
     return table

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .spec import N_CLASSES, N_INPUTS, ModelSpec
+from mnist_study.spec import N_CLASSES, N_INPUTS, ModelSpec
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 # In place on a layer's output: the backward pass needs only the activation's output.

@@ -1,13 +1,13 @@
 """Metrics of a trained model from its outputs: accuracy and loss per split. ROC curves and
-AUCs are computed from the stored test probabilities by mnist_study.analysis, in one place."""
+AUCs are computed from the stored test probabilities by mnist_study.evaluate.analysis, in one place."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .engine import loss_fn
-from .spec import N_CLASSES, ModelSpec
+from mnist_study.spec import N_CLASSES, ModelSpec
+from mnist_study.train.engine import loss_fn
 
 
 def probabilities(outputs: torch.Tensor, spec: ModelSpec) -> torch.Tensor:

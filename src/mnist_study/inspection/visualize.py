@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
-from . import io
-from .data import digit_means
-from .engine import MLP, init_mlp
-from .spec import N_CLASSES, ModelSpec
+from mnist_study import files
+from mnist_study.data import digit_means
+from mnist_study.spec import N_CLASSES, ModelSpec
+from mnist_study.train.engine import MLP, init_mlp
 
 SIDE = 28
 
@@ -158,7 +158,7 @@ def render(model: torch.nn.Module, objective: Objective, param: Pixels = Pixels(
 
 def load_members(path: str | Path) -> tuple[ModelSpec, dict[int, MLP]]:
     """A weights file -> its spec and one eval-mode MLP per seed."""
-    blob = io.load_torch(path)
+    blob = files.load_torch(path)
     spec = ModelSpec.from_dict(blob["spec"])
     members = {}
     for seed, state in blob["members"].items():

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from . import io
+from mnist_study import files
 
 # The files of one trained model, in its folder results/models/<id>/.
 MODEL_FILES = {"weights": "weights.pt", "history_epoch": "history_epoch.csv",
@@ -72,10 +72,10 @@ def recorded_outcome(folder: str | Path, record_failures: bool, log_path: str | 
             partial.unlink()  # a failed job's files are not results
         reason = f"{type(error).__name__}: {error}"
         log(f"FAILED, recorded for the report (--keep-going): {reason}")
-        io.write_json({"status": "failed", "reason": reason, "log": str(log_path)},
+        files.write_json({"status": "failed", "reason": reason, "log": str(log_path)},
                       folder / OUTCOME_FILE)
     else:
-        io.write_json({"status": "trained"}, folder / OUTCOME_FILE)
+        files.write_json({"status": "trained"}, folder / OUTCOME_FILE)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -88,7 +88,7 @@ def collect_outcomes(folders: dict[str, str | Path]) -> pd.DataFrame:
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: the training job of model {model!r} did "
                                     "not finish; rerun the workflow to redo it")
-        outcome = io.read_json(path)
+        outcome = files.read_json(path)
         rows.append({"model": model, "status": outcome["status"],
                      "reason": outcome.get("reason", ""), "log": outcome.get("log", "")})
     return pd.DataFrame(rows, columns=["model", "status", "reason", "log"])

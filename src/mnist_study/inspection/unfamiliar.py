@@ -266,7 +266,7 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     the unfamiliar images and from the other handwriting. Returns (probs (M, N, 10), rows)."""
     import torch
 
-    from .metrics import probabilities
+    from mnist_study.train.metrics import probabilities
 
     def probs_of(net, x):
         with torch.no_grad():
@@ -288,9 +288,9 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
 
 def save_images(images: list[UnfamiliarImage], path, skipped: list[dict]) -> None:
     """One npz: names, sources, inputs (N, 28, 28) and the thumbnails as original_<i>."""
-    from . import io
+    from mnist_study import files
 
-    io.save_npz(path, names=np.array([im.name for im in images]),
+    files.save_npz(path, names=np.array([im.name for im in images]),
                 sources=np.array([im.source for im in images]),
                 inputs=np.stack([im.input for im in images]),
                 skipped=np.array([f"{s['file']}: {s['reason']}" for s in skipped], dtype=str),

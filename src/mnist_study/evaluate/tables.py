@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .spec import StudyModel
+from mnist_study.spec import StudyModel
 
 AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss"]
 

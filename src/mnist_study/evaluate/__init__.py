@@ -1,0 +1,2 @@
+"""Evaluation of trained models from their results files, no network needed: confusion,
+mistakes, ROC, the scan (analysis) and the table of models (tables)."""
