@@ -19,8 +19,13 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/inspect.smk"
-include: "workflow/rules/scan.smk"
 include: "workflow/rules/report.smk"
+
+
+# The scan runs when the study asks for it (the seed's does); its section follows its rules.
+if SCAN:
+
+    include: "workflow/rules/scan.smk"
 
 
 rule all:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mnist_study.data import RAW_FILES, DataError, provision_raw, verify_raw_file
 
@@ -16,7 +17,7 @@ HOSTILE_LABEL = "a_b & 50% #1 {x}"
 # A model this machine cannot hold (its first layer alone needs ~3.4 PB, beyond any address
 # space), so its training fails at once, for real: the quick run exercises --keep-going.
 FAILING_MODEL = "too_big"
-FAILING_SPEC = f"  {FAILING_MODEL}:\n    label: Too big\n    hidden: [1099511627776]\n"
+FAILING_SPEC = {"label": "Too big", "hidden": [2**40]}
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
@@ -51,15 +52,30 @@ def run_snakemake(workdir: Path, *args: str, configfiles=(), check: bool = True,
     return result
 
 
+SEED_STUDY = REPO / "config" / "seed.yaml"
+QUICK = REPO / "tests" / "config" / "quick.yaml"
+
+
+def seed_models() -> dict:
+    return yaml.safe_load(SEED_STUDY.read_text())["models"]
+
+
 def quick_configfiles(workdir: Path, mnist_raw_dir: Path,
                       failing_model: bool = False) -> list[Path]:
-    """The quick configuration, reading MNIST from the verified local copy."""
-    local = workdir / "local.yaml"
-    # A hostile display name exercises LaTeX escaping all the way into the PDF.
-    local.write_text(f"mnist:\n  existing_copy: {mnist_raw_dir}\n"
-                     f"models:\n  '0':\n    label: '{HOSTILE_LABEL}'\n"
-                     + (FAILING_SPEC if failing_model else ""))
-    return [REPO / "config.yaml", REPO / "tests" / "config" / "quick.yaml", local]
+    """The seed study in quick mode, reading MNIST from the verified local copy. Model 0 gets a
+    hostile display name, which exercises LaTeX escaping all the way into the PDF."""
+    study = yaml.safe_load(SEED_STUDY.read_text())
+    study["models"]["0"]["label"] = HOSTILE_LABEL
+    if failing_model:
+        study["models"][FAILING_MODEL] = FAILING_SPEC
+    study["mnist"] = {"existing_copy": str(mnist_raw_dir)}
+    (workdir / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
+    return [workdir / "study.yaml", QUICK]
+
+
+def quick_files(workdir: Path) -> list[Path]:
+    """The config files of a workdir that quick_configfiles set up."""
+    return [workdir / "study.yaml", QUICK]
 
 
 @pytest.fixture(scope="session")

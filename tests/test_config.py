@@ -16,14 +16,17 @@ SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((REPO / "config.yaml").read_text())
+    """config.yaml with the seed study applied over it, as the workflow reads them."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((REPO / "config" / "seed.yaml").read_text()))
+    return config
 
 
 def test_shipped_configs_are_valid(config):
     validate(copy.deepcopy(config), SCHEMA)
     quick = yaml.safe_load((REPO / "tests" / "config" / "quick.yaml").read_text())
     update_config(config, quick)  # as Snakemake merges --configfile files: key by key, deeply
-    assert config["scan"]["published_best"]  # kept from config.yaml under quick's scan keys
+    assert config["scan"]["published_best"]  # kept from the seed study under quick's scan keys
     validate(config, SCHEMA)
 
 
@@ -50,7 +53,7 @@ def test_schema_error_names_the_key(config, path, value, named):
 def test_bad_config_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("models:\n  '0': {batch_size: 0}\n")
-    result = run_snakemake(tmp_path, "-n", configfiles=[REPO / "config.yaml", bad], check=False)
+    result = run_snakemake(tmp_path, "-n", configfiles=[bad], check=False)
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert "batch_size" in out and "minimum of 1" in out

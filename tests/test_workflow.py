@@ -7,28 +7,28 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import FAILING_MODEL, HOSTILE_LABEL, REPO, pdf_text, run_snakemake
+from conftest import (FAILING_MODEL, HOSTILE_LABEL, REPO, pdf_text, quick_files, run_snakemake,
+                      seed_models)
 
 pytestmark = pytest.mark.e2e
 
 
 def test_quick_report_names_every_model(quick_run):
     text = " ".join(pdf_text(quick_run / "report.pdf").split())
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for model_id, entry in config["models"].items():
+    for model_id, entry in seed_models().items():
         label = HOSTILE_LABEL if model_id == "0" else entry.get("label", model_id)
         assert f" {label} " in text, f"model {label!r} missing from the report"
     assert "Reproducibility" in text
 
 
 def test_quick_results_have_one_row_per_seed(quick_run):
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for model_id, entry in config["models"].items():
+    models = seed_models()
+    for model_id, entry in models.items():
         metrics = pd.read_csv(quick_run / "results" / "models" / model_id / "metrics.csv")
         assert sorted(metrics["seed"]) == sorted(entry.get("seeds", [0]))
         assert metrics["test_accuracy"].between(0, 1).all()
     table = pd.read_csv(quick_run / "results" / "tables" / "models.csv", dtype={"model": str})
-    assert list(table["model"]) == [*config["models"], FAILING_MODEL]
+    assert list(table["model"]) == [*models, FAILING_MODEL]
 
 
 def test_keep_going_reports_the_failed_model_and_why(quick_run):
@@ -62,11 +62,9 @@ def test_the_end_of_a_run_says_where_the_time_went(quick_run):
 
 def test_rerun_has_nothing_to_do_and_html_report_builds(quick_run):
     # a recorded failure is a result too: nothing to redo until the user retrains it
-    dry = run_snakemake(quick_run, "-n", configfiles=[REPO / "config.yaml",
-                        REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
+    dry = run_snakemake(quick_run, "-n", configfiles=quick_files(quick_run))
     assert "Nothing to be done" in dry.stdout + dry.stderr
-    run_snakemake(quick_run, "--report", "report.html", configfiles=[
-        REPO / "config.yaml", REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
+    run_snakemake(quick_run, "--report", "report.html", configfiles=quick_files(quick_run))
     assert (quick_run / "report.html").stat().st_size > 10_000
 
 
@@ -76,8 +74,7 @@ def test_template_edit_reruns_only_the_report(quick_run):
     try:
         # Snakemake compares checksums, so the edit must change the text, not just the mtime
         template.write_text(original + "%# an edit\n")
-        dry = run_snakemake(quick_run, "-n", configfiles=[REPO / "config.yaml",
-                            REPO / "tests" / "config" / "quick.yaml", quick_run / "local.yaml"])
+        dry = run_snakemake(quick_run, "-n", configfiles=quick_files(quick_run))
     finally:
         template.write_text(original)
     jobs = set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))
@@ -85,14 +82,15 @@ def test_template_edit_reruns_only_the_report(quick_run):
 
 
 def dry_run_jobs(workdir, *extra_configfiles) -> set[str]:
-    dry = run_snakemake(workdir, "-n", configfiles=[REPO / "config.yaml", REPO / "tests" / "config"
-                        / "quick.yaml", workdir / "local.yaml", *extra_configfiles])
+    dry = run_snakemake(workdir, "-n", configfiles=[*quick_files(workdir), *extra_configfiles])
     return set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))
 
 
 def test_label_edit_reruns_tables_figures_and_report_but_no_network(quick_run, tmp_path):
-    edit = tmp_path / "label.yaml"
-    edit.write_text("models:\n  '1':\n    label: 'one, renamed'\n")
+    study = yaml.safe_load((quick_run / "study.yaml").read_text())
+    study["models"]["1"]["label"] = "one, renamed"
+    edit = tmp_path / "study.yaml"
+    edit.write_text(yaml.safe_dump(study, sort_keys=False))
     jobs = dry_run_jobs(quick_run, edit)
     assert {"analyze_models", "render_report", "compile_report"} <= jobs, jobs
     assert not [j for j in jobs if j.startswith(("fetch_", "load_", "train_", "inspect_"))], jobs

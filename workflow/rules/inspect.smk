@@ -45,7 +45,7 @@ rule inspect_model_responses:
         data="results/data/mnist.npz",
     output:
         probs="results/inspect/responses.npz",
-        table="results/inspect/responses.csv",
+        per_member="results/inspect/responses.csv",
     log:
         "logs/inspect_model_responses.log",
     localrule: True
@@ -100,7 +100,7 @@ rule inspect_regularized_maximization:
         data="results/data/mnist.npz",
     output:
         images="results/inspect/regularized.npz",
-        table="results/inspect/regularized.csv",
+        measures="results/inspect/regularized.csv",
     log:
         "logs/inspect_regularized_maximization.log",
     localrule: True
@@ -172,6 +172,7 @@ rule analyze_inspection:
     conda:
         "../../envs/mnist-study.yaml"
     params:
+        model_activation=MODELS[INSPECT["model"]].spec.activation,
         labels={m: MODELS[m].label for m in MODELS},
         inspect=INSPECT,
     script:

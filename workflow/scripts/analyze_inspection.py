@@ -18,7 +18,7 @@ with redirect_to_log(snakemake.log[0]):
     regularized = pd.read_csv(i.regularized)
     context = {
         "unfamiliar_dir": p.inspect["unfamiliar_dir"], "model": p.inspect["model"],
-        "model_label": p.labels[p.inspect["model"]],
+        "model_label": p.labels[p.inspect["model"]], "model_activation": p.model_activation,
         "unfamiliar_models": [p.labels[m] for m in p.inspect["unfamiliar_models"]],
         "steps": p.inspect["steps"], "lr": p.inspect["lr"], "start": p.inspect["start"],
         "regularizers": {k: p.inspect[k] for k in ("l2", "tv", "blur_sigma", "jitter")},

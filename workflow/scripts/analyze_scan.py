@@ -10,8 +10,9 @@ with redirect_to_log(snakemake.log[0]):
     table = analysis.scan_table(rows)
     files.write_csv(table, snakemake.output.cells)
     summary = analysis.scan_summary(table)
-    published = p.settings["published_best"]
+    published = p.settings["published_best"]  # None: nothing to compare with
     summary.update(batch_size=p.settings["batch_size"], epochs=p.settings["epochs"],
                    seed=p.settings["seed"], published_best=published,
-                   nearest_published=analysis.nearest_cell(table, published["lr"], published["hidden"]))
+                   nearest_published=published and analysis.nearest_cell(
+                       table, published["lr"], published["hidden"]))
     files.write_json(summary, snakemake.output.context)

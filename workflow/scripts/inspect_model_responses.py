@@ -22,4 +22,4 @@ with redirect_to_log(snakemake.log[0]):
     # arrays by position in `models`: npz keys never carry a user's model id
     files.save_npz(snakemake.output.probs, models=np.array(snakemake.params.models, dtype=str),
                 **{f"probs_{k}": p for k, p in enumerate(probs)})
-    files.write_csv(pd.concat(tables), snakemake.output.table)
+    files.write_csv(pd.concat(tables), snakemake.output.per_member)

@@ -16,4 +16,4 @@ with redirect_to_log(snakemake.log[0]):
     rows = [{"variant": k, **describe(model, x, means, never, a.start)} for k, x in variants.items()]
     files.save_npz(snakemake.output.images, names=np.array(list(variants)),
                 images=np.stack([x.numpy() for x in variants.values()]))
-    files.write_csv(pd.DataFrame(rows), snakemake.output.table)
+    files.write_csv(pd.DataFrame(rows), snakemake.output.measures)

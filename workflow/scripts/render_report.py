@@ -1,12 +1,13 @@
 import os
+from pathlib import Path
 
 import pandas as pd
 
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
-from mnist_study.report.document import model_rows, render, unshown_figures
+from mnist_study.report.document import model_rows, render, study_facts, unreferenced_figures
 
-# Inputs are sorted by name prefix (see report_elements in workflow/rules/report.smk).
+# Inputs are sorted by name prefix (see report_elements in workflow/rules/common/report.smk).
 READERS = {"table_": pd.read_csv, "ctx_": files.read_json, "fig_": str}
 
 with redirect_to_log(snakemake.log[0]):
@@ -17,11 +18,13 @@ with redirect_to_log(snakemake.log[0]):
         prefix = next(p for p in READERS if name.startswith(p))
         context[prefix.rstrip("_")][name[len(prefix):]] = READERS[prefix](path)
     context["models"] = model_rows(context["table"]["models"], context["ctx"]["provenance"]["n_train"])
-    template_dir = os.path.commonpath(snakemake.input.templates)  # report/
-    tex = render(template_dir, "report.tex.j2", context)
-    if unshown := unshown_figures(tex, context["fig"]):
-        raise ValueError(f"figures made but shown by no template: {', '.join(unshown)}. Show each "
+    context["study"] = study_facts(context["models"])
+    templates = [Path(t).read_text() for t in snakemake.input.templates]
+    if missing := unreferenced_figures(templates, list(context["fig"])):
+        raise ValueError(f"figures made but named in no template: {', '.join(missing)}. Show each "
                          f"with \\includegraphics{{\\VAR{{fig.<name>}}}} in a template under "
                          f"report/sections/, or remove its rule (README, 'Adding a figure').")
+    template_dir = os.path.commonpath(snakemake.input.templates)  # report/
+    tex = render(template_dir, "report.tex.j2", context)
     with files.atomic_path(snakemake.output[0]) as tmp:
         tmp.write_text(tex)

@@ -24,6 +24,7 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
         df = metrics.get(model_id, pd.DataFrame(columns=[*AGGREGATED, "diverged"], dtype=float))
         row = {"model": model_id, "label": m.label, "table": m.table, "lr": m.spec.lr,
                "hidden": "-".join(map(str, m.spec.hidden)), "n_layers": len(m.spec.hidden),
+               "activation": m.spec.activation,
                "batch_size": m.spec.batch_size, "epochs": m.spec.epochs,
                "output_activation": m.spec.output_activation, "loss": m.spec.loss,
                "n_parameters": m.spec.n_parameters(), "n_seeds": len(m.spec.seeds),

@@ -43,9 +43,26 @@ def render(template_dir: str | Path, template: str, context: dict) -> str:
     return make_env(template_dir).get_template(template).render(**context)
 
 
-def unshown_figures(tex: str, figures: dict[str, str]) -> list[str]:
-    """Names of the figures whose file the rendered document never includes."""
-    return sorted(name for name, path in figures.items() if f"{{{path}}}" not in tex)
+def unreferenced_figures(templates: list[str], names: list[str]) -> list[str]:
+    """Names of the figures that no template mentions (as fig.<name>): a figure rule added
+    without the lines that show it. A template may leave a figure out for a given study (a
+    section about models the study does not have); that is its decision, not an oversight."""
+    text = "\n".join(templates)
+    return sorted(n for n in names if not re.search(rf"\bfig\.{re.escape(n)}\b", text))
+
+
+def study_facts(rows: list[dict]) -> dict:
+    """What the text says about the study as a whole, from its models."""
+    trained = [r for r in rows if not r["failed"]]
+    return {
+        "n_models": len(rows),
+        "activations": sorted({r["activation"].split(",")[0] for r in rows}),
+        "losses": sorted({r["loss"] for r in rows}),
+        "n_layers": sorted({len(r["hidden"]) for r in rows}),
+        "epochs": sorted({r["epochs"] for r in rows}),
+        "any_published": any(r["has_published"] for r in trained),
+        "seed_tables": sorted({r["table"] for r in rows if r["table"] is not None}),
+    }
 
 
 def _missing(x) -> bool:
@@ -119,14 +136,26 @@ def fmt_accuracy(row: pd.Series, split: str) -> str:
     return fmt_mean_std(row[f"{split}_accuracy_mean"], row[f"{split}_accuracy_std"])
 
 
+LOSS_NAMES = {"cross_entropy": "cross-entropy", "nll": "NLL", "mse": "MSE"}
+ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
+                    "log_softmax": "log-softmax"}
+
+
 def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
-    """Rows of Tables 1 and 2, formatted."""
+    """The models table's rows, formatted: every hidden layer, the activations and loss as
+    configured, and the published accuracies where the study gives them."""
     rows = []
     for _, r in table.iterrows():
         failed = r.get("status") == "failed"
+        activation = ACTIVATION_NAMES.get(r["activation"], r["activation"]) + (
+            "" if r["output_activation"] == "none"
+            else f", {ACTIVATION_NAMES.get(r['output_activation'], r['output_activation'])} out")
         rows.append({
-            "model": r["model"], "label": r["label"], "table": r["table"], "lr": fmt_lr(r["lr"]),
+            "model": r["model"], "label": r["label"], "lr": fmt_lr(r["lr"]),
+            "table": None if _missing(r["table"]) else int(r["table"]),
             "hidden": str(r["hidden"]).split("-"), "batch_size": int(r["batch_size"]),
+            "activation": activation, "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
+            "has_published": not (_missing(r["published_train"]) and _missing(r["published_test"])),
             "n_seeds": int(r["n_seeds"]), "epochs": int(r["epochs"]),
             "train": "failed" if failed else fmt_accuracy(r, "train"),
             "test": "failed" if failed else fmt_accuracy(r, "test"),

@@ -1,13 +1,19 @@
 # The study's config, validated, and what the rules read of it.
 
+# The study is the models and whatever settings go with them. A --configfile (or --config)
+# that lists `models` is a study of its own, and its models are all there is (config.yaml
+# lists none, so nothing merges into them); otherwise the file config.yaml names as `study`.
+# Snakemake's own configfile() applies it between config.yaml and the command line's files.
+if "models" not in workflow.config_settings.overwrite_config:
+    workflow.configfile(study_file(config.get("study", "config/seed.yaml"), REPO))
+
+check_model_ids(config)  # before the schema: YAML may have read an id as a number
 validate(config, "../../schemas/config.schema.yaml")
 
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
-INSPECT = config["inspect"]  # which models the "inside the networks" section looks at
-for _m in [INSPECT["model"], *INSPECT["unfamiliar_models"]]:
-    if _m not in MODELS:
-        raise ValueError(f"inspect: model {_m!r} is not in models: ({', '.join(MODELS)})")
-SCAN = scan_grid(config["scan"])  # learning rates x hidden sizes of the scan
+INSPECT = resolve_inspection(config["inspect"], list(MODELS))  # models it looks inside
+# The scan (learning rate x hidden size), when the study runs it; else no scan rules at all.
+SCAN = scan_grid(config["scan"]) if config["scan"]["run"] else None
 STYLE = str(REPO / "report" / "style.mplstyle")  # an input of every plot rule: restyling replots
 # Inputs of render_report, so that editing a template rebuilds the report (and only it).
 TEMPLATES = sorted(str(p) for p in (REPO / "report").rglob("*.tex.j2"))

@@ -24,6 +24,7 @@ os.environ.update(
 from mnist_study.data import RAW_FILES
 from mnist_study.report.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
+from mnist_study.study import check_model_ids, resolve_inspection, study_file
 from mnist_study.train.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
 
 

@@ -53,7 +53,7 @@ def trained_outputs():
     """The last file each training job writes: provenance waits for all of them."""
     return [
         "results/tables/training_outcomes.csv",
-        *(f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes),
+        *(f"results/scan/h{h}/metrics.csv" for h in (SCAN.hidden_sizes if SCAN else ())),
     ]
 
 
@@ -63,6 +63,6 @@ def benchmark_files():
         **{f"train_model {m}": f"results/benchmarks/train_model/{m}.tsv" for m in MODELS},
         **{
             f"train_scan_row h{h}": f"results/benchmarks/train_scan_row/h{h}.tsv"
-            for h in SCAN.hidden_sizes
+            for h in (SCAN.hidden_sizes if SCAN else ())
         },
     }
