@@ -70,3 +70,35 @@ def test_rule_files_are_formatted():
     result = subprocess.run([str(Path(sys.executable).with_name("snakefmt")), "--check",
                              "Snakefile", "workflow/rules"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_schema_error_names_the_key_path_first(config):
+    from mnist_study.study import StudyError, check_config, load_schema
+
+    config["models"]["7"]["lr"] = -0.1
+    with pytest.raises(StudyError) as err:
+        check_config(config, load_schema(SCHEMA))
+    assert "\n  models.7.lr: -0.1 is less than or equal to the minimum of 0" in str(err.value)
+
+
+def test_a_number_yaml_reads_as_text_is_read_as_the_number_meant(config):
+    from mnist_study.study import check_config, load_schema
+
+    # YAML 1.1 reads 1e-3 (an exponent, no dot) as the text "1e-3"
+    config.update(yaml.safe_load("models:\n  a: {lr: 1e-3}\ndefaults: {weight_decay: 5E-4}\n"))
+    said = []
+    check_config(config, load_schema(SCHEMA), said.append)
+    assert config["models"]["a"]["lr"] == 0.001 and config["defaults"]["weight_decay"] == 0.0005
+    assert said == ["config: defaults.weight_decay: '5E-4' read as the number 0.0005",
+                    "config: models.a.lr: '1e-3' read as the number 0.001"]
+
+
+@pytest.mark.parametrize("copy, named", [("/no/such/folder", "is not a folder"),
+                                         ("{tmp}", "has no train-images-idx3-ubyte")])
+def test_a_wrong_existing_copy_stops_the_dry_run(tmp_path, copy, named):
+    study = tmp_path / "study.yaml"
+    study.write_text(f"models:\n  a: {{}}\nmnist:\n  existing_copy: {copy.format(tmp=tmp_path)}\n")
+    result = run_snakemake(tmp_path, "-n", configfiles=[study], check=False)
+    assert result.returncode != 0
+    assert f"mnist.existing_copy: " in result.stderr + result.stdout
+    assert named in result.stderr + result.stdout

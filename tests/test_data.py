@@ -52,7 +52,11 @@ def test_bad_file_stops_with_its_name_and_writes_nothing(mnist_raw_dir, tmp_path
     with pytest.raises(DataError) as err:
         provision_raw(dest, existing_copy=str(copy), log=lambda m: None)
     assert "t10k-labels" in str(err.value)
-    assert any(word in str(err.value) for word in ("Delete it", "Point it", "set it to null"))
+    if damage == "remove":
+        assert "Point it at a folder" in str(err.value)
+    else:  # the user's own copy: never "delete it", but replace it or stop naming it
+        assert "It is the copy mnist.existing_copy names" in str(err.value)
+        assert "Delete it" not in str(err.value)
     # every file is checked before any is installed: no partial set a rerun would trust
     assert not dest.exists() or not any(dest.iterdir())
 

@@ -51,17 +51,22 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_raw_file(path: Path, name: str) -> None:
+FETCHED_ADVICE = "Delete it and rerun to fetch a fresh copy."
+# A copy the user named is theirs: the workflow must not delete or replace it.
+NAMED_COPY_ADVICE = ("It is the copy mnist.existing_copy names: replace it with a good copy, or "
+                     "set it to null to let the workflow download MNIST instead.")
+
+
+def verify_raw_file(path: Path, name: str, advice: str = FETCHED_ADVICE) -> None:
     size, digest = RAW_FILES[name]
     if not path.is_file():
         raise DataError(f"MNIST file {path} is missing.")
     actual = path.stat().st_size
     if actual != size:
         raise DataError(f"MNIST file {path} has {actual} bytes, expected {size} (truncated or wrong "
-                        f"file). Delete it and rerun to fetch a fresh copy.")
+                        f"file). {advice}")
     if sha256_of(path) != digest:
-        raise DataError(f"MNIST file {path} fails its SHA-256 check (altered or corrupt). "
-                        f"Delete it and rerun to fetch a fresh copy.")
+        raise DataError(f"MNIST file {path} fails its SHA-256 check (altered or corrupt). {advice}")
 
 
 def _candidates(folder: Path, name: str) -> list[Path]:
@@ -70,11 +75,11 @@ def _candidates(folder: Path, name: str) -> list[Path]:
     return [d / n for d in (folder, folder / "MNIST" / "raw", folder / "raw") for n in (name, dotted)]
 
 
-def _install_verified(files: dict[str, Path], raw_dir: Path) -> None:
+def _install_verified(files: dict[str, Path], raw_dir: Path, advice: str = FETCHED_ADVICE) -> None:
     """Verify every file, then copy each in under a temporary name and rename: a rerun never
     sees a half-written file under a trusted name."""
     for name, src in files.items():
-        verify_raw_file(src, name)
+        verify_raw_file(src, name, advice)
     raw_dir.mkdir(parents=True, exist_ok=True)
     for name, src in files.items():
         tmp = raw_dir / f".{name}.partial"
@@ -82,16 +87,27 @@ def _install_verified(files: dict[str, Path], raw_dir: Path) -> None:
         os.replace(tmp, raw_dir / name)
 
 
-def from_existing_copy(folder: Path, raw_dir: Path) -> None:
+def existing_copy_files(folder: str | Path) -> dict[str, Path]:
+    """The four raw files in the folder mnist.existing_copy names (either naming, either
+    layout); an error naming the key and the first file it lacks. Cheap: the workflow calls it
+    while it parses, so that a wrong folder stops the run before any job, not an hour later."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"mnist.existing_copy: {folder} is not a folder. Point it at a folder "
+                        f"holding the four raw MNIST files, or set it to null to download them.")
     files = {}
     for name in RAW_FILES:
         found = [p for p in _candidates(folder, name) if p.is_file()]
         if not found:
-            raise DataError(f"mnist.existing_copy={folder} has no {name} (looked in {folder}, "
+            raise DataError(f"mnist.existing_copy: {folder} has no {name} (looked in {folder}, "
                             f"{folder}/MNIST/raw, {folder}/raw). Point it at a folder holding the "
-                            f"four raw MNIST files, or set it to null to download.")
+                            f"four raw MNIST files, or set it to null to download them.")
         files[name] = found[0]
-    _install_verified(files, raw_dir)
+    return files
+
+
+def from_existing_copy(folder: Path, raw_dir: Path) -> None:
+    _install_verified(existing_copy_files(folder), raw_dir, NAMED_COPY_ADVICE)
 
 
 def from_torchvision(raw_dir: Path, log: Callable[[str], None]) -> None:

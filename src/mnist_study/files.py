@@ -39,6 +39,23 @@ def write_json(obj, path: str | Path) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+# Columns that hold text a user wrote or that only looks like a number: a model id `nan`,
+# `007` or `1e3`, a label `NA`, hidden sizes `300-100`. They come back exactly as written.
+TEXT_COLUMNS = frozenset({"model", "label", "hidden", "status", "failure", "failure_log",
+                          "reason", "log", "variant", "name", "diverged_at"})
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV that write_csv wrote. The one reader of the workflow's tables: text columns
+    (TEXT_COLUMNS) are strings with no missing-value guessing (pandas would read an id `nan`,
+    `NA` or `null` as missing, `true` as a bool, `007` as 7); in every other column only an
+    empty cell, which is how write_csv writes NaN, is missing."""
+    columns = pd.read_csv(path, nrows=0).columns
+    text = [c for c in columns if c in TEXT_COLUMNS]
+    return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False,
+                       na_values={c: [""] for c in columns if c not in TEXT_COLUMNS})
+
+
 def read_json(path: str | Path):
     return json.loads(Path(path).read_text())
 

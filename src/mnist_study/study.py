@@ -3,6 +3,7 @@ choices that default from its models. Read while the workflow parses: no heavy i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -51,3 +52,65 @@ def resolve_inspection(inspect: dict, model_ids: list[str]) -> dict:
                 raise StudyError(f"inspect.{key}: {m!r} is not a model of this study (its models: "
                                  f"{', '.join(model_ids)}). Name one of them, or leave it out.")
     return out
+
+
+# --- the config as written ------------------------------------------------------------------
+
+# YAML 1.1 (what PyYAML and so Snakemake read) takes a number with an exponent but no dot,
+# such as 1e-3, for text.
+NUMBER_AS_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+
+
+def load_schema(path: str | Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _key_path(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def take_numbers_written_as_text(config: dict, schema: dict) -> list[str]:
+    """Where the schema wants a number and the config holds text like "1e-3", put the number
+    the user meant in its place. Returns the key paths changed, to say so in the log."""
+    from jsonschema import Draft202012Validator
+
+    changed = []
+    for error in Draft202012Validator(schema).iter_errors(config):
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        if (error.validator == "type" and "number" in wanted and isinstance(error.instance, str)
+                and NUMBER_AS_TEXT.match(error.instance.strip())):
+            node = config
+            for key in list(error.absolute_path)[:-1]:
+                node = node[key]
+            node[error.absolute_path[-1]] = float(error.instance)
+            changed.append(f"{_key_path(error.absolute_path)}: {error.instance!r} read as the "
+                           f"number {float(error.instance)!r}")
+    return changed
+
+
+def schema_problems(config: dict, schema: dict) -> list[str]:
+    """Each way the config breaks the schema, the key path first, then what is wrong, then
+    what the key is for: `models.7.lr: -0.1 is less than or equal to the minimum of 0 (Adam
+    learning rate.)`."""
+    from jsonschema import Draft202012Validator
+
+    problems = []
+    for error in sorted(Draft202012Validator(schema).iter_errors(config),
+                        key=lambda e: list(map(str, e.absolute_path))):
+        what = error.schema.get("description") if isinstance(error.schema, dict) else None
+        problems.append(f"{_key_path(error.absolute_path)}: {error.message}"
+                        + (f" ({what})" if what else ""))
+    return problems
+
+
+def check_config(config: dict, schema: dict, log=print) -> None:
+    """The config as the user wrote it, against the schema: numbers written as text are read as
+    numbers (and logged); anything else that breaks the schema stops the run here, before any
+    job, with every problem named by its key path."""
+    for change in take_numbers_written_as_text(config, schema):
+        log(f"config: {change}")
+    if problems := schema_problems(config, schema):
+        raise StudyError("the config does not fit workflow/schemas/config.schema.yaml:\n  "
+                         + "\n  ".join(problems))

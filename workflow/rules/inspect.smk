@@ -2,15 +2,12 @@
 # visualization and the border mystery. Compute rules write results/inspect/...; plot rules
 # read only those files. Every rule here but train_border_control is a local rule on a cluster:
 # inspection runs gradient ascent on trained models for seconds, not worth a queue slot.
-from mnist_study.inspection.unfamiliar import candidate_files
+from mnist_study.inspection.unfamiliar import folder_fingerprint
 
 ASCENT = {k: INSPECT[k] for k in ("steps", "lr", "start")}
 
 
 rule prepare_unfamiliar_images:
-    input:
-        # the folder's files are inputs, so adding or changing an image reruns the figure
-        lambda w: [str(p) for p in candidate_files(INSPECT["unfamiliar_dir"])],
     output:
         "results/inspect/unfamiliar/images.npz",
     log:
@@ -20,6 +17,8 @@ rule prepare_unfamiliar_images:
         "../../envs/mnist-study.yaml"
     params:
         folder=INSPECT["unfamiliar_dir"],
+        # adding, removing or changing an image reruns the figure (why a param: the function)
+        contents=lambda w: folder_fingerprint(INSPECT["unfamiliar_dir"]),
     script:
         "../scripts/prepare_unfamiliar_images.py"
 

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 from scipy.special import softmax
 
 from mnist_study import files
@@ -8,14 +7,14 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
-    per_member = pd.read_csv(i.responses, dtype={"model": str})
+    per_member = files.read_table(i.responses)
     table = per_member.drop(columns="seed").groupby("model", sort=False).mean().reset_index()
     table.insert(1, "label", table["model"].map(p.labels))
     table.insert(2, "n_seeds", per_member.groupby("model", sort=False).size().to_numpy())
     files.write_csv(table, snakemake.output.responses)
     images = load_images(i.images)
     dream = np.load(i.dream)
-    regularized = pd.read_csv(i.regularized)
+    regularized = files.read_table(i.regularized)
     context = {
         "unfamiliar_dir": p.inspect["unfamiliar_dir"], "model": p.inspect["model"],
         "model_label": p.labels[p.inspect["model"]], "model_activation": p.model_activation,
@@ -25,6 +24,7 @@ with redirect_to_log(snakemake.log[0]):
         "n_images": len(images["names"]),
         "n_own": int(sum(s not in ("drawn", "photo", "noise") for s in images["sources"])),
         "skipped": [str(s) for s in images["skipped"]],
+        "ignored": [str(s) for s in images["ignored"]],
         "n_digits": len(np.load(i.digits)["labels"]),
         "responses": table.to_dict("records"),
         "dream": {k: {"at_bounds": float(dream[f"at_bounds_{k}"]),

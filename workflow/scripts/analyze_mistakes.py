@@ -7,12 +7,17 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    loaded = {m: analysis.load_probs(np.load(f)) for m, f in zip(p.models, snakemake.input.probs)}
+    loaded = {}
+    for m, f in zip(p.models, snakemake.input.probs):
+        probs, labels, seeds = analysis.load_probs(np.load(f))
+        probs, seeds = analysis.answering_members(probs, seeds)  # diverged members give no answers
+        if len(seeds):
+            loaded[m] = (probs, labels, seeds)
     counts = {m: analysis.confusion_counts(labels, probs) for m, (probs, labels, _) in loaded.items()}
     errors = pd.DataFrame({m: analysis.per_digit_error(labels, probs)
                            for m, (probs, labels, _) in loaded.items()}).T
     errors.index.name = "model"
-    best, worst = analysis.best_and_worst(pd.read_csv(snakemake.input.models, dtype={"model": str}))
+    best, worst = analysis.best_and_worst(files.read_table(snakemake.input.models))
     probs, labels, seeds = loaded[best]
     confident = analysis.confident_mistakes(labels, probs[0], p.gallery_size)
     similarity = np.load(snakemake.input.digit_means)["similarity"]
@@ -25,6 +30,8 @@ with redirect_to_log(snakemake.log[0]):
         "worst": {"model": worst, "label": p.labels[worst], "n_seeds": int(len(loaded[worst][2])),
                   **analysis.model_mistakes(counts[worst])},
         "hardest": analysis.hardest_digits(errors, counts, similarity),
+        # models every seed of which diverged: no answers to analyse
+        "without_answers": [p.labels[m] for m in p.models if m not in loaded],
         "gallery": {"model": best, "label": p.labels[best], "seed": int(seeds[0]),
                     **analysis.gallery_summary(confident, labels, probs[0])},
     }, snakemake.output.context)

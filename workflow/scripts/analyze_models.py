@@ -1,5 +1,3 @@
-import pandas as pd
-
 from mnist_study import files
 from mnist_study.evaluate.tables import model_table
 from mnist_study.logs import redirect_to_log
@@ -7,7 +5,7 @@ from mnist_study.spec import resolve_models
 from mnist_study.train.outcome import read_outcomes
 
 with redirect_to_log(snakemake.log[0]):
-    metrics = {m: pd.read_csv(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
+    metrics = {m: files.read_table(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
     outcomes = read_outcomes(snakemake.input.outcomes)
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
     table = model_table(resolve_models(snakemake.params.study), metrics,

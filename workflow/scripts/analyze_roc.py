@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 
 from mnist_study import files
 from mnist_study.evaluate import analysis
@@ -14,7 +13,7 @@ with redirect_to_log(snakemake.log[0]):
         # The first seed's probabilities: one network's curves, as the seed study shows them.
         roc = analysis.roc_data(labels, probs[0].astype(np.float64))
         info = analysis.model_description(ModelSpec.from_dict(p.specs[m]), p.labels[m],
-                                          pd.read_csv(metrics_file), int(seeds[0]))
+                                          files.read_table(metrics_file), int(seeds[0]))
         # `page`: this model's page of the ROC figure file; npz keys by page, not by model id,
         # so that any id a user writes is safe
         per_model[m] = {**info, "auc": roc["auc"], "page": page}

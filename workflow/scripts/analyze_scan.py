@@ -1,12 +1,10 @@
-import pandas as pd
-
 from mnist_study import files
 from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
-    rows = {h: pd.read_csv(f) for h, f in zip(p.hidden_sizes, snakemake.input.metrics)}
+    rows = {h: files.read_table(f) for h, f in zip(p.hidden_sizes, snakemake.input.metrics)}
     table = analysis.scan_table(rows)
     files.write_csv(table, snakemake.output.cells)
     summary = analysis.scan_summary(table)

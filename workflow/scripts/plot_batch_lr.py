@@ -1,5 +1,3 @@
-import pandas as pd
-
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
 from mnist_study.report import plots
@@ -7,6 +5,6 @@ from mnist_study.report import plots
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     plots.use_style(snakemake.input.style)
-    metrics = {m: pd.read_csv(f) for m, f in zip(p.models, snakemake.input.metrics)}
+    metrics = {m: files.read_table(f) for m, f in zip(p.models, snakemake.input.metrics)}
     plots.batch_lr(files.read_json(snakemake.input.findings), metrics,
                    plots.model_styles(p.all_models), snakemake.output.figure)

@@ -1,5 +1,3 @@
-import pandas as pd
-
 from mnist_study import files
 from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
@@ -9,7 +7,7 @@ with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     plots.use_style(snakemake.input.style)
     summary = files.read_json(snakemake.input.summary)
-    counts = analysis.confusion_wide(pd.read_csv(snakemake.input.confusion, dtype={"model": str}))
+    counts = analysis.confusion_wide(files.read_table(snakemake.input.confusion))
     styles = plots.model_styles(p.all_models)
     for which, out in (("best", snakemake.output.figure_best), ("worst", snakemake.output.figure_worst)):
         chosen = summary[which]

@@ -1,9 +1,8 @@
-import pandas as pd
-
+from mnist_study import files
 from mnist_study.logs import redirect_to_log
 from mnist_study.report import plots
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.input.style)
-    plots.scan_heatmaps(pd.read_csv(snakemake.input.cells), snakemake.params.linear_below,
+    plots.scan_heatmaps(files.read_table(snakemake.input.cells), snakemake.params.linear_below,
                         snakemake.output.figure)

@@ -1,14 +1,13 @@
 import os
 from pathlib import Path
 
-import pandas as pd
 
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
 from mnist_study.report.document import model_rows, render, study_facts, unreferenced_figures
 
 # Inputs are sorted by name prefix (see report_elements in workflow/rules/common/report.smk).
-READERS = {"table_": pd.read_csv, "ctx_": files.read_json, "fig_": str}
+READERS = {"table_": files.read_table, "ctx_": files.read_json, "fig_": str}
 
 with redirect_to_log(snakemake.log[0]):
     context = {"table": {}, "ctx": {}, "fig": {}, "config": snakemake.params.config}

@@ -25,6 +25,13 @@ def load_probs(npz) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(npz["probs"]), np.asarray(npz["labels"]), np.asarray(npz["seeds"])
 
 
+def answering_members(probs: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The members (S, N, 10) whose probabilities are all finite, and their seeds: a diverged
+    member gives no answer to count as a mistake of one digit or another."""
+    finite = np.isfinite(probs).all(axis=(1, 2))
+    return probs[finite], seeds[finite]
+
+
 def predictions(probs: np.ndarray) -> np.ndarray:
     """Predicted labels; a member with non-finite probabilities (diverged) gets -1 (no answer),
     so it counts as wrong but never as a particular digit."""

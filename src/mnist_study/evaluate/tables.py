@@ -21,7 +21,9 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
         if model_id not in failures and model_id not in metrics:
             raise KeyError(f"model {model_id!r} has neither metrics nor a recorded failure")
         # a failed model: a table with no members, so every aggregate below is missing
-        df = metrics.get(model_id, pd.DataFrame(columns=[*AGGREGATED, "diverged"], dtype=float))
+        df = metrics.get(model_id, pd.DataFrame(
+            columns=[*AGGREGATED, "seed", "diverged", "diverged_at_epoch", "diverged_at_step"],
+            dtype=float))
         row = {"model": model_id, "label": m.label, "table": m.table, "lr": m.spec.lr,
                "hidden": "-".join(map(str, m.spec.hidden)), "n_layers": len(m.spec.hidden),
                "activation": m.spec.activation,
@@ -29,6 +31,9 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
                "output_activation": m.spec.output_activation, "loss": m.spec.loss,
                "n_parameters": m.spec.n_parameters(), "n_seeds": len(m.spec.seeds),
                "n_diverged": int(df["diverged"].sum()),
+               "diverged_at": "; ".join(
+                   f"seed {int(d.seed)} at epoch {int(d.diverged_at_epoch)}, step {int(d.diverged_at_step)}"
+                   for d in df[df["diverged"].astype(bool)].itertuples()),
                "status": "failed" if model_id in failures else "trained",
                "failure": failures.get(model_id, {}).get("reason", ""),
                "failure_log": failures.get(model_id, {}).get("log", "")}

@@ -137,6 +137,24 @@ def candidate_files(folder: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def ignored_entries(folder: str | Path) -> list[str]:
+    """What the folder holds that is not read, with why: hidden files and sub-folders."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(f"{p.name}/ (a folder: only the folder's own files are read)" if p.is_dir()
+                  else f"{p.name} (hidden)" for p in folder.iterdir()
+                  if p.is_dir() or p.name.startswith("."))
+
+
+def folder_fingerprint(folder: str | Path) -> list[list]:
+    """Name, size and modification time of each candidate file: a rule's param, so that adding,
+    removing or changing an image reruns what uses them. A param and not the files as inputs:
+    Snakemake reads input paths as patterns, and a user's file name may hold braces."""
+    return [[p.name, st.st_size, st.st_mtime_ns] for p in candidate_files(folder)
+            for st in [p.stat()]]
+
+
 def read_folder(folder: str | Path, log=print) -> tuple[list[UnfamiliarImage], list[dict]]:
     """Every readable image of the folder, and the files left out with the reason. Never raises
     for a bad file or an empty or missing folder; it says so in the log."""
@@ -151,6 +169,8 @@ def read_folder(folder: str | Path, log=print) -> tuple[list[UnfamiliarImage], l
             warnings.warn(f"unfamiliar image {path} left out: {reason}", stacklevel=2)
             log(f"WARNING: unfamiliar image {path} left out: {reason}")
             skipped.append({"file": str(path), "reason": reason})
+    for entry in ignored_entries(folder):
+        log(f"unfamiliar images: ignored {folder / entry}")
     if not folder.is_dir():
         log(f"unfamiliar images: no folder {folder}; using the built-in set only")
     elif not images:
@@ -286,19 +306,22 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     return np.stack(all_probs).astype(np.float32), rows
 
 
-def save_images(images: list[UnfamiliarImage], path, skipped: list[dict]) -> None:
-    """One npz: names, sources, inputs (N, 28, 28) and the thumbnails as original_<i>."""
+def save_images(images: list[UnfamiliarImage], path, skipped: list[dict],
+                ignored: list[str] = ()) -> None:
+    """One npz: names, sources, inputs (N, 28, 28), the thumbnails as original_<i>, the files
+    left out (unreadable, with the reason) and the folder's entries ignored (with why)."""
     from mnist_study import files
 
     files.save_npz(path, names=np.array([im.name for im in images]),
                 sources=np.array([im.source for im in images]),
                 inputs=np.stack([im.input for im in images]),
                 skipped=np.array([f"{s['file']}: {s['reason']}" for s in skipped], dtype=str),
+                ignored=np.array(list(ignored), dtype=str),
                 **{f"original_{i}": im.original for i, im in enumerate(images)})
 
 
 def load_images(path) -> dict:
     with np.load(path) as z:
-        out = {k: z[k] for k in ("names", "sources", "inputs", "skipped")}
+        out = {k: z[k] for k in ("names", "sources", "inputs", "skipped", "ignored")}
         out["originals"] = [z[f"original_{i}"] for i in range(len(out["names"]))]
     return out

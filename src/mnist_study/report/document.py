@@ -141,6 +141,14 @@ ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "softm
                     "log_softmax": "log-softmax"}
 
 
+def spec_summary(r: pd.Series) -> str:
+    """A model's training spec in a few words, as the text names what made a model diverge."""
+    hidden = str(r["hidden"]).replace("-", ", ")
+    return (f"hidden layers [{hidden}], {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
+            f"{LOSS_NAMES.get(r['loss'], r['loss'])} loss, Adam at learning rate {fmt_lr(r['lr'])}, "
+            f"batch size {int(r['batch_size'])}")
+
+
 def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
     """The models table's rows, formatted: every hidden layer, the activations and loss as
     configured, and the published accuracies where the study gives them."""
@@ -164,6 +172,8 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
             "delta_test": "--" if _missing(r["delta_test"]) else f"{r['delta_test']:+.3f}",
             "reproduced": None if _missing(r["reproduced"]) else bool(r["reproduced"]),
             "diverged": int(r["n_diverged"]),
+            "diverged_at": r["diverged_at"] if isinstance(r["diverged_at"], str) else "",
+            "spec": spec_summary(r),
             "reason": "" if failed else deviation_reason(r, n_train),
             "failed": failed,
             "failure": r["failure"] if failed else "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Iterable
 
@@ -15,6 +16,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 LINESTYLES = ["-", "--", ":", "-."]
+
+
+def figure_text(text, width: int | None = None) -> str:
+    """A name a user wrote (a model label, an image's file name), as a figure shows it: `$`
+    escaped, so that matplotlib never reads it as mathematics, and wrapped at `width`
+    characters, so that a long name does not run into its neighbours."""
+    text = str(text)
+    if width:
+        text = "\n".join(textwrap.wrap(text, width, break_on_hyphens=False) or [""])
+    return text.replace("$", r"\$")
 
 
 def use_style(style: str | Path) -> None:
@@ -58,7 +69,7 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
         n_epochs = epoch_histories[m]["epoch"].max()
         x = per_step.index.to_numpy() / per_step.index.max() * n_epochs
         window = max(1, round(len(per_step) * smoothing))
-        ax_step.plot(x, smooth(per_step.to_numpy(), window), label=labels[m], **styles[m])
+        ax_step.plot(x, smooth(per_step.to_numpy(), window), label=figure_text(labels[m], 24), **styles[m])
         per_epoch = epoch_histories[m].groupby("epoch")[["train_loss", "test_loss"]].mean()
         for ax, col in ((ax_train, "train_loss"), (ax_test, "test_loss")):
             ax.plot(per_epoch.index, per_epoch[col].to_numpy(), marker="o", markersize=2, **styles[m])
@@ -182,9 +193,9 @@ def confusion_grid(matrices: dict[str, np.ndarray], labels: dict[str, str], out:
     cmap = plt.get_cmap("magma_r").with_extremes(under="white", bad="white")
     image = None
     for ax, (m, mat) in zip(axes.flat, matrices.items()):
-        shown = np.where(mat > 0, mat, np.nan)
-        image = ax.imshow(np.clip(shown, 1e-3, 1), norm=norm, cmap=cmap)
-        ax.set_title(f"model {labels[m]}", fontsize=7)
+        visible = np.where(mat > 0, mat, np.nan)
+        image = ax.imshow(np.clip(visible, floor, 1), norm=norm, cmap=cmap)
+        ax.set_title(figure_text(f"model {labels[m]}", 18), fontsize=7)
         ax.set_xticks(range(10), [str(d) if d % 3 == 0 else "" for d in range(10)], fontsize=5)
         ax.set_yticks(range(10), [str(d) if d % 3 == 0 else "" for d in range(10)], fontsize=5)
         ax.tick_params(length=1.5, pad=1)
@@ -217,7 +228,7 @@ def mistake_histograms(counts: np.ndarray, label: str, colour, out: str | Path) 
         ax.set_xlabel("predicted label")
     for ax in axes[:, 0]:
         ax.set_ylabel("images")
-    fig.suptitle(f"model {label}: wrong labels per true digit", fontsize=8)
+    fig.suptitle(figure_text(f"model {label}: wrong labels per true digit", 90), fontsize=8)
     fig.savefig(out)
     plt.close(fig)
 
@@ -243,7 +254,7 @@ def per_digit_errors(errors: pd.DataFrame, labels: dict[str, str], out: str | Pa
             ax.text(j, i, text, ha="center", va="center", fontsize=6, color=colour)
     ax.axhline(len(rows) - 1.5, color="black", linewidth=0.8)
     ax.set_xticks(range(10), [str(d) for d in range(10)])
-    ax.set_yticks(range(len(rows)), rows)
+    ax.set_yticks(range(len(rows)), [figure_text(r, 20) for r in rows])
     ax.set(xlabel="true digit", ylabel="model")
     ax.xaxis.set_label_position("top")
     ax.xaxis.tick_top()
@@ -303,7 +314,7 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str,
             ax.text(0.5, 0.5, "diverged:\nno finite probabilities", ha="center", va="center",
                     transform=ax.transAxes, fontsize=7)
     lines = [
-        ("Model", info["label"]),
+        ("Model", figure_text(info["label"], 16)),
         ("Layers", info["architecture"]),
         ("Parameters", f"{info['n_parameters']:,}"),
         ("Hidden act.", info["activation"]),
@@ -345,7 +356,7 @@ def batch_lr(findings: dict, metrics: dict[str, pd.DataFrame], styles: dict[str,
         for p in pts:
             acc = metrics[p["model"]]["test_accuracy"].to_numpy()
             ax.scatter(np.full(len(acc), p["batch_size"]), acc, s=10, zorder=3,
-                       color=styles[p["model"]]["color"], label=f"model {p['label']}")
+                       color=styles[p["model"]]["color"], label=figure_text(f"model {p['label']}", 24))
     ax.set_xscale("log", base=2)
     batches = sorted({p["batch_size"] for g in findings["by_lr"] for p in g["points"]})
     ax.set_xticks(batches, [str(b) for b in batches])
@@ -371,7 +382,7 @@ def error_vs_parameters(table: pd.DataFrame, styles: dict[str, dict], out: str |
                     markersize=3.5, capsize=2, linewidth=0.8, color=styles[r.model]["color"])
         # within 2 % of each other on both log axes: one point to the eye
         key = (round(np.log10(r.n_parameters), 2), round(np.log10(max(error, 1e-6)), 2))
-        labels.setdefault(key, []).append(str(r.label))
+        labels.setdefault(key, []).append(figure_text(r.label))
     for (x, y), names in labels.items():
         ax.annotate(", ".join(names), (10 ** x, 10 ** y), xytext=(4, 2),
                     textcoords="offset points", fontsize=6.5)

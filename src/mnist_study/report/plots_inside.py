@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from mnist_study.report.plots import model_styles  # noqa: E402
+from mnist_study.report.plots import figure_text, model_styles  # noqa: E402
 
 DIGITS = range(10)
 
@@ -41,11 +41,11 @@ def unfamiliar(names, originals, inputs, probs: dict[str, np.ndarray], labels: d
         r, b = i % rows, i // rows
         ax_o, ax_i, ax_p = (fig.add_subplot(outer[r, 3 * b + k]) for k in range(3))
         _image(ax_o, originals[i], cmap=None)
-        ax_o.set_ylabel(names[i], fontsize=6.5)
+        ax_o.set_ylabel(figure_text(names[i], 12), fontsize=6.5)
         _image(ax_i, inputs[i])
         for k, (m, p) in enumerate(probs.items()):
             ax_p.bar(np.arange(10) + (k - (len(probs) - 1) / 2) * width, p[:, i].mean(0), width,
-                     color=styles[m]["color"], label=f"model {labels[m]}")
+                     color=styles[m]["color"], label=figure_text(f"model {labels[m]}", 30))
         ax_p.set(ylim=(0, 1), xticks=range(10), yticks=[0, 0.5, 1])
         ax_p.tick_params(labelsize=5.5, length=1.5, pad=1)
         ax_p.grid(axis="x", visible=False)
@@ -111,7 +111,8 @@ def image_rows(rows: dict[str, np.ndarray], out: str | Path, label_width: float 
             _image(axes[r, c], x[c])
             if r == 0:
                 axes[r, c].set_title(str(c), fontsize=fontsize)
-        axes[r, 0].set_ylabel(name, fontsize=fontsize, rotation=0, ha="right", va="center")
+        axes[r, 0].set_ylabel(figure_text(name, 16), fontsize=fontsize, rotation=0, ha="right",
+                              va="center")
     fig.savefig(out)
     plt.close(fig)
 

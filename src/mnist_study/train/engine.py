@@ -297,6 +297,7 @@ class TrainResult:
     step_loss: list[float]  # per optimizer step
     epochs: list[dict] = field(default_factory=list)  # per-epoch summary rows
     diverged_at_step: int | None = None  # first step whose loss was not finite
+    diverged_at_epoch: int | None = None  # the epoch of that step
 
 
 def member_generators(members: list[Member]) -> list[torch.Generator]:
@@ -390,14 +391,21 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
         log(f"epoch {epoch + 1}/{spec.epochs} loss {epoch_losses.mean(0).tolist()} "
             f"train acc {[round(a, 4) for a in train_acc.tolist()]} test acc "
             f"{[round(a, 4) for a in test_acc.tolist()]} {rate:,.0f} samples/s ETA {eta:.0f} s")
-    step_losses = step_losses.cpu()
+        done_steps = (epoch + 1) * steps_per_epoch
+        if not torch.isfinite(step_losses[:done_steps]).all(0).any():
+            # every member has diverged: what remains would only compute NaN
+            log(f"every member diverged by epoch {epoch + 1}: training stops here")
+            break
+    step_losses = step_losses[:done_steps].cpu()  # the steps that ran
     for i, r in enumerate(results):
         r.state_dict = net.member_state_dict(i)
         r.step_loss = step_losses[:, i].tolist()
         bad = (~torch.isfinite(step_losses[:, i])).nonzero()
         if len(bad):
             r.diverged_at_step = int(bad[0]) + 1
+            r.diverged_at_epoch = int(bad[0]) // steps_per_epoch + 1
             log(f"WARNING: member seed={r.member.seed} lr={r.member.lr} diverged (non-finite loss "
-                f"from step {r.diverged_at_step}); its results are kept and marked as diverged.")
+                f"from step {r.diverged_at_step}, epoch {r.diverged_at_epoch}); its loss curve up "
+                f"to there is kept, and it is marked as diverged.")
     outputs = {"train": predict(net, x_train).cpu(), "test": predict(net, x_test).cpu()}
     return results, outputs

@@ -33,7 +33,11 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
     for i, r in enumerate(results):
         key = {"seed": r.member.seed, "lr": r.member.lr}
         metrics, p = summarize(outputs, data, spec, i)
+        if r.diverged_at_step is not None:
+            # a diverged network has no accuracy (its argmax over NaN would read as ~10 %)
+            metrics = {k: float("nan") for k in metrics}
         rows.append({**key, **metrics, "diverged": r.diverged_at_step is not None,
+                     "diverged_at_epoch": r.diverged_at_epoch,
                      "diverged_at_step": r.diverged_at_step})
         epochs += [{**key, **e} for e in r.epochs]
         steps.append(pd.DataFrame({**key, "step": np.arange(1, len(r.step_loss) + 1),

@@ -8,7 +8,13 @@ if "models" not in workflow.config_settings.overwrite_config:
     workflow.configfile(study_file(config.get("study", "config/seed.yaml"), REPO))
 
 check_model_ids(config)  # before the schema: YAML may have read an id as a number
+# Problems named by key path first, every one at once; then Snakemake's own validation, which
+# also fills in the schema's defaults.
+check_config(config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"), logger.info)
 validate(config, "../../schemas/config.schema.yaml")
+
+if config["mnist"]["existing_copy"]:
+    existing_copy_files(config["mnist"]["existing_copy"])  # a wrong folder stops the run here
 
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
 INSPECT = resolve_inspection(config["inspect"], list(MODELS))  # models it looks inside

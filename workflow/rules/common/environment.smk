@@ -21,10 +21,16 @@ os.environ.update(
 )
 
 # Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
-from mnist_study.data import RAW_FILES
+from mnist_study.data import RAW_FILES, existing_copy_files
 from mnist_study.report.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
-from mnist_study.study import check_model_ids, resolve_inspection, study_file
+from mnist_study.study import (
+    check_config,
+    check_model_ids,
+    load_schema,
+    resolve_inspection,
+    study_file,
+)
 from mnist_study.train.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
 
 
@@ -35,6 +41,20 @@ def record_failures_under_keep_going():
     changed. Called from onstart: the execution settings are not known while parsing."""
     if workflow.execution_settings.keep_going:
         os.environ[RECORD_FAILURES_ENV] = "1"
+
+
+def warn_about_deleted_raw_files(root, loaded):
+    """A raw MNIST file gone while what was loaded from it is not: nothing needs it, so
+    Snakemake has nothing to do, but the user may expect it back. Say how, without a rerun of
+    everything downstream (which fetching it in this run's DAG would cause)."""
+    raw = Path(root) / "MNIST" / "raw"
+    missing = [name for name in RAW_FILES if not (raw / name).exists()]
+    if missing and Path(loaded).exists():
+        logger.warning(
+            f"MNIST: {', '.join(missing)} deleted from {raw}; {loaded}, read from it, is intact, "
+            f"so nothing needs it. To fetch it again (checked against its SHA-256, so nothing "
+            f"else reruns): snakemake --forcerun fetch_mnist --until fetch_mnist"
+        )
 
 
 def warn_about_failed_models():

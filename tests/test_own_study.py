@@ -1,0 +1,63 @@
+"""End to end: a study of a user's own (tests/config/own-study.yaml) and the example study
+config/lenet.yaml, each in quick mode, build a report that is true for them: exactly their
+models, their diverging model named, no empty table and no sentence about the seed's models."""
+
+import re
+
+import pytest
+import yaml
+
+from conftest import QUICK, REPO, pdf_text, run_snakemake
+
+pytestmark = pytest.mark.e2e
+
+OWN = REPO / "tests" / "config" / "own-study.yaml"
+# phrases that belong to the seed study's models, scan and tables only
+SEED_ONLY = ["seed's Table", "Agreement with the published", "Hyperparameter scan",
+             "Batch size against learning rate", "Published", "tab:table"]
+
+
+def run_study(workdir, study, mnist_raw_dir):
+    local = workdir / "local.yaml"
+    local.write_text(f"mnist:\n  existing_copy: {mnist_raw_dir}\n")
+    run_snakemake(workdir, "--cores", "2", configfiles=[study, QUICK, local])
+    return " ".join(pdf_text(workdir / "report.pdf").split())
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory, mnist_raw_dir):
+    workdir = tmp_path_factory.mktemp("own")
+    return workdir, run_study(workdir, OWN, mnist_raw_dir)
+
+
+def test_a_study_trains_exactly_its_models_with_ids_as_written(own):
+    workdir, _ = own
+    models = yaml.safe_load(OWN.read_text())["models"]
+    assert sorted(p.name for p in (workdir / "results" / "models").iterdir()) == sorted(models)
+    table = (workdir / "results" / "tables" / "models.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in table[1:]] == list(models)  # "nan", "007" as written
+
+
+def test_the_report_names_the_diverged_model_when_and_its_spec(own):
+    _, text = own
+    assert "Models that diverged" in text
+    assert re.search(r"Model blows up \(nan; hidden layers \[64, 32\], ReLU, cross-entropy loss, "
+                     r"Adam at learning rate 1e\+12, batch size 64\): 2 of 2 seeds diverged "
+                     r"\(seed 0 at epoch 1, step \d+; seed 1 at epoch 1, step \d+\)", text), text[:3000]
+    assert "Every seed of model blows up diverged" in text
+
+
+def test_the_report_describes_this_study_and_not_the_seed_s(own):
+    _, text = own
+    assert "A study of my own" in text and "3 fully connected networks" in text
+    assert "hidden layers use ReLU, sigmoid" in text
+    assert "16-16-16" in text  # every hidden layer of the three-layer model
+    for phrase in SEED_ONLY:
+        assert phrase not in text, phrase
+
+
+def test_the_example_study_runs_in_quick_mode(tmp_path, mnist_raw_dir):
+    text = run_study(tmp_path, REPO / "config" / "lenet.yaml", mnist_raw_dir)
+    assert "LeNet-300-100" in text and "300-100" in text and "100 tanh units" in text
+    for phrase in SEED_ONLY:
+        assert phrase not in text, phrase
