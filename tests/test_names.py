@@ -15,7 +15,7 @@ from mnist_study.evaluate.tables import model_table
 from mnist_study.inspection import unfamiliar
 from mnist_study.report.plots import figure_text
 from mnist_study.spec import resolve_models
-from mnist_study.study import StudyError, check_model_ids, resolve_inspection
+from mnist_study.study import StudyError, check_model_ids, resolve_inspection, study_file
 
 # Words that YAML, pandas or numpy read as something else when given the chance.
 TRICKY = ["nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "none", "true", "False",
@@ -104,3 +104,12 @@ def test_a_figure_shows_a_name_as_text_never_as_mathematics(label):
     assert text.count("$") == text.count(r"\$") == label.count("$")
     # wrapping moves line breaks, never a character
     assert "".join(figure_text(label, 10).replace(r"\$", "$").split()) == "".join(label.split())
+
+
+def test_a_study_file_with_a_yaml_error_is_named_with_its_line(tmp_path):
+    bad = tmp_path / "study.yaml"
+    bad.write_text("models:\n  a: {lr: 0.1\n  b: {}\n")
+    with pytest.raises(StudyError, match=r"study.yaml, line 3, column \d+: not valid YAML"):
+        study_file(str(bad), tmp_path)
+    with pytest.raises(StudyError, match="no file 'missing.yaml'"):
+        study_file("missing.yaml", tmp_path)

@@ -462,7 +462,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m mnist_study.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sample counts: a smoke test (~1 min)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks", help="output folder")
-    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+    p.add_argument("--config", type=Path, default=REPO / "config" / "seed.yaml",
+                   help="the study whose models are measured (its keys over config.yaml's)")
     p.add_argument("--mnist", type=Path, default=REPO / "data" / "mnist",
                    help="folder holding MNIST/raw/ with the four verified raw files")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
@@ -475,7 +476,9 @@ def main(argv: list[str] | None = None) -> None:
         spec = ModelSpec.from_dict(json.loads(args.memory_probe))
         print(json.dumps(memory_probe(spec, args.mnist, args.probe_steps)))
         return
-    config = yaml.safe_load(args.config.read_text())
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for key, value in yaml.safe_load(args.config.read_text()).items():  # the study's keys win
+        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     start = time.perf_counter()
     rows, info = run(QUICK if args.quick else Sizes(), config, args.mnist, log)

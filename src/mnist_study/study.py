@@ -13,16 +13,30 @@ class StudyError(ValueError):
 
 def study_file(name: str, workflow_dir: str | Path) -> str:
     """The study file `name`: as given when it exists (relative to the working directory),
-    else relative to the workflow's folder, where config.yaml is."""
+    else relative to the workflow's folder, where config.yaml is. Its YAML is checked here, so
+    that a syntax error is named with the file and line."""
     path = Path(name)
-    if path.exists():
-        return str(path)
     beside = Path(workflow_dir) / path
-    if not path.is_absolute() and beside.exists():
-        return str(beside)
+    for found in (path, beside if not path.is_absolute() else None):
+        if found is not None and found.exists():
+            check_yaml(found)
+            return str(found)
     raise StudyError(f"study: no file {name!r} (looked in {Path.cwd()} and {workflow_dir}). "
                      f"Set `study` to an existing study file, or give your study with "
                      f"--configfile my-study.yaml.")
+
+
+def check_yaml(path: Path) -> None:
+    """A YAML syntax error, named with the file, line and column and what YAML expected."""
+    import yaml
+
+    try:
+        yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise StudyError(f"{where}: not valid YAML: {exc.problem}"
+                         + (f" ({exc.context})" if exc.context else "")) from None
 
 
 def check_model_ids(config: dict) -> None:
