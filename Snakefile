@@ -19,6 +19,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/inspect.smk"
+include: "workflow/rules/trust.smk"
 include: "workflow/rules/report.smk"
 
 

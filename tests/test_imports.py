@@ -17,7 +17,8 @@ from conftest import REPO
 SCRIPTS = sorted((REPO / "workflow" / "scripts").glob("*.py"))
 # rule-name prefixes of the jobs that train or differentiate networks
 TORCH_ALLOWED = ("train_", "inspect_")
-SKLEARN_ALLOWED = TORCH_ALLOWED + ("analyze_roc", "analyze_mistakes", "prepare_sklearn_digits")
+SKLEARN_ALLOWED = TORCH_ALLOWED + ("analyze_roc", "analyze_mistakes", "analyze_trust",
+                                   "prepare_sklearn_digits")
 HEAVY = ("torch", "sklearn")
 
 

@@ -25,6 +25,10 @@ CAPTIONS = [
     "Test error rate (%) per true digit",
     "most confidently wrong test images of the best model",
     "Test accuracy against batch size",
+    "Reliability diagrams of",
+    "Risk and coverage: accuracy on the test images",
+    "Half-widths of the 95 % intervals",
+    "Maximum-softmax-probability detectors",
 ]
 
 

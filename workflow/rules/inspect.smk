@@ -23,6 +23,22 @@ rule prepare_unfamiliar_images:
         "../scripts/prepare_unfamiliar_images.py"
 
 
+# The noise images of Hendrycks & Gimpel's out-of-distribution test, made reproducibly here.
+rule prepare_noise_images:
+    output:
+        "results/inspect/unfamiliar/noise.npz",
+    log:
+        "logs/prepare_noise_images.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    params:
+        n=config["trust"]["noise_images"],
+        seed=0,
+    script:
+        "../scripts/prepare_noise_images.py"
+
+
 rule prepare_sklearn_digits:
     output:
         "results/inspect/unfamiliar/sklearn_digits.npz",
@@ -41,6 +57,7 @@ rule inspect_model_responses:
         weights=model_file("weights"),
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
+        noise="results/inspect/unfamiliar/noise.npz",
         data="results/data/mnist.npz",
     output:
         probs="results/inspect/responses.npz",

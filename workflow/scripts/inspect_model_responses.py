@@ -12,11 +12,12 @@ with redirect_to_log(snakemake.log[0]):
     images = unfamiliar.load_images(i.images)
     digits = np.load(i.digits)
     test = read_dataset(i.data)["test_images"] / np.float32(255)
+    noise = dict(np.load(i.noise))
     probs, tables = [], []
     for model, weights in zip(snakemake.params.models, i.weights):
         spec, members = load_members(weights)
         p, rows = unfamiliar.model_responses(members, spec, images["inputs"], digits["inputs"],
-                                             digits["labels"], test)
+                                             digits["labels"], test, noise)
         probs.append(p)
         tables.append(pd.DataFrame(rows).assign(model=model))
     # arrays by position in `models`: npz keys never carry a user's model id

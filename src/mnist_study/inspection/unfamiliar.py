@@ -279,11 +279,21 @@ def max_softmax_auc(msp_familiar: np.ndarray, msp_other: np.ndarray) -> float:
     return float(roc_auc_score(truth, scores))
 
 
+def noise_images(n: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
+    """The two noise sets of Hendrycks & Gimpel 2017 for MNIST, (n, 28, 28) in [0, 1]: iid
+    Gaussian noise of mean 0.5 and unit variance clipped to [0, 1], and iid uniform noise."""
+    rng = np.random.default_rng(seed)
+    return {"gaussian": np.clip(rng.normal(0.5, 1.0, (n, SIZE, SIZE)), 0, 1).astype(np.float32),
+            "uniform": rng.random((n, SIZE, SIZE), dtype=np.float32)}
+
+
 def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndarray,
-                    digit_labels: np.ndarray, mnist_test: np.ndarray):
+                    digit_labels: np.ndarray, mnist_test: np.ndarray,
+                    others: dict[str, np.ndarray] | None = None):
     """Per member: class probabilities on the unfamiliar images, accuracy on scikit-learn's
     digits, and how well the maximum softmax probability separates MNIST's test images from
-    the unfamiliar images and from the other handwriting. Returns (probs (M, N, 10), rows)."""
+    the unfamiliar images, from the other handwriting and from each set in `others` (noise):
+    `auc_<set>`. Returns (probs on the unfamiliar images (M, N, 10), rows)."""
     import torch
 
     from mnist_study.train.metrics import probabilities
@@ -298,9 +308,10 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     for seed, net in members.items():
         p_unf, p_dig, p_mnist = probs_of(net, unfamiliar), probs_of(net, digits), probs_of(net, mnist_test)
         msp = {k: p.max(1) for k, p in (("unfamiliar", p_unf), ("digits", p_dig), ("mnist", p_mnist))}
+        msp.update({k: probs_of(net, x).max(1) for k, x in (others or {}).items()})
         rows.append({"seed": seed, "digits_accuracy": float((p_dig.argmax(1) == digit_labels).mean()),
-                     "auc_unfamiliar": max_softmax_auc(msp["mnist"], msp["unfamiliar"]),
-                     "auc_digits": max_softmax_auc(msp["mnist"], msp["digits"]),
+                     **{f"auc_{k}": max_softmax_auc(msp["mnist"], v)
+                        for k, v in msp.items() if k != "mnist"},
                      **{f"msp_{k}": float(v.mean()) for k, v in msp.items()}})
         all_probs.append(p_unf)
     return np.stack(all_probs).astype(np.float32), rows

@@ -389,3 +389,45 @@ def error_vs_parameters(table: pd.DataFrame, styles: dict[str, dict], out: str |
     ax.set(xscale="log", yscale="log", xlabel="parameters", ylabel="test error (1 - accuracy)")
     fig.savefig(out)
     plt.close(fig)
+
+
+# --- trust ------------------------------------------------------------------------------------
+
+def reliability_diagrams(models: dict[str, dict], out: str | Path) -> None:
+    """Per model: accuracy against mean confidence in each confidence bin (bars over the bin,
+    the diagonal is perfect calibration), and the number of test images per bin below."""
+    n = max(1, len(models))
+    fig, axes = plt.subplots(2, n, figsize=(6.3, 3.4), squeeze=False, sharex=True,
+                             gridspec_kw={"height_ratios": [3, 1]})
+    for k, (label, b) in enumerate(models.items()):
+        ax, ax_n = axes[0, k], axes[1, k]
+        width = b["upper"] - b["lower"]
+        ax.bar(b["lower"], np.nan_to_num(b["accuracy"]), width=width, align="edge",
+               color="tab:blue", edgecolor="white", linewidth=0.4, label="accuracy")
+        ax.bar(b["lower"], np.nan_to_num(b["confidence"] - b["accuracy"]), width=width,
+               bottom=np.nan_to_num(b["accuracy"]), align="edge", color="tab:red", alpha=0.3,
+               label="gap to confidence")
+        ax.plot([0, 1], [0, 1], color="0.3", linestyle=":", linewidth=0.8)
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=figure_text(f"model {label}", 22))
+        ax_n.bar(b["lower"], np.maximum(b["count"], 0.8), width=width, align="edge", color="0.5")
+        ax_n.set(yscale="log", xlabel="confidence")
+        if k == 0:
+            ax.set_ylabel("accuracy")
+            ax_n.set_ylabel("images")
+    axes[0, 0].legend(loc="upper left", fontsize=6)
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def risk_coverage(coverages: np.ndarray, accuracy: dict[str, np.ndarray], labels: dict[str, str],
+                  styles: dict[str, dict], out: str | Path) -> None:
+    """Accuracy on the most confident share of the test images, for every model: what it buys
+    to let a network abstain on the answers it is least sure of."""
+    fig, ax = plt.subplots(figsize=(6.3, 3.0))
+    for m, acc in accuracy.items():
+        ax.plot(100 * coverages, acc, label=figure_text(labels[m], 24), **styles[m])
+    ax.set(xlabel="coverage: share of test images answered (%)",
+           ylabel="accuracy on those answered", xlim=(0, 100))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)
+    fig.savefig(out)
+    plt.close(fig)

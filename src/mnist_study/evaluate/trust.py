@@ -1,0 +1,177 @@
+"""How far to trust a number and an answer: intervals, calibration, and knowing when a network
+does not know. Pure computations on stored probabilities; scipy and scikit-learn do the
+statistics where they can (Student t and Wilson intervals, log loss, Brier score, AUROC, the
+temperature fit), and only the binning of the reliability diagram is written here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LEVEL = 0.95  # every interval in the report
+
+
+# --- intervals --------------------------------------------------------------------------------
+
+def seed_interval(values, level: float = LEVEL) -> tuple[float, float] | None:
+    """Student-t interval of the mean over seeds; None for a single seed (no spread to show)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return None
+    low, high = stats.t.interval(level, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    return float(low), float(high)
+
+
+def wilson_interval(accuracy: float, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson interval of an accuracy measured on n test images: the test set's own sampling
+    error, which a second run on other images of the same kind would show."""
+    from scipy import stats
+
+    k = int(round(accuracy * n))
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> dict:
+    """Equal-width confidence bins on [0, 1] (bin m holds (m-1)/M < confidence <= m/M, the
+    first also 0), as in Guo et al. 2017: per bin its edges, count, accuracy and mean
+    confidence (NaN for an empty bin)."""
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, bool)
+    edges = np.linspace(0, 1, n_bins + 1)
+    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    count = np.bincount(which, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.bincount(which, weights=correct, minlength=n_bins) / count
+        mean_conf = np.bincount(which, weights=confidence, minlength=n_bins) / count
+    return {"lower": edges[:-1], "upper": edges[1:], "count": count,
+            "accuracy": accuracy, "confidence": mean_conf}
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
+                               n_bins: int = 15) -> float:
+    """ECE: the bins' |accuracy - mean confidence|, weighted by their share of the samples."""
+    bins = reliability_bins(confidence, correct, n_bins)
+    used = bins["count"] > 0
+    gap = np.abs(bins["accuracy"][used] - bins["confidence"][used])
+    return float((gap * bins["count"][used]).sum() / bins["count"].sum())
+
+
+def scores(probs: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> dict:
+    """ECE, negative log-likelihood and (multiclass) Brier score of probabilities (N, 10)."""
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    classes = list(range(probs.shape[1]))
+    correct = probs.argmax(1) == labels
+    return {"ece": expected_calibration_error(probs.max(1), correct, n_bins),
+            "nll": float(log_loss(labels, probs, labels=classes)),
+            "brier": float(brier_score_loss(labels, probs, labels=classes))}
+
+
+def _log_probs(probs: np.ndarray) -> np.ndarray:
+    # logits up to a constant per sample, which softmax ignores
+    return np.log(np.clip(probs, 1e-12, 1.0))
+
+
+def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+    z = _log_probs(probs) / temperature
+    z -= z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The one scalar T > 0 that minimizes the NLL of softmax(log p / T) on these samples."""
+    from scipy.optimize import minimize_scalar
+    from sklearn.metrics import log_loss
+
+    classes = list(range(probs.shape[1]))
+    fit = minimize_scalar(lambda log_t: log_loss(labels, with_temperature(probs, np.exp(log_t)),
+                                                 labels=classes),
+                          bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(fit.x))
+
+
+def two_folds(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed random split of n test images into two disjoint halves."""
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[: n // 2]), np.sort(order[n // 2:])
+
+
+def cross_fitted_temperature(probs: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
+    """Temperature scaling without touching training (the seed trains on all 60,000 images) and
+    without scoring on the images T was fitted on: T fitted on one half of the test set
+    calibrates the other half, and the other way round. Returns the calibrated probabilities of
+    every test image and the two temperatures."""
+    a, b = two_folds(len(labels), seed)
+    t_a, t_b = fit_temperature(probs[a], labels[a]), fit_temperature(probs[b], labels[b])
+    calibrated = np.empty_like(probs)
+    calibrated[b] = with_temperature(probs[b], t_a)
+    calibrated[a] = with_temperature(probs[a], t_b)
+    return {"probs": calibrated, "temperatures": (t_a, t_b), "folds": (a, b)}
+
+
+# --- knowing what it does not know ------------------------------------------------------------
+
+def misclassification_auroc(probs: np.ndarray, labels: np.ndarray) -> float:
+    """AUROC of the maximum softmax probability separating right answers from wrong ones
+    (Hendrycks & Gimpel 2017); NaN when every answer is right or every one wrong."""
+    from sklearn.metrics import roc_auc_score
+
+    correct = probs.argmax(1) == labels
+    if correct.all() or not correct.any():
+        return float("nan")
+    return float(roc_auc_score(correct, probs.max(1)))
+
+
+def risk_coverage(probs: np.ndarray, labels: np.ndarray, coverages: np.ndarray) -> np.ndarray:
+    """Accuracy on the most confident share c of the test images, for each coverage c: what
+    abstaining on the least confident 1 - c buys."""
+    correct = (probs.argmax(1) == labels)[np.argsort(-probs.max(1), kind="stable")]
+    kept = np.maximum(1, np.round(np.asarray(coverages) * len(labels)).astype(int))
+    return np.cumsum(correct)[kept - 1] / kept
+
+
+# --- one model, for the report ----------------------------------------------------------------
+
+def model_trust(probs: np.ndarray, labels: np.ndarray, seed_accuracies: np.ndarray,
+                n_bins: int = 15) -> dict:
+    """Everything the trust section says of one model, from one member's test probabilities
+    and every member's test accuracy: the accuracy's two intervals (over seeds; over test
+    images), calibration before and after cross-fitted temperature scaling, and how well its
+    confidence tells right answers from wrong ones. Returns numbers and curves."""
+    accuracy = float((probs.argmax(1) == labels).mean())
+    seed_ci = seed_interval(seed_accuracies)
+    wilson = wilson_interval(accuracy, len(labels))
+    fitted = cross_fitted_temperature(probs, labels)
+    before, after = scores(probs, labels, n_bins), scores(fitted["probs"], labels, n_bins)
+    bins = reliability_bins(probs.max(1), probs.argmax(1) == labels, n_bins)
+    finite = np.asarray(seed_accuracies, float)[np.isfinite(seed_accuracies)]
+    numbers = {
+        "accuracy": accuracy, "wilson": wilson, "wilson_half": (wilson[1] - wilson[0]) / 2,
+        "seed_mean": float(finite.mean()), "n_seeds": int(len(finite)), "seed_ci": seed_ci,
+        "seed_half": None if seed_ci is None else (seed_ci[1] - seed_ci[0]) / 2,
+        **before, **{f"{k}_after": v for k, v in after.items()},
+        "temperatures": list(fitted["temperatures"]),
+        "misclassification_auroc": misclassification_auroc(probs, labels),
+    }
+    return {"numbers": numbers, "curves": {f"bin_{k}": v for k, v in bins.items()}}
+
+
+def telling_models(per_model: dict[str, dict], specs: dict[str, dict], most: int = 4) -> list[str]:
+    """The few models whose reliability diagrams say most: the most accurate, the worst
+    calibrated, the least accurate, and the first whose output or loss is not the usual
+    softmax cross-entropy (a sigmoid output, MSE, NLL), in that order, without repeats."""
+    if not per_model:
+        return []
+    ids = list(per_model)
+    unusual = [m for m in ids if specs[m]["output_activation"] != "none"
+               or specs[m]["loss"] != "cross_entropy"]
+    picks = [max(ids, key=lambda m: per_model[m]["accuracy"]),
+             max(ids, key=lambda m: per_model[m]["ece"]),
+             min(ids, key=lambda m: per_model[m]["accuracy"]), *unusual[:1]]
+    return list(dict.fromkeys(picks))[:most]

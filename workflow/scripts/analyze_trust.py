@@ -1,0 +1,32 @@
+import numpy as np
+
+from mnist_study import files
+from mnist_study.evaluate import analysis, trust
+from mnist_study.logs import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    p, i = snakemake.params, snakemake.input
+    ood = files.read_table(i.responses).groupby("model", sort=False).mean(numeric_only=True)
+    coverages = np.linspace(0.05, 1.0, 20)
+    per_model, curves = {}, {"coverages": coverages}
+    for k, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics)):
+        probs, labels, seeds = analysis.load_probs(np.load(probs_file))
+        probs, seeds = analysis.answering_members(probs, seeds)
+        if not len(seeds):  # every seed diverged: no answers to trust or not
+            continue
+        accuracy = files.read_table(metrics_file)["test_accuracy"].to_numpy()
+        row = trust.model_trust(probs[0].astype(np.float64), labels, accuracy, p.bins)
+        per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
+                        "ood": {s: float(ood.loc[m, f"auc_{s}"]) for s in p.ood_sets}}
+        curves.update({f"m{k}_{name}": v for name, v in row["curves"].items()})
+        curves[f"m{k}_risk"] = trust.risk_coverage(probs[0], labels, coverages)
+    files.save_npz(snakemake.output.curves, **curves)
+    several = [r for r in per_model.values() if r["seed_half"] is not None]
+    files.write_json({"models": per_model, "order": [m for m in p.models if m in per_model],
+                      "spread": {"several_seeds": [r["label"] for r in several],
+                                 "seeds_wider": [r["label"] for r in several
+                                                 if r["seed_half"] > r["wilson_half"]]},
+                      "n_noise": p.n_noise,
+                      "shown": trust.telling_models(per_model, p.specs), "n_test": int(len(labels)),
+                      "bins": p.bins, "level": trust.LEVEL, "literature": p.literature,
+                      "ood_sets": p.ood_sets}, snakemake.output.context)
