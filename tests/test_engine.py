@@ -63,9 +63,13 @@ def assert_members_match(spec: ModelSpec, members: list[Member], data) -> None:
     ModelSpec(hidden=(32,), batch_size=48, epochs=2, weight_decay=1e-2),
     ModelSpec(hidden=(24, 16, 12), batch_size=32, epochs=2, output_activation="sigmoid"),
     ModelSpec(hidden=(20,), batch_size=64, epochs=2, activation="tanh", loss="mse"),
+    # the seed's failed losses, as its author most likely wrote them and done right
+    ModelSpec(hidden=(20,), batch_size=64, epochs=2, loss="nll"),  # nll on raw scores
+    ModelSpec(hidden=(20,), batch_size=64, epochs=2, output_activation="softmax", loss="mse"),
     ModelSpec(hidden=(20, 10), batch_size=64, epochs=2, activation="sigmoid",
               output_activation="log_softmax", loss="nll"),
-], ids=["one-hidden", "weight-decay", "sigmoid-3-hidden", "tanh-mse", "sigmoid-nll"])
+], ids=["one-hidden", "weight-decay", "sigmoid-3-hidden", "tanh-mse", "raw-score-nll",
+        "softmax-mse", "sigmoid-nll"])
 def test_members_equal_training_alone(spec, data):
     # different seeds and learning rates: every member its own data order (batched matmuls)
     assert_members_match(spec, [Member(0, 1e-3), Member(7, 3e-3), Member(11, 1e-2)], data)

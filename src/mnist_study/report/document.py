@@ -141,6 +141,34 @@ ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "softm
                     "log_softmax": "log-softmax"}
 
 
+# What a loss other than softmax cross-entropy does with the network's outputs: facts of the
+# mathematics, so that the text can explain measured accuracies without guessing intentions.
+LOSS_MECHANISMS = {
+    ("nll", "none"): "the negative log-likelihood applied to the raw scores, without a "
+                     "log-softmax, is minus the true class's score: unbounded below, it is "
+                     "lowered without end by inflating that one score, which teaches nothing "
+                     "about the other nine classes",
+    ("nll", "log_softmax"): "the negative log-likelihood of log-softmax outputs is the "
+                            "cross-entropy itself",
+    ("nll", "softmax"): "the negative log-likelihood applied to probabilities rather than "
+                        "log-probabilities is minus the true class's probability, a bounded "
+                        "loss with weak gradients when the network is wrong",
+    ("mse", "none"): "the mean squared error between one-hot targets and the raw scores asks "
+                     "each score to be exactly 0 or 1, a regression target that ignores how the "
+                     "classes rank",
+    ("mse", "softmax"): "the mean squared error between the softmax probabilities and one-hot "
+                        "targets (the Brier score) is a proper scoring rule: minimized by the "
+                        "true class probabilities",
+    ("mse", "sigmoid"): "the mean squared error between sigmoid outputs and one-hot targets "
+                        "treats the ten outputs as ten separate yes/no questions",
+}
+
+
+def loss_mechanism(loss: str, output_activation: str) -> str:
+    return LOSS_MECHANISMS.get((loss, output_activation),
+                               f"{LOSS_NAMES.get(loss, loss)} on {output_activation} outputs")
+
+
 def spec_summary(r: pd.Series) -> str:
     """A model's training spec in a few words, as the text names what made a model diverge."""
     hidden = str(r["hidden"]).replace("-", ", ")
@@ -164,6 +192,9 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
             "hidden": str(r["hidden"]).split("-"), "batch_size": int(r["batch_size"]),
             "activation": activation, "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
             "has_published": not (_missing(r["published_train"]) and _missing(r["published_test"])),
+            "loss_kind": r["loss"], "output_activation": r["output_activation"],
+            "mechanism": loss_mechanism(r["loss"], r["output_activation"]),
+            "train_loss": fmt_num(r["train_loss_mean"]),
             "n_seeds": int(r["n_seeds"]), "epochs": int(r["epochs"]),
             "train": "failed" if failed else fmt_accuracy(r, "train"),
             "test": "failed" if failed else fmt_accuracy(r, "test"),
