@@ -144,22 +144,22 @@ ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "softm
 # What a loss other than softmax cross-entropy does with the network's outputs: facts of the
 # mathematics, so that the text can explain measured accuracies without guessing intentions.
 LOSS_MECHANISMS = {
-    ("nll", "none"): "the negative log-likelihood applied to the raw scores, without a "
+    ("nll", "none"): "The negative log-likelihood applied to the raw scores, without a "
                      "log-softmax, is minus the true class's score: unbounded below, it is "
                      "lowered without end by inflating that one score, which teaches nothing "
                      "about the other nine classes",
-    ("nll", "log_softmax"): "the negative log-likelihood of log-softmax outputs is the "
+    ("nll", "log_softmax"): "The negative log-likelihood of log-softmax outputs is the "
                             "cross-entropy itself",
-    ("nll", "softmax"): "the negative log-likelihood applied to probabilities rather than "
+    ("nll", "softmax"): "The negative log-likelihood applied to probabilities rather than "
                         "log-probabilities is minus the true class's probability, a bounded "
                         "loss with weak gradients when the network is wrong",
-    ("mse", "none"): "the mean squared error between one-hot targets and the raw scores asks "
+    ("mse", "none"): "The mean squared error between one-hot targets and the raw scores asks "
                      "each score to be exactly 0 or 1, a regression target that ignores how the "
                      "classes rank",
-    ("mse", "softmax"): "the mean squared error between the softmax probabilities and one-hot "
+    ("mse", "softmax"): "The mean squared error between the softmax probabilities and one-hot "
                         "targets (the Brier score) is a proper scoring rule: minimized by the "
                         "true class probabilities",
-    ("mse", "sigmoid"): "the mean squared error between sigmoid outputs and one-hot targets "
+    ("mse", "sigmoid"): "The mean squared error between sigmoid outputs and one-hot targets "
                         "treats the ten outputs as ten separate yes/no questions",
 }
 
