@@ -13,6 +13,7 @@ import numpy as np
 
 N_INPUTS = 28 * 28
 N_CLASSES = 10
+DIGITS = tuple(range(N_CLASSES))  # the classes, in order
 
 
 @dataclass(frozen=True)

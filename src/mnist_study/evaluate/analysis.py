@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mnist_study.spec import N_CLASSES, ModelSpec
+from mnist_study.spec import DIGITS, N_CLASSES, ModelSpec
 
-DIGITS = list(range(N_CLASSES))
 
 
 # --- predictions and their mistakes -----------------------------------------------------------

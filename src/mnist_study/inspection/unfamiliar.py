@@ -296,12 +296,11 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     `auc_<set>`. Returns (probs on the unfamiliar images (M, N, 10), rows)."""
     import torch
 
+    from mnist_study.train.engine import in_chunks
     from mnist_study.train.metrics import probabilities
 
     def probs_of(net, x):
-        with torch.no_grad():
-            out = torch.cat([net(torch.as_tensor(x[i:i + 2048]).float())
-                             for i in range(0, len(x), 2048)])
+        out = in_chunks(net, torch.as_tensor(x).float())
         return probabilities(out, spec).double().numpy()
 
     all_probs, rows = [], []

@@ -22,8 +22,8 @@ from torchvision.transforms.functional import gaussian_blur
 
 from mnist_study import files
 from mnist_study.data import digit_means
-from mnist_study.spec import N_CLASSES, ModelSpec
-from mnist_study.train.engine import MLP, init_mlp
+from mnist_study.spec import DIGITS, N_CLASSES, ModelSpec
+from mnist_study.train.engine import MLP, in_chunks, init_mlp
 
 SIDE = 28
 
@@ -234,7 +234,6 @@ def logit_gain_from(model: torch.nn.Module, images: torch.Tensor, mask: torch.Te
 
 # --- the experiments of the report, each a few renders ------------------------------------
 
-DIGITS = range(N_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -300,9 +299,7 @@ def describe(model: torch.nn.Module, images: torch.Tensor, means: torch.Tensor,
 @torch.no_grad()
 def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     x = images.float().flatten(1) / 255
-    hits = sum(int((model(x[i:i + 4096]).argmax(1) == labels[i:i + 4096]).sum())
-               for i in range(0, len(x), 4096))
-    return hits / len(x)
+    return float((in_chunks(model, x).argmax(1) == labels).float().mean())
 
 
 RARE_PIXEL_SHARE = 0.001  # a pixel non-zero in fewer than this share of training images is rare

@@ -15,6 +15,8 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from mnist_study.evaluate.analysis import mistake_counts  # noqa: E402
+
 LINESTYLES = ["-", "--", ":", "-."]
 
 
@@ -214,8 +216,7 @@ def confusion_grid(matrices: dict[str, np.ndarray], labels: dict[str, str], out:
 
 def mistake_histograms(counts: np.ndarray, label: str, colour, out: str | Path) -> None:
     """One panel per true digit: how often each other label was wrongly given to it."""
-    off = counts.copy()
-    np.fill_diagonal(off, 0)
+    off = mistake_counts(counts)
     fig, axes = plt.subplots(2, 5, figsize=(6.3, 2.6), sharex=True, sharey=True)
     for d, ax in enumerate(axes.flat):
         bars = np.arange(10)

@@ -12,8 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 from mnist_study.report.plots import figure_text, model_styles  # noqa: E402
-
-DIGITS = range(10)
+from mnist_study.spec import DIGITS  # noqa: E402
 
 
 def _image(ax, x, vmin=0.0, vmax=1.0, cmap="gray"):

@@ -351,9 +351,16 @@ def fit_epoch(net: StackedMLP, opt: StackedAdam, spec: ModelSpec, x: torch.Tenso
 
 
 @torch.no_grad()
-def predict(net: StackedMLP, x: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, chunk: int = 2048,
+              dim: int = 0) -> torch.Tensor:
+    """fn of x, computed a chunk of rows at a time (bounded memory for the largest networks)
+    and joined along `dim` of fn's output."""
+    return torch.cat([fn(x[i:i + chunk]) for i in range(0, len(x), chunk)], dim)
+
+
+def predict(net: StackedMLP, x: torch.Tensor) -> torch.Tensor:
     """Outputs for the same inputs x (N, 784) from every member: (M, N, 10)."""
-    return torch.cat([net(x[i:i + chunk]) for i in range(0, len(x), chunk)], 1)
+    return in_chunks(net, x, dim=1)
 
 
 def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
