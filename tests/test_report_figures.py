@@ -89,3 +89,11 @@ def test_scan_grid_of_quick_config_is_complete(quick_run):
     assert len(table) == quick["learning_rates"]["num"] * quick["hidden_sizes"]["num"]
     summary = json.loads((quick_run / "results" / "scan" / "summary.json").read_text())
     assert summary["best"]["test_accuracy"] == pytest.approx(table["test_accuracy"].max())
+
+
+def test_every_figure_of_the_document_is_in_the_pdf_with_its_caption(quick_run):
+    """As many numbered figure captions in the PDF as figures in the LaTeX source: a figure too
+    tall for its page loses its caption off the page's bottom (it did, with 18 models)."""
+    tex = (quick_run / "results" / "report" / "report.tex").read_text()
+    captions = re.findall(r"^\s*Figure (\d+): ", pdf_text(quick_run / "report.pdf"), re.M)
+    assert [int(n) for n in captions] == list(range(1, tex.count("\\begin{figure}") + 1))
