@@ -4,6 +4,7 @@ models, their diverging model named, no empty table and no sentence about the se
 
 import re
 
+import numpy as np
 import pytest
 import yaml
 
@@ -24,9 +25,23 @@ def run_study(workdir, study, mnist_raw_dir):
     return " ".join(pdf_text(workdir / "report.pdf").split())
 
 
+# images a user may have on disk: braces (a Snakemake pattern), TeX specials, quotes, a
+# leading dash, unicode; and what is not read: a hidden file and a sub-folder
+ODD_NAMES = ["a{b}", "{model}", "50% & $5 #1 _x ^y ~z", "-dash [1] 'q' \"qq\"", "čšž 中"]
+
+
 @pytest.fixture(scope="module")
 def own(tmp_path_factory, mnist_raw_dir):
+    from PIL import Image, ImageDraw
+
     workdir = tmp_path_factory.mktemp("own")
+    folder = workdir / "data" / "unfamiliar"
+    (folder / "sub").mkdir(parents=True)
+    for name in ODD_NAMES:
+        image = Image.new("L", (40, 40), 255)
+        ImageDraw.Draw(image).ellipse([8, 8, 32, 32], outline=0, width=4)
+        image.save(folder / f"{name}.png")
+    (folder / ".hidden").write_text("x")
     return workdir, run_study(workdir, OWN, mnist_raw_dir)
 
 
@@ -61,3 +76,11 @@ def test_the_example_study_runs_in_quick_mode(tmp_path, mnist_raw_dir):
     assert "LeNet-300-100" in text and "300-100" in text and "100 tanh units" in text
     for phrase in SEED_ONLY:
         assert phrase not in text, phrase
+
+
+def test_image_files_with_any_name_reach_the_report(own):
+    workdir, text = own
+    images = np.load(workdir / "results" / "inspect" / "unfamiliar" / "images.npz")
+    assert set(ODD_NAMES) <= set(images["names"])  # every name as it is on disk
+    assert "plus 5 image(s) from data/unfamiliar/" in text
+    assert "Not read from that folder: .hidden (hidden); sub/ (a folder" in text
