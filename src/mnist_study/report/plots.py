@@ -395,8 +395,8 @@ def error_vs_parameters(table: pd.DataFrame, styles: dict[str, dict], out: str |
 # --- trust ------------------------------------------------------------------------------------
 
 def reliability_diagrams(models: dict[str, dict], out: str | Path) -> None:
-    """Per model: accuracy against mean confidence in each confidence bin (bars over the bin,
-    the diagonal is perfect calibration), and the number of test images per bin below."""
+    """Per model: the accuracy in each confidence bin (bars) and the bin's mean confidence (red
+    ticks; the diagonal is perfect calibration), and the number of test images per bin below."""
     n = max(1, len(models))
     fig, axes = plt.subplots(2, n, figsize=(6.3, 3.4), squeeze=False, sharex=True,
                              gridspec_kw={"height_ratios": [3, 1]})
@@ -405,9 +405,8 @@ def reliability_diagrams(models: dict[str, dict], out: str | Path) -> None:
         width = b["upper"] - b["lower"]
         ax.bar(b["lower"], np.nan_to_num(b["accuracy"]), width=width, align="edge",
                color="tab:blue", edgecolor="white", linewidth=0.4, label="accuracy")
-        ax.bar(b["lower"], np.nan_to_num(b["confidence"] - b["accuracy"]), width=width,
-               bottom=np.nan_to_num(b["accuracy"]), align="edge", color="tab:red", alpha=0.3,
-               label="gap to confidence")
+        ax.scatter(b["lower"] + width / 2, b["confidence"], marker="_", s=40, linewidths=1.5,
+                   color="tab:red", zorder=3, label="mean confidence")
         ax.plot([0, 1], [0, 1], color="0.3", linestyle=":", linewidth=0.8)
         ax.set(xlim=(0, 1), ylim=(0, 1), title=figure_text(f"model {label}", 22))
         ax_n.bar(b["lower"], np.maximum(b["count"], 0.8), width=width, align="edge", color="0.5")
