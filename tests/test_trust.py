@@ -77,3 +77,13 @@ def test_misclassification_auroc_and_risk_coverage():
     assert trust.misclassification_auroc(probs, labels) == 1.0
     assert trust.risk_coverage(probs, labels, np.array([0.25, 0.75, 1.0])).tolist() == [1, 1, 0.75]
     assert np.isnan(trust.misclassification_auroc(probs[:3], labels[:3]))  # no mistake at all
+
+
+def test_run_interval_predicts_one_more_run_or_falls_back_to_the_test_images():
+    values = [0.97, 0.98, 0.975]
+    low, high, over = trust.run_interval(values, 10000)
+    half = stats.t.ppf(0.975, 2) * np.std(values, ddof=1) * np.sqrt(1 + 1 / 3)
+    assert (low, high, over) == (pytest.approx(0.975 - half), pytest.approx(0.975 + half), "seeds")
+    low, high, over = trust.run_interval([0.98, np.nan], 10000)  # one seed trained
+    assert (low, high) == pytest.approx(trust.wilson_interval(0.98, 10000))
+    assert over == "test images"

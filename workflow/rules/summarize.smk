@@ -16,7 +16,8 @@ rule analyze_models:
     params:
         models=trained_models,
         study={"defaults": config.get("defaults", {}), "models": config["models"]},
-        tolerance=config["report"]["reproduced_tolerance"],
+        # the test images the accuracies are measured on
+        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
     script:
         "../scripts/analyze_models.py"
 

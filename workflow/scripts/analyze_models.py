@@ -10,5 +10,5 @@ with redirect_to_log(snakemake.log[0]):
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
     table = model_table(resolve_models(snakemake.params.study), metrics,
                         failures=failed[["reason", "log"]].to_dict(orient="index"),
-                        tolerance=snakemake.params.tolerance)
+                        n_test=snakemake.params.n_test)
     files.write_csv(table, snakemake.output.table)

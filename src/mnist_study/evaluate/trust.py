@@ -25,6 +25,23 @@ def seed_interval(values, level: float = LEVEL) -> tuple[float, float] | None:
     return float(low), float(high)
 
 
+def run_interval(values, n_images: int, level: float = LEVEL) -> tuple[float, float, str]:
+    """Where one more run of a model would put its accuracy: with several seeds, the Student-t
+    prediction interval of a single new run (mean +- t s sqrt(1 + 1/n)); with one seed, Wilson's
+    interval over the n_images test images. Returns (low, high, what it is over)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) >= 2:
+        n = len(values)
+        half = stats.t.ppf((1 + level) / 2, n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n)
+        return float(values.mean() - half), float(values.mean() + half), "seeds"
+    if len(values) == 1:
+        return (*wilson_interval(float(values[0]), n_images, level), "test images")
+    return float("nan"), float("nan"), ""
+
+
 def wilson_interval(accuracy: float, n: int, level: float = LEVEL) -> tuple[float, float]:
     """Wilson interval of an accuracy measured on n test images: the test set's own sampling
     error, which a second run on other images of the same kind would show."""
