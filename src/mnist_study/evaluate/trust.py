@@ -83,6 +83,7 @@ def scores(probs: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> dict:
     from sklearn.metrics import brier_score_loss, log_loss
 
     classes = list(range(probs.shape[1]))
+    probs = probs / probs.sum(1, keepdims=True)  # stored as float32: sums off 1 by ~1e-7
     correct = probs.argmax(1) == labels
     return {"ece": expected_calibration_error(probs.max(1), correct, n_bins),
             "nll": float(log_loss(labels, probs, labels=classes)),
