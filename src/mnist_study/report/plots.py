@@ -315,7 +315,9 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str,
             ax.text(0.5, 0.5, "diverged:\nno finite probabilities", ha="center", va="center",
                     transform=ax.transAxes, fontsize=7)
     lines = [
-        ("Model", figure_text(info["label"], 16)),
+        # one line per entry in this narrow panel: a long label is cut (the caption has it all)
+        ("Model", figure_text(info["label"] if len(info["label"]) <= 18
+                              else info["label"][:17] + "\u2026")),
         ("Layers", info["architecture"]),
         ("Parameters", f"{info['n_parameters']:,}"),
         ("Hidden act.", info["activation"]),
