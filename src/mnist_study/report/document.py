@@ -56,7 +56,7 @@ def study_facts(rows: list[dict]) -> dict:
     trained = [r for r in rows if not r["failed"]]
     return {
         "n_models": len(rows),
-        "activations": sorted({r["activation"].split(",")[0] for r in rows}),
+        "activations": sorted({r["hidden_activation"] for r in rows}),
         "losses": sorted({r["loss"] for r in rows}),
         "n_layers": sorted({len(r["hidden"]) for r in rows}),
         "epochs": sorted({r["epochs"] for r in rows}),
@@ -183,14 +183,16 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
     rows = []
     for _, r in table.iterrows():
         failed = r.get("status") == "failed"
-        activation = ACTIVATION_NAMES.get(r["activation"], r["activation"]) + (
-            "" if r["output_activation"] == "none"
-            else f", {ACTIVATION_NAMES.get(r['output_activation'], r['output_activation'])} out")
+        hidden_activation = ACTIVATION_NAMES.get(r["activation"], r["activation"])
+        output = ("" if r["output_activation"] == "none"
+                  else ACTIVATION_NAMES.get(r["output_activation"], r["output_activation"]))
+        activation = hidden_activation + (f", {output} out" if output else "")
         rows.append({
             "model": r["model"], "label": r["label"], "lr": fmt_lr(r["lr"]),
             "table": None if _missing(r["table"]) else int(r["table"]),
             "hidden": str(r["hidden"]).split("-"), "batch_size": int(r["batch_size"]),
-            "activation": activation, "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
+            "activation": activation, "hidden_activation": hidden_activation, "output": output,
+            "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
             "has_published": not (_missing(r["published_train"]) and _missing(r["published_test"])),
             "loss_kind": r["loss"], "output_activation": r["output_activation"],
             "mechanism": loss_mechanism(r["loss"], r["output_activation"]),
