@@ -4,6 +4,7 @@ border analysis finds untouched weights."""
 import torch
 
 from mnist_study.inspection import visualize as v
+from mnist_study.networks import Network
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member, train
 
@@ -29,7 +30,7 @@ def trained(weight_decay=0.0):
     if weight_decay not in _cache:
         spec = ModelSpec(**{**SPEC.to_dict(), "weight_decay": weight_decay})
         results, _ = train(spec, [Member(0, 1e-2)], tiny_data(), log=lambda s: None)
-        net = v.MLP(spec)
+        net = Network(spec)
         net.load_state_dict(results[0].state_dict)
         _cache[weight_decay] = (spec, net.eval().requires_grad_(False))
     return _cache[weight_decay]

@@ -18,6 +18,7 @@ rule analyze_models:
         study={"defaults": config.get("defaults", {}), "models": config["models"]},
         # the test images the accuracies are measured on
         n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
+        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
     script:
         "../scripts/analyze_models.py"
 

@@ -10,5 +10,6 @@ with redirect_to_log(snakemake.log[0]):
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
     table = model_table(resolve_models(snakemake.params.study), metrics,
                         failures=failed[["reason", "log"]].to_dict(orient="index"),
-                        n_test=snakemake.params.n_test)
+                        n_test=snakemake.params.n_test,
+                        n_train=snakemake.params.n_train)
     files.write_csv(table, snakemake.output.table)

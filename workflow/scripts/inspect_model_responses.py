@@ -4,7 +4,7 @@ import pandas as pd
 from mnist_study import files
 from mnist_study.data import read_dataset
 from mnist_study.inspection import unfamiliar
-from mnist_study.inspection.visualize import load_members
+from mnist_study.networks import load_members
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):

@@ -11,7 +11,8 @@ AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss"]
 
 
 def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
-                failures: dict[str, dict] | None = None, n_test: int = 10_000) -> pd.DataFrame:
+                failures: dict[str, dict] | None = None, n_test: int = 10_000,
+                n_train: int = 60_000) -> pd.DataFrame:
     """One row per model: its spec, the mean/std of each metric over members, the published
     accuracies and the difference to them. A model in `failures` (id -> {"reason", "log"}: its
     training failed under --keep-going) keeps its row, with the reason and no metrics. A
@@ -27,11 +28,17 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
             columns=[*AGGREGATED, "seed", "diverged", "diverged_at_epoch", "diverged_at_step"],
             dtype=float))
         row = {"model": model_id, "label": m.label, "table": m.table, "lr": m.spec.lr,
+               "family": m.spec.family, "architecture": m.spec.architecture(),
                "hidden": "-".join(map(str, m.spec.hidden)), "n_layers": len(m.spec.hidden),
+               "n_conv": len(m.spec.conv), "dropout": m.spec.dropout, "schedule": m.spec.schedule,
                "activation": m.spec.activation,
                "batch_size": m.spec.batch_size, "epochs": m.spec.epochs,
                "output_activation": m.spec.output_activation, "loss": m.spec.loss,
                "n_parameters": m.spec.n_parameters(), "n_seeds": len(m.spec.seeds),
+               # multiply-adds x 6 per training sample and epoch, per member (spec.train_flops)
+               "train_flops_per_member": m.spec.train_flops(n_train) / len(m.spec.seeds),
+               "literature_test_error": m.literature.get("test_error"),
+               "literature_source": m.literature.get("source", ""),
                "n_diverged": int(df["diverged"].sum()),
                "diverged_at": "; ".join(
                    f"seed {int(d.seed)} at epoch {int(d.diverged_at_epoch)}, step {int(d.diverged_at_step)}"

@@ -296,7 +296,7 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     `auc_<set>`. Returns (probs on the unfamiliar images (M, N, 10), rows)."""
     import torch
 
-    from mnist_study.train.engine import in_chunks
+    from mnist_study.networks import in_chunks
     from mnist_study.train.metrics import probabilities
 
     def probs_of(net, x):

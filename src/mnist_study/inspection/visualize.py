@@ -23,7 +23,7 @@ from torchvision.transforms.functional import gaussian_blur
 from mnist_study import files
 from mnist_study.data import digit_means
 from mnist_study.spec import DIGITS, N_CLASSES, ModelSpec
-from mnist_study.train.engine import MLP, in_chunks, init_mlp
+from mnist_study.networks import Network, in_chunks, init_network, load_members
 
 SIDE = 28
 
@@ -156,19 +156,7 @@ def render(model: torch.nn.Module, objective: Objective, param: Pixels = Pixels(
 
 # --- models and measurements --------------------------------------------------------------
 
-def load_members(path: str | Path) -> tuple[ModelSpec, dict[int, MLP]]:
-    """A weights file -> its spec and one eval-mode MLP per seed."""
-    blob = files.load_torch(path)
-    spec = ModelSpec.from_dict(blob["spec"])
-    members = {}
-    for seed, state in blob["members"].items():
-        net = MLP(spec)
-        net.load_state_dict(state)
-        members[int(seed)] = net.eval().requires_grad_(False)
-    return spec, members
-
-
-def first_member(path: str | Path) -> tuple[ModelSpec, int, MLP]:
+def first_member(path: str | Path) -> tuple[ModelSpec, int, Network]:
     spec, members = load_members(path)
     seed = min(members)
     return spec, seed, members[seed]
@@ -201,25 +189,37 @@ def pixel_usage(images: torch.Tensor) -> torch.Tensor:
     return (images.reshape(len(images), SIDE, SIDE) > 0).float().mean(0)
 
 
-def first_layer_change(model: MLP, spec: ModelSpec, seed: int) -> dict[str, torch.Tensor]:
+def first_layer_change(model: Network, spec: ModelSpec, seed: int) -> dict[str, torch.Tensor]:
     """Per input pixel: the first-layer weight norm now and at initialization (rebuilt exactly
-    from the seed), the relative change, and whether the weights are bit-identical to init."""
+    from the seed), the relative change, and whether the weights are bit-identical to init.
+    Only an mlp has one weight column per pixel."""
+    if spec.family != "mlp":
+        raise ValueError(f"the border analysis reads a first dense layer over the pixels, which a "
+                         f"{spec.family} does not have: set inspect.model to an mlp")
     w = model.layers[0].weight.detach()
-    w0 = init_mlp(spec, seed).layers[0].weight.detach()
+    w0 = init_network(spec, seed).layers[0].weight.detach()
     norm, norm0 = w.norm(dim=0), w0.norm(dim=0)
     return {"norm": norm.reshape(SIDE, SIDE), "norm_init": norm0.reshape(SIDE, SIDE),
             "relative_change": ((w - w0).norm(dim=0) / norm0).reshape(SIDE, SIDE),
             "unchanged": (w == w0).all(0).reshape(SIDE, SIDE)}
 
 
-def mask_inputs(model: MLP, mask: torch.Tensor) -> MLP:
-    """A copy whose first layer ignores the masked pixels (their weight columns set to 0): the
-    network it would be had those inputs never existed. On inputs that are 0 there anyway
-    (every training image, for never-used pixels), its outputs equal the original's."""
-    clone = copy.deepcopy(model)
-    with torch.no_grad():
-        clone.layers[0].weight[:, mask.flatten()] = 0
-    return clone.eval().requires_grad_(False)
+class MaskedInputs(torch.nn.Module):
+    """The network as it would be had the masked pixels never existed: it sees them as 0 (for
+    an mlp, the same as zeroing their first-layer weight columns). On inputs that are 0 there
+    anyway (every training image, for never-used pixels), its outputs equal the original's."""
+
+    def __init__(self, model: torch.nn.Module, mask: torch.Tensor):
+        super().__init__()
+        self.model = model
+        self.register_buffer("keep", (~mask.flatten()).float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x.flatten(1) * self.keep)
+
+
+def mask_inputs(model: torch.nn.Module, mask: torch.Tensor) -> torch.nn.Module:
+    return MaskedInputs(copy.deepcopy(model), mask).eval().requires_grad_(False)
 
 
 @torch.no_grad()
@@ -305,7 +305,7 @@ def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor)
 RARE_PIXEL_SHARE = 0.001  # a pixel non-zero in fewer than this share of training images is rare
 
 
-def border_analysis(model: MLP, spec: ModelSpec, seed: int, control: MLP, control_spec: ModelSpec,
+def border_analysis(model: Network, spec: ModelSpec, seed: int, control: Network, control_spec: ModelSpec,
                     control_seed: int, data: dict[str, torch.Tensor], a: Ascent) -> tuple[dict, dict]:
     """Why ideal digits lean on the border. Returns maps (for the figure) and numbers (for the
     text): which pixels are never non-zero in training, whether their first-layer weights ever

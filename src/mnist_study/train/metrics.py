@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from mnist_study.spec import N_CLASSES, ModelSpec
-from mnist_study.train.engine import loss_fn
+from mnist_study.networks import loss_fn
 
 
 def probabilities(outputs: torch.Tensor, spec: ModelSpec) -> torch.Tensor:

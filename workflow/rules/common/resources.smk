@@ -1,9 +1,9 @@
 # What a training job asks the scheduler for, from its spec and how many members it trains.
 
-# Below this many parameters (over all members), a job is bound by per-step overhead and
-# gains nothing from more threads: several such jobs run side by side instead. Larger ones are
-# matmul-bound and take what they get.
-OVERHEAD_BOUND_PARAMETERS = 300_000
+# Below this many multiply-adds per sample (over all members; for an mlp, its parameters), a
+# job is bound by per-step overhead and gains nothing from more threads: several such jobs run
+# side by side instead. Larger ones are arithmetic-bound and take what they get.
+OVERHEAD_BOUND_MACS = 300_000
 
 
 def training_job(spec, members):
@@ -11,7 +11,7 @@ def training_job(spec, members):
     parameters = spec.n_parameters() * members
     flops = spec.train_flops(60000) / len(spec.seeds) * members
     return {
-        "threads": 1 if parameters < OVERHEAD_BOUND_PARAMETERS else 8,
+        "threads": 1 if spec.forward_macs() * members < OVERHEAD_BOUND_MACS else 8,
         # data (~250 MB as float32 on the device) + weights, grads and 2 Adam moments
         "mem_mb": 1500 + 4 * 4 * parameters // 2**20 * 2,
         # generous: 50 GFLOP/s is a slow CPU core pair; a SLURM limit, not a prediction
