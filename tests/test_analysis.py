@@ -193,8 +193,8 @@ def test_batch_lr_picks_the_models_that_differ_only_in_lr_and_batch():
     models = pd.DataFrame({
         "model": ["0", "1", "2", "3", "4", "5"], "label": ["0", "1", "2", "3", "4", "5"],
         "lr": [1e-3, 1e-3, 0.1, 0.1, 0.1, 1e-3], "batch_size": [64, 256, 64, 256, 16, 256],
-        "hidden": ["784"] * 5 + ["10"], "output_activation": "none", "loss": "cross_entropy",
-        "epochs": 10})
+        "architecture": ["784-784-10"] * 5 + ["784-10-10"], "output_activation": "none",
+        "loss": "cross_entropy", "epochs": 10, "dropout": 0.0, "schedule": "constant"})
     group = analysis.batch_lr_models(models)
     assert sorted(group["model"]) == ["0", "1", "2", "3", "4"]
     acc = {"0": [0.98, 0.981], "1": [0.982, 0.98], "2": [0.7, 0.72], "3": [0.91, 0.92], "4": [0.4, 0.45]}

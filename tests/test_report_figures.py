@@ -29,6 +29,7 @@ CAPTIONS = [
     "Risk and coverage: accuracy on the test images",
     "Half-widths of the 95 % intervals",
     "Maximum-softmax-probability detectors",
+    "Test error of every model that trained against its number of parameters (left)",
 ]
 
 

@@ -177,12 +177,16 @@ class StudyModel:
 
 
 def resolve_models(config: dict) -> dict[str, StudyModel]:
-    """Model id -> complete spec, `defaults` merged under each model's own keys."""
+    """Model id -> complete spec, `defaults` merged under each model's own keys, epochs capped
+    at `max_epochs` where the config sets one."""
     defaults = config.get("defaults", {})
+    cap = config.get("max_epochs")  # a quick run of any study: every model at most this long
     models = {}
     problems = []
     for model_id, entry in config["models"].items():
         merged = {**defaults, **{k: v for k, v in entry.items() if k not in DESCRIPTIVE_KEYS}}
+        if cap is not None:
+            merged["epochs"] = min(merged.get("epochs", ModelSpec.epochs), cap)
         spec = ModelSpec.from_dict(merged)
         problems += [f"models.{model_id}.{p}" for p in spec.problems()]
         models[str(model_id)] = StudyModel(

@@ -15,7 +15,11 @@ rule analyze_models:
         "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
-        study={"defaults": config.get("defaults", {}), "models": config["models"]},
+        study={
+            "defaults": config.get("defaults", {}),
+            "models": config["models"],
+            "max_epochs": config["max_epochs"],
+        },
         # the test images the accuracies are measured on
         n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
         n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
@@ -23,21 +27,42 @@ rule analyze_models:
         "../scripts/analyze_models.py"
 
 
-# Test error against model size: the plot a reader uses to choose a network.
+# Choosing a network: test error with its interval against size and against training cost,
+# per model and family. Wall times come from the training jobs' benchmark files, read and not
+# required (as collect_provenance does): a job without one shows no wall time.
 
 
-rule plot_error_vs_parameters:
+rule analyze_families:
     input:
-        table="results/tables/models.csv",
-        style=STYLE,
+        models="results/tables/models.csv",
+        metrics=model_file("metrics"),
     output:
-        figure=report("results/figures/error_vs_parameters.pdf", category="Figures"),
+        table="results/tables/families.csv",
+        context="results/analysis/families.json",
     log:
-        "logs/plot_error_vs_parameters.log",
+        "logs/analyze_families.log",
     localrule: True
     conda:
         "../../envs/mnist-study.yaml"
     params:
-        all_models=list(MODELS),  # colours by config order, as in every figure
+        models=trained_models,
+        benchmarks={m: benchmark_files()[f"train_model {m}"] for m in MODELS},
+        # Wilson's interval for a model with one seed is over these test images
+        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
     script:
-        "../scripts/plot_error_vs_parameters.py"
+        "../scripts/analyze_families.py"
+
+
+rule plot_families:
+    input:
+        table="results/tables/families.csv",
+        style=STYLE,
+    output:
+        figure=report("results/figures/families.pdf", category="Figures"),
+    log:
+        "logs/plot_families.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_families.py"

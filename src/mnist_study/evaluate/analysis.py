@@ -168,7 +168,7 @@ def model_description(spec: ModelSpec, label: str, metrics: pd.DataFrame, seed: 
 
 # --- batch size against learning rate ---------------------------------------------------------
 
-SPEC_COLUMNS = ("hidden", "output_activation", "loss", "epochs")
+SPEC_COLUMNS = ("architecture", "output_activation", "loss", "epochs", "dropout", "schedule")
 
 
 def batch_lr_models(models: pd.DataFrame) -> pd.DataFrame:

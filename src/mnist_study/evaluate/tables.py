@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mnist_study.evaluate.trust import run_interval
+from mnist_study.evaluate.trust import run_interval, seed_interval
 from mnist_study.spec import StudyModel
 
 AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss"]
@@ -51,6 +51,9 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
             # ddof=1 sample std; a single seed has no spread to show
             row[f"{col}_std"] = df[col].std(ddof=1) if len(df) > 1 else float("nan")
             row[f"{col}_min"], row[f"{col}_max"] = df[col].min(), df[col].max()
+            # the 95 % interval of the mean over seeds (Student t); none for a single seed
+            ci = seed_interval(df[col]) if len(df) else None
+            row[f"{col}_ci_low"], row[f"{col}_ci_high"] = ci if ci else (float("nan"), float("nan"))
         for split in ("train", "test"):
             pub = m.published.get(split)
             row[f"published_{split}"] = pub

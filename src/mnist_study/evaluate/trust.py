@@ -21,6 +21,8 @@ def seed_interval(values, level: float = LEVEL) -> tuple[float, float] | None:
     values = values[np.isfinite(values)]
     if len(values) < 2:
         return None
+    if values.std() == 0:  # every seed alike (a model stuck on one answer): no spread
+        return float(values[0]), float(values[0])
     low, high = stats.t.interval(level, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
     return float(low), float(high)
 

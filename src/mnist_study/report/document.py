@@ -56,6 +56,8 @@ def study_facts(rows: list[dict]) -> dict:
     trained = [r for r in rows if not r["failed"]]
     return {
         "n_models": len(rows),
+        "n_mlp": sum(r["family"] == "mlp" for r in rows),
+        "n_cnn": sum(r["family"] == "cnn" for r in rows),
         "activations": sorted({r["hidden_activation"] for r in rows}),
         "losses": sorted({r["loss"] for r in rows}),
         "n_layers": sorted({len(r["hidden"]) for r in rows}),
@@ -112,8 +114,8 @@ def deviation_reason(row: pd.Series, n_train: int) -> str:
                        f"{row['n_seeds']} seeds spans {fmt_num(row['test_accuracy_min'])} to "
                        f"{fmt_num(row['test_accuracy_max'])}, so a single published run is one draw "
                        f"from a wide distribution")
-    hidden = [int(h) for h in str(row["hidden"]).split("-")]
-    if min(hidden) <= BOTTLENECK_UNITS:
+    hidden = hidden_sizes(row)
+    if hidden and min(hidden) <= BOTTLENECK_UNITS:
         reasons.append(f"a {min(hidden)}-unit bottleneck makes the result depend on the "
                        f"initialization (spread {fmt_num(spread)} over {row['n_seeds']} seeds)")
     if row["output_activation"] == "sigmoid":
@@ -169,10 +171,25 @@ def loss_mechanism(loss: str, output_activation: str) -> str:
                                f"{LOSS_NAMES.get(loss, loss)} on {output_activation} outputs")
 
 
+def hidden_sizes(r) -> list[int]:
+    """The dense hidden layer sizes of a models-table row (a cnn may have none)."""
+    return [int(h) for h in str(r["hidden"]).split("-") if h.strip()]
+
+
+def layers_text(r) -> str:
+    """The layers column: an mlp's hidden sizes (784 inputs and 10 outputs implied), or a cnn's
+    convolution blocks and dense head as spec.architecture() writes them."""
+    if r.get("family", "mlp") == "cnn":
+        return str(r["architecture"])
+    return "-".join(str(h) for h in hidden_sizes(r)) or "none"
+
+
 def spec_summary(r: pd.Series) -> str:
     """A model's training spec in a few words, as the text names what made a model diverge."""
-    hidden = str(r["hidden"]).replace("-", ", ")
-    return (f"hidden layers [{hidden}], {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
+    hidden = ", ".join(str(h) for h in hidden_sizes(r))
+    layers = (f"convolutions {r['architecture']}" if r.get("family", "mlp") == "cnn"
+              else f"hidden layers [{hidden}]")
+    return (f"{layers}, {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
             f"{LOSS_NAMES.get(r['loss'], r['loss'])} loss, Adam at learning rate {fmt_lr(r['lr'])}, "
             f"batch size {int(r['batch_size'])}")
 
@@ -190,7 +207,8 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
         rows.append({
             "model": r["model"], "label": r["label"], "lr": fmt_lr(r["lr"]),
             "table": None if _missing(r["table"]) else int(r["table"]),
-            "hidden": str(r["hidden"]).split("-"), "batch_size": int(r["batch_size"]),
+            "hidden": hidden_sizes(r), "layers": layers_text(r), "family": r.get("family", "mlp"),
+            "batch_size": int(r["batch_size"]),
             "activation": activation, "hidden_activation": hidden_activation, "output": output,
             "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
             "has_published": not (_missing(r["published_train"]) and _missing(r["published_test"])),
@@ -213,3 +231,94 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
             "log": r["failure_log"] if failed else "",
         })
     return rows
+
+
+# --- choosing a network: the families table ---------------------------------------------------
+
+FAMILY_NAMES = {"mlp": "MLP", "cnn": "CNN"}
+SI_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def fmt_sig(x, digits: int = 3) -> str:
+    """`digits` significant digits, trailing zeros kept, never in exponent notation: 0.0123,
+    12.0, 1.00, 1230."""
+    import numpy as np
+
+    if _missing(x):
+        return "--"
+    return np.format_float_positional(float(x), precision=digits, unique=False,
+                                      fractional=False, trim="k").rstrip(".")
+
+
+def fmt_si(x, digits: int = 3, unit: str = "") -> str:
+    r"""A count with an SI prefix and `digits` significant digits: 101, 636\,k, 1.00\,M;
+    with a unit: 1.43\,TFLOP."""
+    if _missing(x):
+        return "--"
+    rounded = float(f"{float(x):.{digits}g}")  # 999,999 -> 1e6: "1.00 M", not "1000 k"
+    for scale, prefix in SI_PREFIXES:
+        if abs(rounded) >= scale:
+            return f"{fmt_sig(rounded / scale, digits)}\\,{prefix}{unit}"
+    return fmt_sig(rounded, digits) + (f"\\,{unit}" if unit else "")
+
+
+def fmt_pct_range(low, high, digits: int = 2) -> str:
+    """An interval of fractions in percent, without the sign (the column header says %)."""
+    if _missing(low) or _missing(high):
+        return "--"
+    return f"{100 * low:.{digits}f}--{100 * high:.{digits}f}"
+
+
+def family_row(r) -> dict:
+    """A families-table row (mnist_study.evaluate.families), formatted for the report; label,
+    architecture and source stay free text, for the template to escape."""
+    n_used, n_seeds = int(r["n_seeds_used"]), int(r["n_seeds"])
+    source = r["literature_source"]
+    return {
+        "model": r["model"], "label": r["label"],
+        "family": FAMILY_NAMES.get(r["family"], str(r["family"])),
+        "architecture": str(r["architecture"]),
+        "parameters": fmt_si(r["n_parameters"]), "flops": fmt_si(r["train_flops_per_member"]),
+        "flops_text": fmt_si(r["train_flops_per_member"], unit="FLOP"),
+        "n_used": n_used, "seeds": str(n_used) if n_used == n_seeds else f"{n_used}/{n_seeds}",
+        # in percent, without the sign: the table's header and the text's template add it
+        "error": fmt_num(100 * r["test_error_mean"], 2),
+        "interval": fmt_pct_range(r["test_error_low"], r["test_error_high"], 2),
+        "one_seed": r["interval_over"] == "test images",
+        "wall": fmt_sig(r["wall_s_per_member"]), "has_wall": not _missing(r["wall_s_per_member"]),
+        "literature": fmt_num(100 * r["literature_test_error"], 2),
+        "source": "" if _missing(source) else str(source),
+    }
+
+
+def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | None,
+                     n_test: int, level: float) -> dict:
+    """What the report says about choosing a network: the families table's rows, numbered as
+    the figure's points, the most accurate model and the cheapest to train within its interval
+    (`pick`, from mnist_study.evaluate.families.choice), and what the table leaves out."""
+    trained = models[models["status"] == "trained"]
+    rows = [{**family_row(r), "number": k + 1} for k, (_, r) in enumerate(table.iterrows())]
+    # each literature source once, under the table, named by a letter in the rows
+    sources = list(dict.fromkeys(r["source"] for r in rows if r["source"]))
+    keys = {s: chr(ord("a") + k) if k < 26 else str(k + 1) for k, s in enumerate(sources)}
+    for r in rows:
+        r["source_key"] = keys.get(r["source"], "")
+    context = {
+        "rows": rows, "sources": [{"key": keys[s], "text": s} for s in sources],
+        "level": round(100 * level), "n_test": f"{int(n_test):,}",
+        "left_out": [str(x) for x in trained.loc[~trained["model"].isin(table["model"]), "label"]],
+        "n_without_wall": int(table["wall_s_per_member"].isna().sum()),
+        "any_literature": bool(table["literature_test_error"].notna().any()),
+        "any_one_seed": bool((table["interval_over"] == "test images").any()),
+        "pick": None,
+    }
+    if pick is not None:
+        flops = table.set_index("model")["train_flops_per_member"]
+        ratio = flops[pick["best"]] / flops[pick["cheapest"]]
+        numbered = {r["model"]: r for r in rows}
+        context["pick"] = {
+            "best": numbered[pick["best"]], "cheapest": numbered[pick["cheapest"]],
+            "same": pick["best"] == pick["cheapest"], "n_within": len(pick["within"]),
+            "flops_ratio": fmt_sig(ratio, 2), "fewer_flops": fmt_sig(ratio, 2) != "1",
+        }
+    return context

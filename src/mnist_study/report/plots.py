@@ -9,6 +9,7 @@ from typing import Iterable
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
@@ -370,26 +371,74 @@ def batch_lr(findings: dict, metrics: dict[str, pd.DataFrame], styles: dict[str,
     plt.close(fig)
 
 
-# --- model size -------------------------------------------------------------------------------
+# --- choosing a network: families, size and cost --------------------------------------------
 
-def error_vs_parameters(table: pd.DataFrame, styles: dict[str, dict], out: str | Path) -> None:
-    """Test error (log) against parameters (log), one point per trained model at its mean over
-    seeds, a bar from its best to its worst seed; models at the same point share one label."""
-    fig, ax = plt.subplots(figsize=(6.3, 3.4))
-    trained = table[table["status"] == "trained"]
-    labels: dict[tuple[int, float], list[str]] = {}
-    for r in trained.itertuples():
-        error = 1 - r.test_accuracy_mean
-        low, high = 1 - r.test_accuracy_max, 1 - r.test_accuracy_min
-        ax.errorbar(r.n_parameters, error, yerr=[[error - low], [high - error]], fmt="o",
-                    markersize=3.5, capsize=2, linewidth=0.8, color=styles[r.model]["color"])
-        # within 2 % of each other on both log axes: one point to the eye
-        key = (round(np.log10(r.n_parameters), 2), round(np.log10(max(error, 1e-6)), 2))
-        labels.setdefault(key, []).append(figure_text(r.label))
-    for (x, y), names in labels.items():
-        ax.annotate(", ".join(names), (10 ** x, 10 ** y), xytext=(4, 2),
-                    textcoords="offset points", fontsize=6.5)
-    ax.set(xscale="log", yscale="log", xlabel="parameters", ylabel="test error (1 - accuracy)")
+FAMILY_STYLES = {"mlp": {"color": "tab:blue", "marker": "o", "name": "MLP"},
+                 "cnn": {"color": "tab:orange", "marker": "s", "name": "CNN"}}
+
+
+def _label_points(ax, points: list[tuple[float, float, str]]) -> None:
+    """One label per point; points within 2 % of each other on both log axes are one point to
+    the eye and share one label."""
+    groups: dict[tuple[float, float], list[str]] = {}
+    for x, y, name in points:
+        groups.setdefault((round(np.log10(x), 2), round(np.log10(y), 2)), []).append(name)
+    for (x, y), names in groups.items():
+        ax.annotate(", ".join(names), (10 ** x, 10 ** y), xytext=(3, 2),
+                    textcoords="offset points", fontsize=5.5)
+
+
+def families(table: pd.DataFrame, out: str | Path) -> None:
+    """Test error (log) against parameters (left) and against training wall time per member on
+    this machine (right, both log), one point per model of the families table
+    (mnist_study.evaluate.families) at its mean over seeds with its 95 % interval as a bar,
+    coloured and shaped by family and labelled with its row number in that table (labels are
+    free text of any length; numbers stay legible where models crowd); a hollow star marks the
+    literature's error for a model that has one. A bar that reaches 0 runs to the bottom of the
+    axis."""
+    fig, axes = plt.subplots(1, 2, figsize=(6.3, 3.2), sharey=True)
+    err = table["test_error_mean"].to_numpy(float)
+    positive = np.concatenate([err, table["test_error_low"].to_numpy(float),
+                               table["literature_test_error"].to_numpy(float)])
+    positive = positive[np.isfinite(positive) & (positive > 0)]
+    bottom = positive.min() / 2 if len(positive) else 1e-3
+    highest = max(table["test_error_high"].max(), positive.max() if len(positive) else 0.5)
+    top = min(1.0, 2 * highest)
+    for ax, x_col, xlabel in ((axes[0], "n_parameters", "parameters"),
+                              (axes[1], "wall_s_per_member",
+                               "training wall time per member, this machine (s)")):
+        points = []
+        for number, r in enumerate(table.itertuples(index=False), start=1):
+            x = getattr(r, x_col)
+            if not np.isfinite(x) or x <= 0:
+                continue
+            style = FAMILY_STYLES.get(r.family, {"color": "0.4", "marker": "D"})
+            y = max(r.test_error_mean, bottom)  # an error of 0 has no place on a log axis
+            low = min(max(r.test_error_low, bottom), y)
+            ax.errorbar(x, y, yerr=[[y - low], [max(r.test_error_high - y, 0.0)]],
+                        fmt=style["marker"], color=style["color"], markersize=3.5, capsize=2,
+                        linewidth=0.8)
+            if np.isfinite(r.literature_test_error) and r.literature_test_error > 0:
+                ax.plot(x, r.literature_test_error, marker="*", markersize=7, linestyle="none",
+                        markerfacecolor="white", markeredgecolor=style["color"],
+                        markeredgewidth=0.8, zorder=3)
+            points.append((x, y, str(number)))
+        _label_points(ax, points)
+        ax.set(xscale="log", xlabel=xlabel)
+        ax.margins(x=0.08)  # room for the numbers beside the outermost points
+        if not points:
+            ax.text(0.5, 0.5, "no wall times recorded", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=7, color="0.4")
+    axes[0].set(yscale="log", ylim=(bottom, top), ylabel="test error (1 - accuracy)")
+    handles = [matplotlib.lines.Line2D([], [], color=s["color"], marker=s["marker"],
+                                       linestyle="none", markersize=3.5, label=s["name"])
+               for f, s in FAMILY_STYLES.items() if f in set(table["family"])]
+    if table["literature_test_error"].notna().any():
+        handles.append(matplotlib.lines.Line2D([], [], color="0.3", marker="*", linestyle="none",
+                                               markersize=7, markerfacecolor="white",
+                                               markeredgewidth=0.8, label="literature"))
+    if handles:
+        axes[0].legend(handles=handles, loc="best", fontsize=6)
     fig.savefig(out)
     plt.close(fig)
 

@@ -18,7 +18,9 @@ if config["mnist"]["existing_copy"]:
 
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
 # the models it looks inside
-INSPECT = resolve_inspection(config["inspect"], list(MODELS), {m: s.spec.family for m, s in MODELS.items()})
+INSPECT = resolve_inspection(
+    config["inspect"], list(MODELS), {m: s.spec.family for m, s in MODELS.items()}
+)
 # The scan (learning rate x hidden size), when the study runs it; else no scan rules at all.
 SCAN = scan_grid(config["scan"]) if config["scan"]["run"] else None
 STYLE = str(REPO / "report" / "style.mplstyle")  # an input of every plot rule: restyling replots

@@ -4,6 +4,4 @@ from mnist_study.report import plots
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.input.style)
-    table = files.read_table(snakemake.input.table)
-    plots.error_vs_parameters(table, plots.model_styles(snakemake.params.all_models),
-                              snakemake.output.figure)
+    plots.families(files.read_table(snakemake.input.table), snakemake.output.figure)

@@ -1,0 +1,203 @@
+"""The families table (test error with its interval, size, training cost, literature) on
+synthetic models tables whose answers are worked out here by hand."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from mnist_study import files
+from mnist_study.evaluate import families, trust
+from mnist_study.evaluate.tables import model_table
+from mnist_study.report import document, plots, provenance
+from mnist_study.spec import resolve_models
+
+N_TEST = 10_000
+STUDY = {"models": {
+    "three": {"label": "three seeds", "hidden": [100], "seeds": [0, 1, 2],
+              "literature": {"test_error": 0.02, "source": "Someone et al. 1999 & 50% {x}"}},
+    "one": {"label": "one seed", "hidden": [10], "seeds": [0]},
+    "half": {"label": "one of two diverged", "hidden": [30], "seeds": [0, 1]},
+    "gone": {"label": "all diverged", "hidden": [5], "seeds": [0, 1]},
+    "failed": {"label": "did not train", "hidden": [2**40], "seeds": [0]},
+    "cnn": {"label": "a cnn", "family": "cnn", "conv": [{"channels": 4, "kernel": 5, "pool": 2}],
+            "hidden": [], "seeds": [0, 1, 2]},
+}}
+ACCURACIES = {"three": [0.97, 0.975, 0.968], "one": [0.92], "half": [0.95, np.nan],
+              "gone": [np.nan, np.nan], "cnn": [0.985, 0.987, 0.986]}
+WALL = {"three": 30.0, "one": 4.0, "half": 10.0, "gone": 8.0}  # "cnn": no benchmark file
+
+
+def metrics(accuracies) -> pd.DataFrame:
+    acc = np.asarray(accuracies, float)
+    diverged = ~np.isfinite(acc)
+    return pd.DataFrame({"seed": range(len(acc)), "lr": 1e-3, "train_accuracy": acc,
+                         "test_accuracy": acc, "train_loss": 0.1 + 0.01 * np.arange(len(acc)),
+                         "test_loss": 0.2 + 0.01 * np.arange(len(acc)),
+                         "diverged": diverged, "diverged_at_epoch": np.where(diverged, 1, np.nan),
+                         "diverged_at_step": np.where(diverged, 7, np.nan)})
+
+
+@pytest.fixture(scope="module")
+def models() -> pd.DataFrame:
+    """The models table as analyze_models writes it, and as the next job reads it back."""
+    table = model_table(resolve_models(STUDY), {m: metrics(a) for m, a in ACCURACIES.items()},
+                        failures={"failed": {"reason": "MemoryError", "log": "logs/x.log"}},
+                        n_test=N_TEST)
+    return table
+
+
+@pytest.fixture(scope="module")
+def table(models, tmp_path_factory) -> pd.DataFrame:
+    path = tmp_path_factory.mktemp("t") / "models.csv"
+    files.write_csv(models, path)
+    return families.families_table(files.read_table(path), ACCURACIES, WALL, N_TEST)
+
+
+def row(table, model) -> pd.Series:
+    return table.set_index("model").loc[model]
+
+
+def test_rows_are_the_trained_models_with_an_error_by_family_then_error(table):
+    # failed: no metrics at all; gone: every seed diverged, no error to show; the cnn has the
+    # lowest error but comes after every mlp
+    assert list(table["model"]) == ["three", "half", "one", "cnn"]
+    assert list(table.columns) == families.COLUMNS
+
+
+def test_interval_over_seeds_is_student_t_on_the_test_errors(table, models):
+    r = row(table, "three")
+    errors = 1 - np.array(ACCURACIES["three"])
+    half = stats.t.ppf(0.975, 2) * errors.std(ddof=1) / np.sqrt(3)
+    assert r["test_error_mean"] == pytest.approx(errors.mean())
+    assert r["test_error_mean"] == pytest.approx(
+        1 - models.set_index("model").loc["three", "test_accuracy_mean"])
+    assert (r["test_error_low"], r["test_error_high"]) == pytest.approx(
+        (errors.mean() - half, errors.mean() + half))
+    assert r["interval_over"] == "seeds" and r["n_seeds_used"] == 3
+
+
+def test_one_seed_gets_wilsons_interval_over_the_test_images(table):
+    r = row(table, "one")
+    z, p, n = stats.norm.ppf(0.975), 0.92, N_TEST  # Wilson's formula for the accuracy, by hand
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    assert r["interval_over"] == "test images" and r["n_seeds_used"] == 1
+    assert r["test_error_mean"] == pytest.approx(0.08)
+    assert (r["test_error_low"], r["test_error_high"]) == pytest.approx(
+        (1 - (centre + half), 1 - (centre - half)), abs=1e-9)
+
+
+def test_diverged_seeds_are_dropped_but_still_share_the_job(table):
+    r = row(table, "half")
+    assert r["n_seeds"] == 2 and r["n_seeds_used"] == 1
+    assert r["test_error_mean"] == pytest.approx(0.05) and r["interval_over"] == "test images"
+    assert r["wall_s_per_member"] == pytest.approx(10.0 / 2)  # both members trained side by side
+
+
+def test_wall_time_per_member_and_a_missing_benchmark(table):
+    assert row(table, "three")["job_wall_s"] == 30.0
+    assert row(table, "three")["wall_s_per_member"] == pytest.approx(10.0)
+    cnn = row(table, "cnn")  # no benchmark file
+    assert np.isnan(cnn["job_wall_s"]) and np.isnan(cnn["wall_s_per_member"])
+
+
+def test_size_cost_and_literature_come_from_the_models_table(table, models):
+    by_id = models.set_index("model")
+    for m in table["model"]:
+        for col in ("family", "architecture", "n_parameters", "train_flops_per_member", "label"):
+            assert row(table, m)[col] == by_id.loc[m, col]
+    assert row(table, "three")["literature_test_error"] == 0.02
+    assert row(table, "three")["literature_source"] == "Someone et al. 1999 & 50% {x}"
+    assert np.isnan(row(table, "one")["literature_test_error"])
+    assert row(table, "one")["literature_source"] == ""  # an empty cell reads back as NaN
+    assert row(table, "cnn")["family"] == "cnn"
+
+
+def test_an_interval_is_cut_to_where_an_error_rate_lies():
+    models = model_table(resolve_models({"models": {"wild": {"hidden": [1], "seeds": [0, 1]}}}),
+                         {"wild": metrics([0.99, 0.2])})
+    r = families.families_table(models, {"wild": [0.99, 0.2]}, {}, N_TEST).iloc[0]
+    assert r["test_error_low"] == 0.0 and r["test_error_high"] == 1.0
+
+
+def test_a_trained_model_without_accuracies_is_an_error(models):
+    with pytest.raises(KeyError, match="'cnn' trained"):
+        families.families_table(models, {m: a for m, a in ACCURACIES.items() if m != "cnn"}, {},
+                                N_TEST)
+
+
+def test_choice_is_the_lowest_error_and_the_cheapest_within_its_interval(table):
+    pick = families.choice(table)
+    assert pick["best"] == "cnn"
+    cnn = row(table, "cnn")
+    within = table[(table["test_error_mean"] >= cnn["test_error_low"])
+                   & (table["test_error_mean"] <= cnn["test_error_high"])]
+    assert pick["within"] == list(within["model"]) == ["cnn"]
+    assert pick["cheapest"] == "cnn"
+    # widen the best's interval until the 100-unit mlp's mean lies in it, and make that one
+    # cheaper: it is the choice; at equal FLOPs the fewer parameters decide
+    wide = table.copy()
+    wide.loc[wide["model"] == "cnn", "test_error_high"] = 0.04
+    wide.loc[wide["model"] == "three", "train_flops_per_member"] = cnn["train_flops_per_member"] / 2
+    pick = families.choice(wide)
+    assert pick == {"best": "cnn", "cheapest": "three", "within": ["three", "cnn"]}
+    wide.loc[wide["model"] == "three", "train_flops_per_member"] = cnn["train_flops_per_member"]
+    fewer = min(("three", "cnn"), key=lambda m: row(table, m)["n_parameters"])
+    assert families.choice(wide)["cheapest"] == fewer
+    assert families.choice(table.iloc[:0]) is None
+
+
+def test_job_wall_times_from_benchmark_files(tmp_path):
+    # what analyze_families reads: Snakemake's benchmark TSV, or nothing where none was written
+    (tmp_path / "a.tsv").write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t100.0\n")
+    times = provenance.job_times({"a": tmp_path / "a.tsv", "b": tmp_path / "b.tsv"})
+    wall = times.set_index("job")["wall_s"].to_dict()
+    assert wall["a"] == 12.5 and np.isnan(wall["b"])
+
+
+def test_formatting_helpers():
+    assert document.fmt_si(101) == "101"
+    assert document.fmt_si(636_010) == "636\\,k"
+    assert document.fmt_si(62_159_210) == "62.2\\,M"
+    assert document.fmt_si(999_999) == "1.00\\,M" and document.fmt_si(1_002_158) == "1.00\\,M"
+    assert document.fmt_si(1.434e12, unit="FLOP") == "1.43\\,TFLOP"
+    assert document.fmt_si(float("nan")) == "--"
+    assert document.fmt_sig(0.012345) == "0.0123" and document.fmt_sig(1234.5) == "1230"
+    assert document.fmt_sig(12.0) == "12.0" and document.fmt_sig(2250.3) == "2250"
+    assert document.fmt_pct_range(0.0161, 0.0203) == "1.61--2.03"
+    assert document.fmt_pct_range(float("nan"), 0.1) == "--"
+
+
+def test_report_context_is_formatted_and_json(table, models, tmp_path):
+    pick = families.choice(table)
+    ctx = document.families_context(table, models, pick, N_TEST, trust.LEVEL)
+    files.write_json(ctx, tmp_path / "families.json")
+    back = json.loads((tmp_path / "families.json").read_text())
+    # the families table's order: mlps by error, then the cnn
+    assert [r["model"] for r in back["rows"]] == ["three", "half", "one", "cnn"]
+    assert back["left_out"] == ["all diverged"] and back["n_without_wall"] == 1
+    assert back["level"] == 95 and back["n_test"] == "10,000"
+    assert back["any_literature"] and back["any_one_seed"]
+    rows = {r["model"]: r for r in back["rows"]}
+    assert rows["three"]["error"] == f'{100 * row(table, "three")["test_error_mean"]:.2f}'
+    assert rows["three"]["literature"] == "2.00" and rows["one"]["literature"] == "--"
+    assert [r["number"] for r in back["rows"]] == [1, 2, 3, 4]
+    assert rows["three"]["source_key"] == "a" and rows["one"]["source_key"] == ""
+    assert back["sources"] == [{"key": "a", "text": "Someone et al. 1999 & 50% {x}"}]
+    assert rows["half"]["seeds"] == "1/2" and rows["three"]["seeds"] == "3"
+    assert rows["cnn"]["wall"] == "--" and not rows["cnn"]["has_wall"]
+    assert rows["one"]["one_seed"] and not rows["three"]["one_seed"]
+    assert back["pick"]["best"]["model"] == "cnn" and back["pick"]["same"]
+
+
+def test_figure_draws_zero_bounds_missing_times_and_literature(table, tmp_path):
+    drawn = table.copy()
+    drawn.loc[drawn["model"] == "one", "test_error_low"] = 0.0  # a bar to the bottom of a log axis
+    plots.families(drawn, tmp_path / "families.pdf")
+    assert (tmp_path / "families.pdf").read_bytes().startswith(b"%PDF")
+    nothing_timed = drawn.assign(wall_s_per_member=np.nan)
+    plots.families(nothing_timed, tmp_path / "untimed.pdf")
+    assert (tmp_path / "untimed.pdf").stat().st_size > 0

@@ -1,0 +1,14 @@
+from mnist_study import files
+from mnist_study.evaluate import families, trust
+from mnist_study.logs import redirect_to_log
+from mnist_study.report import document, provenance
+
+with redirect_to_log(snakemake.log[0]):
+    p, i = snakemake.params, snakemake.input
+    models = files.read_table(i.models)
+    accuracies = {m: files.read_table(f)["test_accuracy"] for m, f in zip(p.models, i.metrics)}
+    wall = provenance.job_times(p.benchmarks).set_index("job")["wall_s"].to_dict()
+    table = families.families_table(models, accuracies, wall, p.n_test)
+    files.write_csv(table, snakemake.output.table)
+    files.write_json(document.families_context(table, models, families.choice(table), p.n_test,
+                                               trust.LEVEL), snakemake.output.context)
