@@ -1,31 +1,50 @@
-"""Smoke test of the benchmark's --quick path: it runs end to end and writes every metric."""
+"""The benchmark: its FLOP accounting, and a smoke test of its --quick path end to end."""
 
 from __future__ import annotations
 
 import math
 
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
-import torch
 
 from mnist_study import bench
 from mnist_study.spec import ModelSpec
 
+CASES = ("model0", "model0_5seeds", "model5_5seeds", "model9", "model10", "model12_5seeds",
+         "scan_row")  # MLPs: both paths
+CNN_CASES = ("cnn_lenet", "cnn_bn_5seeds")  # the general path only
 EXPECTED = {
     "roof_before", "roof_after", "roof", "model0_conventional_samples_per_s",
-    "model0_engine_single_samples_per_s", "model0_5seeds_batched_samples_per_s",
-    "model0_conventional_fraction_of_roof", "model0_engine_single_fraction_of_roof",
-    "model0_5seeds_batched_fraction_of_roof", "model9_fraction_of_roof",
-    "model10_fraction_of_roof", "scan_row_speedup", "scan_row_small_speedup",
-    "model10_peak_rss", "study_flops", "study_floor",
+    "model0_conventional_fraction_of_roof", "model10_handwritten_peak_rss",
+    "model10_general_peak_rss", "study_flops", "study_floor",
+    *(f"{c}_{p}_{m}" for c in CASES for p in bench.PATHS
+      for m in ("samples_per_s", "fraction_of_roof")),
+    *(f"{c}_general_over_handwritten" for c in CASES),
+    *(f"{c}_general_{m}" for c in CNN_CASES for m in ("samples_per_s", "fraction_of_roof")),
 }
+# the test config of run(): the study's models that the cases name
+CONFIG = {"models": {"0": {"hidden": [784], "batch_size": 64},
+                     "5": {"hidden": [10], "batch_size": 256},
+                     "9": {"hidden": [7840], "batch_size": 256},
+                     "10": {"hidden": [78400], "batch_size": 256},
+                     "12": {"hidden": [784, 392, 196], "batch_size": 64}}}
 
 
-def test_executed_flops_skip_only_the_first_input_gradient():
+def test_needed_flops_skip_only_the_first_input_gradient():
     spec = ModelSpec(hidden=(784,))
-    assert bench.model_flops(spec, 1) == 6 * spec.n_parameters()
-    assert bench.executed_flops(spec, 1) == 4 * (784 * 784 + 784) + 6 * (784 * 10 + 10)
+    assert bench.six_macs_flops(spec, 1) == 6 * spec.n_parameters()
+    assert bench.needed_flops(spec, 1) == 4 * (784 * 784 + 784) + 6 * (784 * 10 + 10)
+
+
+def test_cnn_flops_count_every_output_position():
+    spec = bench.LENET  # conv 1->6 5x5 padded on 28x28, pool, conv 6->16 5x5 on 14x14 -> 10x10
+    conv1, conv2 = 6 * 25 * 28 * 28, 6 * 16 * 25 * 10 * 10
+    dense = (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
+    assert bench.first_layer_macs(spec) == conv1
+    assert bench.six_macs_flops(spec, 1) == 6 * (conv1 + conv2 + dense)
+    assert bench.six_macs_flops(spec, 1) == spec.train_flops(1) / spec.epochs
+    assert bench.needed_flops(spec, 1) == 4 * conv1 + 6 * (conv2 + dense)
 
 
 def test_study_flops_count_every_seed_and_scan_cell():
@@ -37,6 +56,66 @@ def test_study_flops_count_every_seed_and_scan_cell():
     per_run = 6 * ModelSpec(hidden=(10,)).n_parameters() * 100
     assert out["models"] == pytest.approx(per_run * 2 * 2)
     assert out["scan"] == pytest.approx(per_run * 3)
+    needed = bench.needed_flops(ModelSpec(hidden=(10,)), 100)
+    assert out["models_needed"] == pytest.approx(needed * 2 * 2)
+    assert out["scan_needed"] == pytest.approx(needed * 3)
+
+
+def test_one_spec_is_credited_the_same_flops_per_sample_whoever_trains_it():
+    # fraction of the roof / samples/s is FLOPs per sample / roof: one constant per spec
+    spec = ModelSpec(hidden=(784,), batch_size=64)
+    slow = bench.rate_rows("slow", bench.Timing(12.0, spec, 60000), 1e11)
+    fast = bench.rate_rows("fast", bench.Timing(3.0, spec, 5 * 60000, models=5), 1e11)
+    per_sample = [fraction["value"] / rate["value"] for rate, fraction in (slow, fast)]
+    assert per_sample[0] == pytest.approx(per_sample[1])
+    assert per_sample[0] == pytest.approx(bench.needed_flops(spec, 1) / 1e11)
+
+
+def test_cases_take_the_handwritten_path_only_where_it_supports_the_spec():
+    paths = {c.name: c.paths for c in bench.cases(CONFIG)}
+    assert set(paths) == {*CASES, *CNN_CASES}
+    assert all(paths[c] == bench.PATHS for c in CASES)
+    assert all(paths[c] == ("general",) for c in CNN_CASES)
+    scan = next(c for c in bench.cases(CONFIG) if c.name == "scan_row")
+    assert len({m.lr for m in scan.members}) == 8 and len({m.seed for m in scan.members}) == 1
+
+
+def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_path):
+    # run() with every timed part replaced by fixed seconds, nothing trained or timed: the
+    # paths of one spec must differ in samples/s only (the conventional loop was once credited
+    # 6N FLOPs per sample, the engine the needed count), and the ratio is the time ratio
+    n = 640
+    fake = {"train_images": np.zeros((n, 28, 28), dtype=np.uint8),
+            "train_labels": np.zeros(n, dtype=np.int64)}
+    seconds = {"handwritten": 1.0, "general": 1.5}
+    monkeypatch.setattr("mnist_study.data.load_arrays", lambda root: fake)
+    monkeypatch.setattr(bench, "matmul_rate", lambda size, device: 1e11)
+    monkeypatch.setattr(bench, "onednn_matmul_rate", lambda size: None)
+    monkeypatch.setattr(bench, "conventional_epoch", lambda spec, root, samples: (4.0, n))
+    monkeypatch.setattr(bench, "side_by_side",
+                        lambda case, x, y, steps, sizes: {p: seconds[p] for p in case.paths})
+    monkeypatch.setattr(bench, "run_memory_probe", lambda spec, root, steps, path: {
+        "peak_rss_bytes": 1e9})
+    rows, _ = bench.run(bench.QUICK, CONFIG, tmp_path, log=lambda _: None)
+    value = {r["metric"]: r["value"] for r in rows}
+    assert EXPECTED <= set(value)
+    specs = {c.name: c for c in bench.cases(CONFIG)}
+    for name, case in specs.items():
+        needed = bench.needed_flops(case.spec, 1)
+        for path in case.paths:
+            row = f"{name}_{path}"
+            per_sample = value[f"{row}_fraction_of_roof"] / value[f"{row}_samples_per_s"]
+            assert per_sample == pytest.approx(needed / 1e11), (name, path)
+        steps = min(case.steps, bench.QUICK.max_steps)
+        samples = min(steps * case.spec.batch_size, n) * len(case.members)
+        assert value[f"{name}_general_samples_per_s"] == pytest.approx(samples / 1.5)
+    assert all(value[f"{c}_general_over_handwritten"] == pytest.approx(1.5) for c in CASES)
+    conventional = (value["model0_conventional_fraction_of_roof"]
+                    / value["model0_conventional_samples_per_s"])
+    assert conventional == pytest.approx(bench.needed_flops(specs["model0"].spec, 1) / 1e11)
+    bench.write_results(rows, {"cpu": "test"}, tmp_path, quick=True)
+    md = (tmp_path / "results.md").read_text()
+    assert "| model0_5seeds |" in md and "| 1.50 |" in md
 
 
 @pytest.mark.e2e
@@ -47,43 +126,7 @@ def test_quick_benchmark_writes_every_metric(tmp_path, mnist_raw_dir):
     assert EXPECTED <= set(table["metric"])
     assert all(math.isfinite(v) and v > 0 for v in table["value"])
     targeted = table.dropna(subset=["target"])
-    assert set(targeted["met"]) <= {"yes", "no"} and len(targeted) >= 5
+    assert set(targeted["met"]) <= {"yes", "no"} and len(targeted) == len(bench.TARGETS)
     md = (tmp_path / "results.md").read_text()
-    assert "torch" in md and "cores" in md and "model10_peak_rss" in md
-
-
-def test_one_spec_is_credited_the_same_flops_per_sample_whoever_trains_it():
-    # fraction of the roof / samples/s is FLOPs per sample / roof: one constant per spec
-    spec = ModelSpec(hidden=(784,), batch_size=64)
-    slow = bench.rate_rows("slow", bench.Timing(12.0, spec, 60000), 1e11, samples_per_s=True)
-    fast = bench.rate_rows("fast", bench.Timing(3.0, spec, 5 * 60000, models=5), 1e11,
-                           samples_per_s=True)
-    per_sample = [fraction["value"] / rate["value"] for rate, fraction in (slow, fast)]
-    assert per_sample[0] == pytest.approx(per_sample[1])
-    assert per_sample[0] == pytest.approx(bench.executed_flops(spec, 1) / 1e11)
-
-
-def test_run_credits_every_model0_path_with_the_same_flops(monkeypatch, tmp_path):
-    # run() with every timed part replaced by fixed seconds, nothing trained or timed: the
-    # conventional loop, the engine and 5 batched seeds must differ in samples/s only (the
-    # conventional loop was once credited 6N FLOPs per sample, the engine the needed count)
-    n = 640
-    fake = {"train_images": np.zeros((n, 28, 28), dtype=np.uint8),
-            "train_labels": np.zeros(n, dtype=np.int64)}
-    monkeypatch.setattr("mnist_study.data.load_arrays", lambda root: fake)
-    monkeypatch.setattr(bench, "matmul_rate", lambda size, device: 1e11)
-    monkeypatch.setattr(bench, "onednn_matmul_rate", lambda size: None)
-    monkeypatch.setattr(bench, "conventional_epoch", lambda spec, root, samples: (4.0, n))
-    monkeypatch.setattr(bench, "engine_run", lambda *args, **kwargs: 1.0)
-    monkeypatch.setattr(bench, "run_memory_probe", lambda spec, root, steps: {
-        "seconds": 1.0, "samples": 256, "peak_rss_bytes": 1e9})
-    config = {"models": {"0": {"hidden": [784], "batch_size": 64},
-                         "9": {"hidden": [7840], "batch_size": 256},
-                         "10": {"hidden": [78400], "batch_size": 256}}}
-    rows, _ = bench.run(bench.QUICK, config, tmp_path, log=lambda _: None)
-    value = {r["metric"]: r["value"] for r in rows}
-    paths = ("model0_conventional", "model0_engine_single", "model0_5seeds_batched")
-    per_sample = [value[f"{p}_fraction_of_roof"] / value[f"{p}_samples_per_s"] for p in paths]
-    needed = bench.executed_flops(ModelSpec(hidden=(784,)), 1)
-    assert per_sample == pytest.approx([needed / 1e11] * 3)
-    assert value["model0_5seeds_batched_samples_per_s"] == pytest.approx(5 * n / 1.0)
+    assert "torch" in md and "cores" in md and "model10_handwritten_peak_rss" in md
+    assert "general_over_handwritten" in md and "| cnn_bn_5seeds |" in md

@@ -1,18 +1,18 @@
-"""Benchmark of the training engine against the machine's own limit, side by side in one run.
+"""Benchmark of the two training paths against the machine's own limit, side by side in one run.
 
 `python -m mnist_study.bench [--quick]` measures, on the current machine: the fp32 matmul rate
-(the roof, sampled before, between and after); model 0 for one epoch the conventional way
-(torchvision ToTensor+Normalize through a per-sample DataLoader, as the PyTorch MNIST example)
-against this engine, alone and 5 seeds batched; model 9 for one epoch; one scan row of 8
-learning rates batched against 8 sequential runs; model 10's peak memory (RSS, and GPU memory
-where present) in a subprocess; and the arithmetic floor of the default study. It writes
+(the roof, sampled before, between the cases and after); model 0 for one epoch the
+conventional way (torchvision ToTensor+Normalize through a per-sample DataLoader, as the
+PyTorch MNIST example); then, for each case (a spec and its members: the seeds of a model, the
+learning rates of a scan row), the general path (autograd, one `Network` per member) against
+the hand-written engine where that supports the spec, the same steps on the same batches,
+interleaved round by round; model 10's peak memory on each path (RSS, and GPU memory where
+present), each in its own subprocess; and the arithmetic floor of the default study. It writes
 benchmarks/results.csv (metric, value, unit, target, met) and benchmarks/results.md.
 
-Fractions of the roof count the FLOPs training needs: forward and weight gradient of every
-layer, input gradient of every layer but the first (nothing needs the gradient of the images).
-The issue's baseline ("28 %") and `ModelSpec.train_flops` count 6 x parameters per sample,
-about 1.5x as much for the 784-wide input layers, which can exceed 1 (model 9: 1.13);
-results.md gives both, and the targets are checked against the stricter, needed count. Every
+Fractions of the roof count the FLOPs training needs (`needed_flops`): forward, weight
+gradient and input gradient of every layer, but no input gradient for the first (nothing needs
+the gradient of the images); convolutions count each weight once per output position. Every
 path of one spec (the conventional loop included) is credited with the same count per sample.
 """
 
@@ -41,24 +41,36 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import yaml  # noqa: E402
 
-from mnist_study.train.engine import (Member, StackedAdam, StackedMLP, as_inputs, epoch_order,  # noqa: E402
-                     fit_epoch, init_mlp, member_generators, resolve_device, shares_batches)
+from mnist_study.networks import init_network  # noqa: E402
 from mnist_study.report.provenance import cpu_name  # noqa: E402
-from mnist_study.spec import N_CLASSES, N_INPUTS, ModelSpec, resolve_models  # noqa: E402
+from mnist_study.spec import ConvBlock, ModelSpec, resolve_models  # noqa: E402
+from mnist_study.train import handwritten  # noqa: E402
+from mnist_study.train.engine import (Member, Trainer, as_inputs, epoch_order,  # noqa: E402
+                                      fit_epoch, make_trainer, member_generators,
+                                      resolve_device, shares_batches)
 
 REPO = Path(__file__).resolve().parents[2]
 # MNIST mean and standard deviation, as the PyTorch MNIST example normalizes
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 GB = 1e9
+PATHS = ("handwritten", "general")  # the order of the first round (the next one reverses it)
 
-TARGETS = {  # metric -> (target, "min" | "max"): the issue's targets for the 2-core CPU
-    "model0_5seeds_batched_fraction_of_roof": (0.60, "min"),
-    "model9_fraction_of_roof": (0.75, "min"),
-    "model10_fraction_of_roof": (0.75, "min"),
-    "scan_row_speedup": (4.0, "min"),
-    "scan_row_small_speedup": (4.0, "min"),
-    "model10_peak_rss": (3.0, "max"),
+# The issue's targets for the 2-core CPU, on both paths: the study trains these models with the
+# hand-written engine (auto), and a general path that replaced it would have to meet them too.
+TARGETS = {  # metric -> (target, "min" | "max")
+    **{f"model0_5seeds_{p}_fraction_of_roof": (0.60, "min") for p in PATHS},
+    **{f"model9_{p}_fraction_of_roof": (0.75, "min") for p in PATHS},
+    **{f"model10_{p}_fraction_of_roof": (0.75, "min") for p in PATHS},
+    **{f"model10_{p}_peak_rss": (3.0, "max") for p in PATHS},
 }
+
+# Two CNNs, which only the general path trains: LeNet-5-like, and a wider one with batch norm
+# and a one-cycle schedule.
+LENET = ModelSpec(family="cnn", conv=(ConvBlock(6, 5, padding=2, pool=2), ConvBlock(16, 5, pool=2)),
+                  hidden=(120, 84), batch_size=64)
+BN_CNN = ModelSpec(family="cnn", conv=(ConvBlock(24, 5, pool=2, batch_norm=True),
+                                       ConvBlock(48, 5, pool=2, batch_norm=True)),
+                   hidden=(128,), batch_size=128, schedule="one_cycle", lr=3e-3)
 
 
 @dataclass(frozen=True)
@@ -68,60 +80,65 @@ class Sizes:
     # 4096^2 (226 and 225 GFLOP/s, idle 2-core CPU) in an eighth of the time, so a sample finds
     # a quiet moment on a shared machine more often
     roof_n: int = 2048
-    model0_samples: int | None = None  # None: one full epoch
-    model9_samples: int | None = None
-    scan_steps: int = 100  # optimizer steps per scan-row run
-    model10_steps: int = 5  # timed steps of model 10 in the memory subprocess
+    conventional_samples: int | None = None  # None: one full epoch
+    rounds: int = 3  # each path's time of a case is its best round
+    warmup_steps: int = 3  # per path, before the first round
+    max_steps: int | None = None  # caps every case's timed steps per round
+    probe_steps: int = 2  # steps of model 10 in each memory subprocess, after one warm-up step
 
 
-QUICK = Sizes(roof_n=1024, model0_samples=2048, model9_samples=512, scan_steps=5,
-              model10_steps=1)
+QUICK = Sizes(roof_n=1024, conventional_samples=2048, rounds=2, warmup_steps=1, max_steps=2,
+              probe_steps=1)
 
 
 # --- FLOP counts ------------------------------------------------------------------------------
 
-def layer_sizes(spec: ModelSpec) -> list[tuple[int, int]]:
-    sizes = (N_INPUTS, *spec.hidden, N_CLASSES)
-    return list(zip(sizes[:-1], sizes[1:]))
+def first_layer_macs(spec: ModelSpec) -> int:
+    """Forward multiply-adds of the layer that reads the images (a bias counts as one, as in
+    `ModelSpec.forward_macs`)."""
+    if spec.conv_layers():
+        c_in, c_out, side = spec.conv_layers()[0]
+        return c_in * c_out * spec.conv[0].kernel ** 2 * side ** 2
+    fan_in, fan_out = spec.dense_sizes()[:2]
+    return fan_in * fan_out + fan_out
 
 
-def model_flops(spec: ModelSpec, samples: int) -> float:
-    """6 x parameters per sample: the issue's convention."""
-    return 6.0 * spec.n_parameters() * samples
+def needed_flops(spec: ModelSpec, samples: int) -> float:
+    """What training needs, whoever runs it: 2 x forward MACs each for the forward pass, the
+    weight gradient and the input gradient, but no input gradient for the first layer (autograd
+    skips it too, as the images need no gradient). Pooling, batch norm, activations, the loss
+    and Adam are not counted."""
+    return (6.0 * spec.forward_macs() - 2.0 * first_layer_macs(spec)) * samples
 
 
-def executed_flops(spec: ModelSpec, samples: int) -> float:
-    """What training needs, whoever runs it: no input gradient for the first layer (autograd
-    skips it for the conventional loop's nn.Linear too, as the images need no gradient)."""
-    return sum((4 if i == 0 else 6) * (a * b + b) for i, (a, b) in enumerate(layer_sizes(spec))) * samples
+def six_macs_flops(spec: ModelSpec, samples: int) -> float:
+    """6 x forward MACs per sample: `ModelSpec.train_flops`'s count, for an MLP the issue's
+    convention (6 x parameters)."""
+    return 6.0 * spec.forward_macs() * samples
 
 
 @dataclass(frozen=True)
 class Timing:
     """One timed training run: what it trained, not what it is thought to have computed.
-    Every rate derives from these three through `rate_rows`, so the conventional loop and the
-    engine cannot be credited with different FLOPs per sample of the same spec (they once
-    were: the conventional loop's fraction used 6N per sample, the engine's the needed count,
-    which made the engine look 2.8x the conventional loop in fraction but 4.3x in samples/s)."""
+    Every rate derives from these through `rate_rows`, so two paths cannot be credited with
+    different FLOPs per sample of the same spec (they once were: the conventional loop's
+    fraction used 6N per sample, the engine's the needed count, which made the engine look
+    2.8x the conventional loop in fraction but 4.3x in samples/s)."""
     seconds: float
     spec: ModelSpec
     samples: int  # summed over the models trained side by side
     models: int = 1
 
 
-def rate_rows(name: str, t: Timing, roof: float, samples_per_s: bool = False) -> list[dict]:
-    """The rates of one timing: optionally samples/s, and the fraction of the roof in the
-    needed count (the 6N fraction in the note)."""
-    rows = []
-    if samples_per_s:
-        rows.append({"metric": f"{name}_samples_per_s", "value": t.samples / t.seconds,
-                     "unit": "samples/s", "note": f"{t.models} model(s), all models' samples"})
-    needed, six_n = executed_flops(t.spec, t.samples), model_flops(t.spec, t.samples)
-    rows.append({"metric": f"{name}_fraction_of_roof", "value": needed / t.seconds / roof,
-                 "unit": "fraction",
-                 "note": f"{needed / t.seconds / 1e9:.1f} GFLOP/s needed in {t.seconds:.2f} s; "
-                         f"{six_n / t.seconds / roof:.2f} in the 6N convention"})
-    return rows
+def rate_rows(name: str, t: Timing, roof: float) -> list[dict]:
+    """samples/s and the fraction of the roof in the needed count (6 x MACs in the note)."""
+    needed, six = needed_flops(t.spec, t.samples), six_macs_flops(t.spec, t.samples)
+    return [{"metric": f"{name}_samples_per_s", "value": t.samples / t.seconds,
+             "unit": "samples/s", "note": f"{t.models} model(s), all models' samples"},
+            {"metric": f"{name}_fraction_of_roof", "value": needed / t.seconds / roof,
+             "unit": "fraction",
+             "note": f"{needed / t.seconds / 1e9:.1f} GFLOP/s needed in {t.seconds:.3g} s; "
+                     f"{six / t.seconds / roof:.3g} counting 6 x MACs"}]
 
 
 # --- the machine --------------------------------------------------------------------------
@@ -143,10 +160,10 @@ def matmul_rate(n: int, device: torch.device, repeats: int = 5) -> float:
 
 def onednn_matmul_rate(n: int, repeats: int = 5) -> float | None:
     """Best fp32 rate of the same n x n product through oneDNN (CPU only; None without it).
-    Not the roof: the fractions refer to torch.mm, the library that the engine and the
-    conventional loop use. It is listed because MKL, torch.mm's library, runs its AVX2 code on
-    AMD CPUs while oneDNN uses AVX-512 where the CPU has it: on the project's AMD EPYC about
-    twice torch.mm's rate, so a fraction of torch.mm's rate is not a fraction of the CPU's."""
+    Not the roof: the fractions refer to torch.mm, the library both paths use for their dense
+    layers. It is listed because MKL, torch.mm's library, runs its AVX2 code on AMD CPUs while
+    oneDNN uses AVX-512 where the CPU has it: on the project's AMD EPYC about twice torch.mm's
+    rate, so a fraction of torch.mm's rate is not a fraction of the CPU's."""
     try:  # the op inductor's CPU fusions call: oneDNN's inner product on strided tensors
         linear = torch.ops.mkldnn._linear_pointwise.default
     except (AttributeError, RuntimeError):
@@ -185,7 +202,7 @@ def machine(device: torch.device) -> dict:
 
 def conventional_epoch(spec: ModelSpec, mnist_root: Path, samples: int | None) -> tuple[float, int]:
     """The PyTorch MNIST example's loop: a torchvision dataset decoding one PIL image per
-    sample through ToTensor+Normalize, a shuffling DataLoader, nn.Linear layers and Adam.
+    sample through ToTensor+Normalize, a shuffling DataLoader, the spec's `Network` and Adam.
     Returns (seconds, samples)."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
@@ -197,7 +214,7 @@ def conventional_epoch(spec: ModelSpec, mnist_root: Path, samples: int | None) -
     # one worker process, as the example sets for CUDA; this machine has few cores to spare
     loader = DataLoader(ds, batch_size=spec.batch_size, shuffle=True, num_workers=1,
                         generator=torch.Generator().manual_seed(0))
-    net = init_mlp(spec, 0)
+    net = init_network(spec, 0)
     opt = torch.optim.Adam(net.parameters(), lr=spec.lr)
     start = time.perf_counter()
     for images, labels in loader:
@@ -207,26 +224,83 @@ def conventional_epoch(spec: ModelSpec, mnist_root: Path, samples: int | None) -
     return time.perf_counter() - start, len(ds)
 
 
-# --- this engine ------------------------------------------------------------------------------
+# --- the two paths, side by side ---------------------------------------------------------------
 
-def engine_run(spec: ModelSpec, members: list[Member], x: torch.Tensor, y: torch.Tensor,
-               max_steps: int | None = None, warmup_steps: int = 3) -> float:
-    """Seconds of training steps over the first max_steps batches (all: one epoch) of each
-    member's own permutation, after a few warm-up steps; the step loop as train() runs it."""
-    device = x.device
-    net = StackedMLP(spec, members, device)
-    opt = StackedAdam(net, [m.lr for m in members], spec.weight_decay)
-    order = epoch_order(member_generators(members), len(x), shares_batches(members), device)
-    fit_epoch(net, opt, spec, x, y, order, max_steps=warmup_steps)
-    sync(device)
+@dataclass(frozen=True)
+class Case:
+    """One spec and its members, trained on every path that supports the spec."""
+    name: str
+    spec: ModelSpec
+    members: tuple[Member, ...]
+    steps: int  # timed steps per round in the full run (at most one epoch's)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return PATHS if handwritten.supports(self.spec) else ("general",)
+
+    def describe(self) -> str:
+        lrs = {m.lr for m in self.members}
+        n = len(self.members)
+        what = f"{n} lrs, one seed" if len(lrs) > 1 else f"{n} seed" + ("s" if n > 1 else "")
+        return f"{self.spec.architecture()}, batch {self.spec.batch_size}, {what}"
+
+
+def cases(config: dict) -> list[Case]:
+    """What is measured. Steps per round keep the full run to a few minutes on a 2-core CPU
+    (compute-bound cases need fewer steps for a stable time than overhead-bound ones)."""
+    models = resolve_models(config)
+
+    def model(model_id: str, seeds: int, steps: int) -> Case:
+        spec = models[model_id].spec
+        name = f"model{model_id}" + (f"_{seeds}seeds" if seeds > 1 else "")
+        return Case(name, spec, tuple(Member(s, spec.lr) for s in range(seeds)), steps)
+
+    if "scan" in config:  # the study's scan row nearest the seed's 784 units (compute-bound)
+        from mnist_study.spec import scan_grid, scan_row_spec
+
+        grid = scan_grid(config["scan"])
+        hidden = min(grid.hidden_sizes, key=lambda h: abs(math.log(h / 784)))
+        scan_spec, lrs, seed = scan_row_spec(config, hidden), grid.learning_rates, config["scan"]["seed"]
+    else:
+        scan_spec = ModelSpec(hidden=(720,), batch_size=256)
+        lrs, seed = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()], 0
+    return [
+        model("0", 1, 300), model("0", 5, 200), model("5", 5, 200), model("9", 1, 60),
+        model("10", 1, 5), model("12", 5, 150),
+        Case("scan_row", scan_spec, tuple(Member(seed, lr) for lr in lrs), 100),
+        Case("cnn_lenet", LENET, (Member(0, LENET.lr),), 150),
+        Case("cnn_bn_5seeds", BN_CNN, tuple(Member(s, BN_CNN.lr) for s in range(5)), 30),
+    ]
+
+
+def timed_steps(trainer: Trainer, spec: ModelSpec, x: torch.Tensor, y: torch.Tensor,
+                order: torch.Tensor, steps: int) -> float:
+    """Seconds of the first `steps` training steps of `order`: the step loop as train() runs it
+    (batch gathering, forward, backward, Adam, loss and accuracy bookkeeping)."""
+    sync(x.device)
     start = time.perf_counter()
-    fit_epoch(net, opt, spec, x, y, order, max_steps=max_steps)
-    sync(device)
+    fit_epoch(trainer, spec, x, y, order, max_steps=steps)
+    sync(x.device)
     return time.perf_counter() - start
 
 
-def n_samples(n: int, batch_size: int, max_steps: int | None) -> int:
-    return n if max_steps is None else min(n, max_steps * batch_size)
+def side_by_side(case: Case, x: torch.Tensor, y: torch.Tensor, steps: int,
+                 sizes: Sizes) -> dict[str, float]:
+    """Path -> its best seconds of `steps` steps over `sizes.rounds` rounds. Both trainers are
+    built from the same members and train on the same batches, each round from the start of
+    one epoch order; rounds interleave the paths, every other round in reverse order, so a
+    neighbour's load falls on both alike."""
+    members, device = list(case.members), x.device
+    total_steps = sizes.warmup_steps + sizes.rounds * steps  # for the one-cycle schedule
+    order = epoch_order(member_generators(members), len(x), shares_batches(members), device)
+    trainers = {p: make_trainer(case.spec, members, device, total_steps, p) for p in case.paths}
+    for trainer in trainers.values():
+        fit_epoch(trainer, case.spec, x, y, order, max_steps=sizes.warmup_steps)
+    best = {p: math.inf for p in case.paths}
+    for r in range(sizes.rounds):
+        for p in case.paths if r % 2 == 0 else case.paths[::-1]:
+            best[p] = min(best[p], timed_steps(trainers[p], case.spec, x, y, order, steps))
+    return best
 
 
 def load_data(mnist_root: Path) -> dict[str, torch.Tensor]:
@@ -237,25 +311,40 @@ def load_data(mnist_root: Path) -> dict[str, torch.Tensor]:
 
 # --- model 10's memory, in its own process so that its peak RSS is its own -------------------
 
-def memory_probe(spec: ModelSpec, mnist_root: Path, steps: int) -> dict:
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss
+    across exec, so a probe started from the benchmark, which has held model 10 on both paths
+    by then, would report the benchmark's peak (both probes read the same 3.36 GB)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -> dict:
     device = resolve_device(spec.device)
     data = load_data(mnist_root)
     x, y = as_inputs(data["train_images"], device), data["train_labels"].to(device)
     del data
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    seconds = engine_run(spec, [Member(0, spec.lr)], x, y, max_steps=steps, warmup_steps=1)
-    out = {"steps": steps, "seconds": seconds, "samples": steps * spec.batch_size,
-           # ru_maxrss is in KiB on Linux
-           "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    members = [Member(0, spec.lr)]
+    trainer = make_trainer(spec, members, device, 1 + steps, path)
+    order = epoch_order(member_generators(members), len(x), True, device)
+    fit_epoch(trainer, spec, x, y, order, max_steps=1 + steps)
+    sync(device)
+    out = {"peak_rss_bytes": peak_rss_bytes()}
     if device.type == "cuda":
         out["peak_gpu_bytes"] = torch.cuda.max_memory_allocated(device)
     return out
 
 
-def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int) -> dict:
+def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -> dict:
     cmd = [sys.executable, "-m", "mnist_study.bench", "--memory-probe", json.dumps(spec.to_dict()),
-           "--mnist", str(mnist_root), "--probe-steps", str(steps)]
+           "--mnist", str(mnist_root), "--probe-steps", str(steps), "--probe-path", path]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -263,12 +352,13 @@ def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int) -> dict:
 # --- the study's arithmetic floor ---------------------------------------------------------
 
 def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
-    """Training FLOPs of the study in config: Tables 1 and 2 (all seeds) and the scan grid."""
+    """Training FLOPs of the study in config: its models (all seeds) and the scan grid;
+    `*_needed` in the needed count, the others 6 x MACs (`ModelSpec.train_flops`)."""
     models = resolve_models(config)
     out = {"models": sum(m.spec.train_flops(n_train) for m in models.values()),
-           "models_executed": sum(executed_flops(m.spec, n_train) * m.spec.epochs * len(m.spec.seeds)
-                                  for m in models.values()),
-           "scan": 0.0, "scan_executed": 0.0}
+           "models_needed": sum(needed_flops(m.spec, n_train) * m.spec.epochs * len(m.spec.seeds)
+                                for m in models.values()),
+           "scan": 0.0, "scan_needed": 0.0}
     if "scan" in config:
         from mnist_study.spec import scan_grid, scan_row_spec
 
@@ -276,8 +366,8 @@ def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
         for hidden in grid.hidden_sizes:
             spec = scan_row_spec(config, hidden)
             out["scan"] += spec.train_flops(n_train) * len(grid.learning_rates)
-            out["scan_executed"] += (executed_flops(spec, n_train) * spec.epochs
-                                     * len(grid.learning_rates))
+            out["scan_needed"] += (needed_flops(spec, n_train) * spec.epochs
+                                   * len(grid.learning_rates))
     return out
 
 
@@ -285,14 +375,11 @@ def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
 
 def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None] = print
         ) -> tuple[list[dict], dict]:
+    """All measurements: result rows (metric, value, unit, note; rows of a case also name it,
+    their path and what the case trained) and the machine's description."""
     models = resolve_models(config)
     device = resolve_device(models["0"].spec.device)
     info = machine(device)
-    rows: list[dict] = []
-
-    def add(metric: str, value: float, unit: str, note: str = "") -> None:
-        rows.append({"metric": metric, "value": value, "unit": unit, "note": note})
-        log(f"{metric}: {value:.4g} {unit} {note}")
 
     # The roof is sampled before, between and after the measurements, and the fractions use
     # the best sample: they err on the low side when neighbours slow the machine down (one
@@ -303,96 +390,81 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         roof_samples.append(matmul_rate(sizes.roof_n, device))
         return roof_samples[-1]
 
-    roof_before = sample_roof()
-    add("roof_before", roof_before / 1e9, "GFLOP/s", f"fp32 {sizes.roof_n}^2 matmul, best of 5")
-
+    sample_roof()
     data = load_data(mnist_root)
     x, y = as_inputs(data["train_images"], device), data["train_labels"].to(device)
     n = len(x)
-    timings: dict[str, Timing] = {}  # rates follow once the roof is measured again
+    del data
 
-    def timed(name: str, spec: ModelSpec, members: list[Member], samples: int | None) -> float:
-        steps = None if samples is None else math.ceil(samples / spec.batch_size)
-        seconds = engine_run(spec, members, x, y, max_steps=steps)
-        timings[name] = Timing(seconds, spec, n_samples(n, spec.batch_size, steps) * len(members),
-                               len(members))
-        log(f"{name}: {seconds:.2f} s")
-        return seconds
-
-    # 2. model 0, batch 64: the conventional way, this engine alone, 5 seeds batched
-    spec0 = replace(models["0"].spec, epochs=1)
-    seconds, k = conventional_epoch(spec0, mnist_root, sizes.model0_samples)
-    timings["model0_conventional"] = Timing(seconds, spec0, k)
-    timed("model0_engine_single", spec0, [Member(0, spec0.lr)], sizes.model0_samples)
-    timed("model0_5seeds_batched", spec0, [Member(s, spec0.lr) for s in range(5)],
-          sizes.model0_samples)
-
+    # Rates follow once the roof is measured again: (row name, case, path) -> timing.
+    timings: list[tuple[str, str, str, Timing]] = []
+    spec0 = models["0"].spec
+    seconds, k = conventional_epoch(spec0, mnist_root, sizes.conventional_samples)
+    timings.append(("model0_conventional", "model0_conventional", "conventional",
+                    Timing(seconds, spec0, k)))
+    log(f"model0_conventional: {k} samples in {seconds:.2f} s")
     sample_roof()
 
-    # 3. model 9 (7840 hidden units), batch 256
-    spec9 = replace(models["9"].spec, epochs=1)
-    timed("model9", spec9, [Member(0, spec9.lr)], sizes.model9_samples)
+    measured: list[tuple[Case, int, dict[str, float]]] = []
+    for case in cases(config):
+        steps = case.steps if sizes.max_steps is None else min(case.steps, sizes.max_steps)
+        best = side_by_side(case, x, y, steps, sizes)
+        samples = min(steps * case.spec.batch_size, n) * len(case.members)
+        for path, seconds in best.items():
+            timings.append((f"{case.name}_{path}", case.name, path,
+                            Timing(seconds, case.spec, samples, len(case.members))))
+        measured.append((case, steps, best))
+        log(f"{case.name} ({case.describe()}), {steps} steps: "
+            + ", ".join(f"{p} {s:.3f} s" for p, s in best.items()))
+        sample_roof()
+    del x, y
+
+    spec10 = models["10"].spec
+    probes = {p: run_memory_probe(spec10, mnist_root, sizes.probe_steps, p) for p in PATHS}
     sample_roof()
-
-    # 4. one scan row of 8 learning rates: batched (one seed: shared batches) vs 8 runs
-    scan = config.get("scan", {"batch_size": 256, "seed": 0})
-    lrs = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()]
-    if "scan" in config:
-        from mnist_study.spec import scan_grid
-
-        grid = scan_grid(config["scan"])
-        lrs, hidden_sizes = list(grid.learning_rates), grid.hidden_sizes
-    else:
-        hidden_sizes = (52, 720)
-    # the row nearest the seed's 784 units (compute-bound) and a small, overhead-bound one
-    row_big = min(hidden_sizes, key=lambda h: abs(math.log(h / 784)))
-    row_small = min(hidden_sizes, key=lambda h: abs(math.log(h / 50)))
-    for label, hidden in (("scan_row", row_big), ("scan_row_small", row_small)):
-        spec = ModelSpec(hidden=(hidden,), batch_size=scan["batch_size"], epochs=1)
-        samples = sizes.scan_steps * spec.batch_size
-        batched = timed(f"{label}_batched", spec, [Member(scan["seed"], lr) for lr in lrs], samples)
-        sequential = sum(engine_run(spec, [Member(scan["seed"], lr)], x, y,
-                                    max_steps=sizes.scan_steps) for lr in lrs)
-        add(f"{label}_speedup", sequential / batched, "x",
-            f"hidden {hidden}, batch {spec.batch_size}, {len(lrs)} lrs, {sizes.scan_steps} steps: "
-            f"{sequential:.2f} s sequential, {batched:.2f} s batched")
-
-    sample_roof()
-
-    # 5. model 10 (78,400 hidden units): peak memory, and its rate over a few steps
-    spec10 = replace(models["10"].spec, epochs=1)
-    probe = run_memory_probe(spec10, mnist_root, sizes.model10_steps)
-    timings["model10"] = Timing(probe["seconds"], spec10, probe["samples"])
-    add("model10_peak_rss", probe["peak_rss_bytes"] / GB, "GB",
-        f"whole training process: data, weights, Adam state, {sizes.model10_steps} steps")
-    if "peak_gpu_bytes" in probe:
-        add("model10_peak_gpu_memory", probe["peak_gpu_bytes"] / GB, "GB")
-
-    roof_after = sample_roof()
-    add("roof_after", roof_after / 1e9, "GFLOP/s")
     roof = max(roof_samples)
+
+    rows: list[dict] = []
+
+    def add(metric: str, value: float, unit: str, note: str = "", **keys) -> None:
+        rows.append({"metric": metric, "value": value, "unit": unit, "note": note, **keys})
+        log(f"{metric}: {value:.4g} {unit} {note}")
+
+    add("roof_before", roof_samples[0] / 1e9, "GFLOP/s", f"fp32 {sizes.roof_n}^2 torch.mm, best of 5")
+    add("roof_after", roof_samples[-1] / 1e9, "GFLOP/s")
     add("roof", roof / 1e9, "GFLOP/s",
-        f"best of {len(roof_samples)} samples (before, between and after the measurements): "
-        "what the fractions use")
+        f"best of {len(roof_samples)} samples (before, between the cases and after): what the "
+        "fractions use")
     onednn = onednn_matmul_rate(sizes.roof_n) if device.type == "cpu" else None
     if onednn is not None:
         add("onednn_matmul_rate", onednn / 1e9, "GFLOP/s",
-            f"the same product through oneDNN: {onednn / roof:.2f}x the roof; not used by the "
-            "engine (see How to read it)")
-    for name, t in timings.items():
-        if name.startswith("scan_row"):
-            continue
-        for r in rate_rows(name, t, roof, samples_per_s=name.startswith("model0")):
-            add(**r)
+            f"the same product through oneDNN: {onednn / roof:.2f}x the roof; not the roof "
+            "(see How to read it)")
+    notes = {case.name: f"{case.describe()}; {steps} steps, best of {sizes.rounds} rounds"
+             for case, steps, _ in measured}
+    for name, case, path, t in timings:
+        for r in rate_rows(name, t, roof):
+            add(**r, case=case, path=path, case_note=notes.get(case, "one epoch"))
+    for case, steps, best in measured:
+        if len(best) == 2:
+            add(f"{case.name}_general_over_handwritten", best["general"] / best["handwritten"],
+                "x", f"time per step; {steps} steps, best of {sizes.rounds} rounds: general "
+                f"{best['general']:.3g} s, handwritten {best['handwritten']:.3g} s",
+                case=case.name, path="ratio", case_note=notes[case.name])
+    for path, probe in probes.items():
+        add(f"model10_{path}_peak_rss", probe["peak_rss_bytes"] / GB, "GB",
+            f"whole training process: data, weights, Adam state, {sizes.probe_steps + 1} steps")
+        if "peak_gpu_bytes" in probe:
+            add(f"model10_{path}_peak_gpu_memory", probe["peak_gpu_bytes"] / GB, "GB")
 
-    # 6. the arithmetic floor of the default study on this machine
+    # the arithmetic floor of the default study on this machine
     total = study_flops(config)
-    needed = total["models_executed"] + total["scan_executed"]
+    needed = total["models_needed"] + total["scan_needed"]
     add("study_flops", needed / 1e12, "TFLOP",
-        f"Tables 1-2 {total['models_executed'] / 1e12:.1f}, scan {total['scan_executed'] / 1e12:.1f}; "
-        f"6N convention {(total['models'] + total['scan']) / 1e12:.1f}")
+        f"models {total['models_needed'] / 1e12:.1f}, scan {total['scan_needed'] / 1e12:.1f}; "
+        f"6 x MACs {(total['models'] + total['scan']) / 1e12:.1f}")
     add("study_floor", needed / roof / 60, "min",
-        f"6N convention: {(total['models'] + total['scan']) / roof / 60:.1f} min")
+        f"6 x MACs: {(total['models'] + total['scan']) / roof / 60:.1f} min")
     info["load_average_end"] = round(os.getloadavg()[0], 2)
     return rows, info
 
@@ -403,10 +475,30 @@ def with_targets(rows: list[dict]) -> list[dict]:
         target, kind = TARGETS.get(r["metric"], (None, None))
         met = "" if target is None else (
             "yes" if (r["value"] >= target if kind == "min" else r["value"] <= target) else "no")
-        out.append({"metric": r["metric"], "value": round(r["value"], 4), "unit": r["unit"],
+        out.append({**r, "value": round(r["value"], 4),
                     "target": "" if target is None else f"{'>=' if kind == 'min' else '<='} {target:g}",
-                    "met": met, "note": r["note"]})
+                    "met": met})
     return out
+
+
+def side_by_side_table(rows: list[dict]) -> list[str]:
+    """One line per case: each path's samples/s and fraction of the roof, and the ratio."""
+    value = {r["metric"]: r["value"] for r in rows}
+    # a cnn's architecture separates its blocks from its dense layers with "|"
+    notes = {r["case"]: r["case_note"].replace("|", "\\|") for r in rows if r.get("path") in PATHS}
+
+    def cell(name: str, path: str) -> str:
+        rate = value.get(f"{name}_{path}_samples_per_s")
+        return "" if rate is None else f"{rate:,.0f} ({value[f'{name}_{path}_fraction_of_roof']:.2f})"
+
+    ratio = lambda name: value.get(f"{name}_general_over_handwritten")  # noqa: E731
+    return ["| case | what | hand-written: samples/s (fraction) | general: samples/s (fraction) "
+            "| general / hand-written time |",
+            "|---|---|---|---|---|",
+            *[f"| {name} | {note} | {cell(name, 'handwritten')} | "
+              f"{cell(name, 'general')} | "
+              f"{'' if ratio(name) is None else f'{ratio(name):.2f}'} |"
+              for name, note in notes.items()]]
 
 
 def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> None:
@@ -414,10 +506,11 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
 
     from mnist_study.files import atomic_path, write_csv
 
-    table = pd.DataFrame(with_targets(rows))
-    write_csv(table[["metric", "value", "unit", "target", "met"]], out_dir / "results.csv")
+    table = with_targets(rows)
+    write_csv(pd.DataFrame(table)[["metric", "value", "unit", "target", "met"]],
+              out_dir / "results.csv")
     lines = [
-        "# Training-engine benchmark" + (" (--quick: a smoke test, not a measurement)" if quick else ""),
+        "# Training-path benchmark" + (" (--quick: a smoke test, not a measurement)" if quick else ""),
         "",
         "Written by `python -m mnist_study.bench` (`make bench`); every number below is from that run.",
         "",
@@ -425,31 +518,48 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "",
         *[f"- {k.replace('_', ' ')}: {v}" for k, v in info.items()],
         "",
+        "## Side by side",
+        "",
+        "The general path (autograd, one `Network` per member, one fused Adam) against the "
+        "hand-written engine, on the same batches in the same process; CNNs only on the general "
+        "path. The last column is the decision number: above 1, the general path is slower.",
+        "",
+        *side_by_side_table(rows),
+        "",
         "## Results",
         "",
         "| metric | value | unit | target | met | note |",
         "|---|---|---|---|---|---|",
         *[f"| {r['metric']} | {r['value']:.4g} | {r['unit']} | {r['target']} | {r['met']} | {r['note']} |"
-          for r in table.to_dict("records")],
+          for r in table],
         "",
         "## How to read it",
         "",
-        "- roof: the best fp32 rate of a square torch.mm, sampled before, between and after the "
-        "measurements; fractions use the best sample (they err on the low side when neighbours "
+        "- roof: the best fp32 rate of a square torch.mm, sampled before, between the cases and "
+        "after; fractions use the best sample (they err on the low side when neighbours "
         "slowed the measurements down, and rates measured under load are not comparable with "
         "rates measured on an idle machine: see the load average above). torch.mm is the "
-        "library the engine and the conventional loop use (MKL on CPU), and its rate is not the "
-        "CPU's: on AMD CPUs MKL runs "
-        "its AVX2 code. onednn_matmul_rate, where listed, is the same product through oneDNN, "
-        "which uses AVX-512 where the CPU has it.",
-        "- FLOPs: what training needs, forward and weight gradient of every layer and the input "
-        "gradient of every layer but the first (the images need none), the same count for every "
-        "way of training one spec, so for one spec fraction / samples/s is one constant. The "
-        "issue's baseline counts 6 x parameters per sample, about 1.5x as much for the 784-wide "
-        "input layers; the note column gives that fraction too. Targets are checked against the "
-        "needed count.",
-        "- Timings are wall time of the training steps (data order, forward, backward, Adam, "
-        "loss and accuracy bookkeeping), after 3 warm-up steps; evaluation is not included.",
+        "library both paths and the conventional loop use for their dense layers (MKL on CPU), "
+        "and its rate is not the CPU's: on AMD CPUs MKL runs its AVX2 code. onednn_matmul_rate, "
+        "where listed, is the same product through oneDNN, which uses AVX-512 where the CPU has "
+        "it (and which runs the CNNs' convolutions).",
+        "- FLOPs, the needed count: 2 x forward multiply-adds (`ModelSpec.forward_macs`: a "
+        "convolution's weights once per output position, a bias as one) each for the forward "
+        "pass, the weight gradient and the input gradient, but no input gradient for the first "
+        "layer (the images need none): 6 x forward MACs - 2 x the first layer's MACs per "
+        "sample. Pooling, batch norm, activations, the loss and Adam are not counted. Every way "
+        "of training one spec is credited with the same count, so for one spec fraction / "
+        "samples/s is one constant. The note column also gives the fraction counting 6 x "
+        "forward MACs (`ModelSpec.train_flops`; for an MLP the issue's 6 x parameters), about "
+        "1.5x as much for the 784-wide input layers. Targets are checked against the needed "
+        "count.",
+        "- Timings are wall time of the training steps (batch gathering, forward, backward, "
+        "Adam, loss and accuracy bookkeeping), after 3 warm-up steps per path; each path's time "
+        "is its best of the rounds, which interleave the paths (every other round in reverse "
+        "order) over the same batches (steps per case: Side by side). Evaluation is "
+        "not included; the conventional loop runs one epoch, DataLoader start-up included.",
+        "- Peak RSS of model 10 is that of a fresh process training it on one path (data, "
+        "weights, gradients, Adam state and a few steps).",
         "- The machine may be shared: the load average at start and end is listed above. "
         "Compare ratios measured side by side in one run, not absolute rates across runs.",
         "",
@@ -460,7 +570,7 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m mnist_study.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sample counts: a smoke test (~1 min)")
+    p.add_argument("--quick", action="store_true", help="a few steps per case: a smoke test")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks", help="output folder")
     p.add_argument("--config", type=Path, default=REPO / "config" / "seed.yaml",
                    help="the study whose models are measured (its keys over config.yaml's)")
@@ -468,13 +578,14 @@ def main(argv: list[str] | None = None) -> None:
                    help="folder holding MNIST/raw/ with the four verified raw files")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--probe-steps", type=int, default=5, help=argparse.SUPPRESS)
+    p.add_argument("--probe-steps", type=int, default=2, help=argparse.SUPPRESS)
+    p.add_argument("--probe-path", default="handwritten", choices=PATHS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_probe:
         spec = ModelSpec.from_dict(json.loads(args.memory_probe))
-        print(json.dumps(memory_probe(spec, args.mnist, args.probe_steps)))
+        print(json.dumps(memory_probe(spec, args.mnist, args.probe_steps, args.probe_path)))
         return
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     for key, value in yaml.safe_load(args.config.read_text()).items():  # the study's keys win

@@ -135,7 +135,10 @@ def deviation_reason(row: pd.Series, n_train: int) -> str:
 
 
 def fmt_accuracy(row: pd.Series, split: str) -> str:
-    return fmt_mean_std(row[f"{split}_accuracy_mean"], row[f"{split}_accuracy_std"])
+    """Mean over seeds +- the half-width of its 95 % interval (Student t); the mean alone for
+    one seed."""
+    half = (row[f"{split}_accuracy_ci_high"] - row[f"{split}_accuracy_ci_low"]) / 2
+    return fmt_mean_std(row[f"{split}_accuracy_mean"], half)
 
 
 LOSS_NAMES = {"cross_entropy": "cross-entropy", "nll": "NLL", "mse": "MSE"}

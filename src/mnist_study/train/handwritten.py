@@ -1,10 +1,11 @@
 """The hand-written training engine for plain MLPs: forward and backward written out over
 flat buffers, the members' layers stacked. Kept beside the general autograd path
-(mnist_study.train.members) because it is faster for the MLP shapes of the seed study, as
-measured side by side in one process (benchmarks/general-path.md; README, "Speed"): the
-general path took 1.1-2.1x its time per step. It trains what it can write out: dense layers,
-no dropout, a constant learning rate (`supports`); everything else takes the general path.
-Members equal training them alone with `nn.Module` + `torch.optim.Adam` (tests/test_engine.py).
+(`AutogradMembers` in mnist_study.train.engine) for the specs it supports (`supports`: dense
+layers, no dropout, a constant learning rate) because it measured faster on the seed study's
+commonest shape, several seeds of a small MLP (model 0 with 5 seeds: the general path took
+1.18x its time per step, model 5: 1.81x; equal for the large models 9 and 10; results.md and
+benchmarks/general-path.md). Members equal training them alone with `nn.Module` +
+`torch.optim.Adam` (tests/test_engine.py).
 """
 
 from __future__ import annotations
