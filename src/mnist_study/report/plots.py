@@ -425,6 +425,8 @@ def families(table: pd.DataFrame, out: str | Path) -> None:
             points.append((x, y, str(number)))
         _label_points(ax, points)
         ax.set(xscale="log", xlabel=xlabel)
+        # a span of less than a decade gets labelled minor ticks by default, which collide
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.margins(x=0.08)  # room for the numbers beside the outermost points
         if not points:
             ax.text(0.5, 0.5, "no wall times recorded", transform=ax.transAxes, ha="center",
