@@ -86,7 +86,6 @@ rule inspect_class_maximization:
         "../../envs/mnist-study.yaml"
     params:
         models=lambda w: class_max_models(),
-        grid=lambda w: grid_models(),
         ascent=ASCENT,
     script:
         "../scripts/inspect_class_maximization.py"
@@ -283,6 +282,7 @@ rule plot_border_analysis:
 rule plot_class_max_grid:
     input:
         images="results/inspect/class_max.npz",
+        outcomes="results/tables/training_outcomes.csv",  # which models trained: the rows
         style=STYLE,
     output:
         figure=report("results/figures/class_max_grid.pdf", category="Inside the networks"),
@@ -293,5 +293,30 @@ rule plot_class_max_grid:
         "../../envs/mnist-study.yaml"
     params:
         labels={m: MODELS[m].label for m in MODELS},
+        rows=grid_models,
     script:
         "../scripts/plot_class_max_grid.py"
+
+
+# The same for the models beyond the seed's tables, where a study has both kinds.
+if any(m.table in (1, 2) for m in MODELS.values()) and any(
+    m.table not in (1, 2) for m in MODELS.values()
+):
+
+    rule plot_class_max_beyond:
+        input:
+            images="results/inspect/class_max.npz",
+            outcomes="results/tables/training_outcomes.csv",
+            style=STYLE,
+        output:
+            figure=report("results/figures/class_max_beyond.pdf", category="Inside the networks"),
+        log:
+            "logs/plot_class_max_beyond.log",
+        localrule: True
+        conda:
+            "../../envs/mnist-study.yaml"
+        params:
+            labels={m: MODELS[m].label for m in MODELS},
+            rows=beyond_grid_models,
+        script:
+            "../scripts/plot_class_max_grid.py"

@@ -16,5 +16,4 @@ with redirect_to_log(snakemake.log[0]):
     # stacked in the order of `models`: npz keys never carry a user's model id
     p = snakemake.params
     files.save_npz(snakemake.output[0], models=np.array(p.models, dtype=str),
-                in_grid=np.array([m in p.grid for m in p.models]),
                 images=np.stack(images), logits=np.stack(logits), seeds=np.array(seeds))

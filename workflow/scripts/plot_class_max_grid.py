@@ -8,6 +8,6 @@ with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     plots.use_style(snakemake.input.style)
     result = np.load(snakemake.input.images)
-    rows = {f"model {p.labels[m]}": images
-            for m, images, shown in zip(result["models"], result["images"], result["in_grid"]) if shown}
+    images = dict(zip(result["models"], result["images"]))
+    rows = {f"model {p.labels[m]}": images[m] for m in p.rows}
     plots_inside.image_rows(rows, snakemake.output.figure, fontsize=6.5)

@@ -40,9 +40,15 @@ def grid_models(wildcards=None):
     return tabled or trained_models()
 
 
+def beyond_grid_models(wildcards=None):
+    """The trained models beside the seed's Tables 1 and 2 (none when no model has a table):
+    their ideal digits are a grid of their own."""
+    return [m for m in trained_models() if m not in grid_models()]
+
+
 def class_max_models():
-    """The models whose ideal digits the report shows: the grid's and the inspected model."""
-    return list(dict.fromkeys([*grid_models(), INSPECT["model"]]))
+    """The models whose ideal digits the report shows: every trained model."""
+    return list(dict.fromkeys([*grid_models(), *beyond_grid_models(), INSPECT["model"]]))
 
 
 def inspected_weights(wildcards):
