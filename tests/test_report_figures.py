@@ -17,6 +17,7 @@ pytestmark = pytest.mark.e2e
 
 # A distinctive phrase of each figure's caption (pdftotext joins lines; we squash whitespace).
 CAPTIONS = [
+    "first seed) for the models beyond the",
     "Average training image of each digit",
     "Training (left) and test (right) accuracy of one-hidden-layer networks",
     "Best model (",

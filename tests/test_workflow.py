@@ -31,6 +31,31 @@ def test_quick_results_have_one_row_per_seed(quick_run):
     assert list(table["model"]) == [*models, FAILING_MODEL]
 
 
+def test_stored_weights_give_the_stored_answers_for_every_family(quick_run):
+    # what every analysis loads (networks.load_members) is the network that was trained: its
+    # answers to the test images are the probabilities the training job stored, mlp and cnn
+    import numpy as np
+    import torch
+
+    from mnist_study.data import read_dataset
+    from mnist_study.networks import in_chunks, load_members
+    from mnist_study.train.metrics import probabilities
+
+    data = read_dataset(quick_run / "results" / "data" / "mnist.npz", as_torch=True)
+    x = data["test_images"].reshape(len(data["test_images"]), -1).float() / 255
+    families = set()
+    for model_id in seed_models():
+        folder = quick_run / "results" / "models" / model_id
+        spec, members = load_members(folder / "weights.pt")
+        families.add(spec.family)
+        stored = np.load(folder / "test_probs.npz")
+        for i, seed in enumerate(stored["seeds"]):
+            probs = probabilities(in_chunks(members[int(seed)], x), spec).numpy()
+            if np.isfinite(stored["probs"][i]).all():
+                np.testing.assert_allclose(probs, stored["probs"][i], atol=1e-5, err_msg=model_id)
+    assert families == {"mlp", "cnn"}
+
+
 def test_keep_going_reports_the_failed_model_and_why(quick_run):
     """The quick run adds a model too large to allocate and runs with --keep-going: every
     other model is in the report, and the failed one is marked with the reason."""
