@@ -130,3 +130,34 @@ def test_quick_benchmark_writes_every_metric(tmp_path, mnist_raw_dir):
     md = (tmp_path / "results.md").read_text()
     assert "torch" in md and "cores" in md and "model10_handwritten_peak_rss" in md
     assert "general_over_handwritten" in md and "| cnn_bn_5seeds |" in md
+
+
+def test_study_estimate_credits_each_job_with_its_nearest_case():
+    small, wide = ModelSpec(hidden=(10,), batch_size=256), ModelSpec(hidden=(7840,), batch_size=256)
+    cnn = bench.LENET
+    measured = [
+        (bench.Case("small", small, tuple(bench.Member(s, 1e-3) for s in range(5)), 10),
+         {"handwritten": 4e9, "general": 2e9}),
+        (bench.Case("wide", wide, (bench.Member(0, 1e-3),), 10),
+         {"handwritten": 1e11, "general": 1e11}),
+        (bench.Case("cnn", cnn, (bench.Member(0, 1e-3),), 10), {"general": 1e10}),
+    ]
+    config = {"models": {"a": {"hidden": [5], "batch_size": 256, "seeds": [0, 1, 2], "epochs": 1},
+                         "b": {"hidden": [8000], "batch_size": 256, "epochs": 1},
+                         "c": {"family": "cnn", "conv": [{"channels": 6, "kernel": 5, "padding": 2,
+                                                          "pool": 2}],
+                               "hidden": [], "epochs": 1},
+                         "d": {"hidden": [10], "dropout": 0.5, "seeds": [0, 1], "epochs": 1}}}
+    out = bench.study_estimate(config, measured, n_train=1000)
+    rows = {r["job"]: r for r in out["rows"]}
+    assert {r: rows[r]["case"] for r in rows} == {"a": "small", "b": "wide", "c": "cnn", "d": "small"}
+    jobs = {j.name: j for j in bench.study_jobs(config, n_train=1000)}
+    assert rows["a"]["handwritten_s"] == pytest.approx(jobs["a"].flops / 4e9)
+    assert rows["a"]["general_s"] == pytest.approx(jobs["a"].flops / 2e9)
+    # what the hand-written engine cannot train costs the general path's time on both sides
+    assert not rows["c"]["supported"] and not rows["d"]["supported"]
+    assert rows["d"]["handwritten_s"] == rows["d"]["general_s"] == pytest.approx(jobs["d"].flops / 2e9)
+    hand = sum(r["handwritten_s"] for r in out["rows"])
+    assert out["ratio"] == pytest.approx(sum(r["general_s"] for r in out["rows"]) / hand)
+    assert out["supported_share"] == pytest.approx(
+        (rows["a"]["handwritten_s"] + rows["b"]["handwritten_s"]) / hand)

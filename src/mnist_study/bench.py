@@ -371,6 +371,66 @@ def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
     return out
 
 
+@dataclass(frozen=True)
+class Job:
+    """One training job of a study: a model and its seeds, or a scan row and its learning rates."""
+    name: str
+    spec: ModelSpec
+    members: int
+    flops: float  # needed FLOPs of the whole job (every member, every epoch)
+
+
+def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
+    models = resolve_models(config)
+    jobs = [Job(m, s.spec, len(s.spec.seeds),
+                needed_flops(s.spec, n_train) * s.spec.epochs * len(s.spec.seeds))
+            for m, s in models.items()]
+    if "scan" in config:
+        from mnist_study.spec import scan_grid, scan_row_spec
+
+        grid = scan_grid(config["scan"])
+        for hidden in grid.hidden_sizes:
+            spec = scan_row_spec(config, hidden)
+            n = len(grid.learning_rates)
+            jobs.append(Job(f"scan h{hidden}", spec, n, needed_flops(spec, n_train) * spec.epochs * n))
+    return jobs
+
+
+def nearest_case(job: Job, measured: list[tuple[Case, float]]) -> Case:
+    """The measured case most like the job: same family, then the nearest in depth, in
+    multiply-adds per sample, in members side by side and in batch size (log distances)."""
+    def distance(case: Case) -> float:
+        a, b = job.spec, case.spec
+        return (100.0 * (a.family != b.family) + 3.0 * abs(len(a.hidden) - len(b.hidden))
+                + abs(math.log(a.forward_macs() / b.forward_macs()))
+                + abs(math.log(job.members / len(case.members)))
+                + 0.5 * abs(math.log(a.batch_size / b.batch_size)))
+    return min((c for c, _ in measured), key=distance)
+
+
+def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
+                   n_train: int = 60000) -> dict:
+    """Issue 12's decision number: the study's training time on each path, estimated job by
+    job. Each job is credited with the FLOP rate, on each path, of the measured case nearest
+    in shape (`nearest_case`; `measured` holds each case's needed FLOP/s per path); a job the
+    hand-written engine does not support (a CNN, dropout, a schedule) costs the general path's
+    time on both sides. Returns the per-job rows and the totals in seconds."""
+    both = [(c, r) for c, r in measured if len(r) == 2]
+    rate = {c.name: r for c, r in measured}
+    rows = []
+    for job in study_jobs(config, n_train):
+        supported = handwritten.supports(job.spec)
+        case = nearest_case(job, both if supported else measured)
+        general = job.flops / rate[case.name]["general"]
+        hand = job.flops / rate[case.name]["handwritten"] if supported else general
+        rows.append({"job": job.name, "case": case.name, "supported": supported,
+                     "handwritten_s": hand, "general_s": general})
+    total = {p: sum(r[f"{p}_s"] for r in rows) for p in PATHS}
+    share = sum(r["handwritten_s"] for r in rows if r["supported"]) / total["handwritten"]
+    return {"rows": rows, "total": total, "ratio": total["general"] / total["handwritten"],
+            "supported_share": share}
+
+
 # --- the run ------------------------------------------------------------------------------
 
 def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None] = print
@@ -457,6 +517,18 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         if "peak_gpu_bytes" in probe:
             add(f"model10_{path}_peak_gpu_memory", probe["peak_gpu_bytes"] / GB, "GB")
 
+    # the decision number: the study's training on each path, job by job
+    flop_rates = [(case, {p: needed_flops(case.spec, min(steps * case.spec.batch_size, n)
+                                          * len(case.members)) / seconds
+                          for p, seconds in best.items()}) for case, steps, best in measured]
+    estimate = study_estimate(config, flop_rates)
+    add("study_general_over_handwritten", estimate["ratio"], "x",
+        f"the study's training estimated job by job from the nearest case: general "
+        f"{estimate['total']['general'] / 60:.1f} min, hand-written where it can "
+        f"{estimate['total']['handwritten'] / 60:.1f} min "
+        f"({100 * estimate['supported_share']:.0f} % of it on plain MLPs)", path="ratio")
+    info["study_estimate"] = estimate["rows"]
+
     # the arithmetic floor of the default study on this machine
     total = study_flops(config)
     needed = total["models_needed"] + total["scan_needed"]
@@ -501,11 +573,18 @@ def side_by_side_table(rows: list[dict]) -> list[str]:
               for name, note in notes.items()]]
 
 
+def job_line(job: dict) -> str:
+    hand = f"{job['handwritten_s']:.0f}" if job["supported"] else "(general)"
+    return f"| {job['job']} | {job['case']} | {hand} | {job['general_s']:.0f} |"
+
+
 def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> None:
     import pandas as pd
 
     from mnist_study.files import atomic_path, write_csv
 
+    info = dict(info)
+    jobs = info.pop("study_estimate", [])
     table = with_targets(rows)
     write_csv(pd.DataFrame(table)[["metric", "value", "unit", "target", "met"]],
               out_dir / "results.csv")
@@ -525,6 +604,18 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "path. The last column is the decision number: above 1, the general path is slower.",
         "",
         *side_by_side_table(rows),
+        "",
+        "## The study, job by job",
+        "",
+        "What the side-by-side rates say of the study's own training: each job (a model and "
+        "its seeds, a scan row and its learning rates) at the needed-FLOP rate of the nearest "
+        "case above (same family; nearest in depth, multiply-adds per sample, members and "
+        "batch), on each path. Jobs the hand-written engine cannot train cost the general "
+        "path's time on both sides. Estimates from the cases, not measurements of the jobs.",
+        "",
+        "| job | nearest case | hand-written (s) | general (s) |",
+        "|---|---|---|---|",
+        *map(job_line, jobs),
         "",
         "## Results",
         "",
