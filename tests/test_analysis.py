@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import auc, roc_auc_score
 
 from mnist_study.data import digit_means
-from mnist_study.evaluate import analysis
+from mnist_study.evaluate import analysis, trust
 from mnist_study.report import plots
 from mnist_study.spec import scan_grid
 
@@ -113,6 +113,11 @@ def test_roc_aucs_equal_sklearn_and_curves_are_sane(noisy):
     assert roc["auc"]["macro"] == roc_auc_score(onehot, probs, average="macro")
     assert auc(*roc["curves"]["macro"]) == pytest.approx(roc["auc"]["macro"], abs=0.01)
     assert 0.8 < roc["auc"]["micro"] < 1
+    assert analysis.macro_auc(labels, probs) == roc["auc"]["macro"]
+    # the widest of the digits' DeLong half-widths
+    halves = [trust.half_width(trust.auroc_interval(probs[labels == d, d], probs[labels != d, d])[1:])
+              for d in range(10)]
+    assert roc["widest_half"] == max(halves) > 0
 
 
 def test_roc_of_diverged_model_is_nan_not_an_error(noisy):
@@ -154,9 +159,13 @@ def test_scan_table_and_summary_find_the_best_and_the_flat_region():
     table = analysis.scan_table(scan_rows())
     assert len(table) == 9 and table["diverged"].sum() == 1
     assert np.isnan(table.loc[table["diverged"], "test_accuracy"]).all()
-    s = analysis.scan_summary(table, tolerance=0.005)
+    s = analysis.scan_summary(table, n_test=10000)
     assert s["best"] == {"hidden": 64, "lr": 1e-3, "test_accuracy": 0.952, "train_accuracy": pytest.approx(0.962)}
+    # the flat region: every cell inside the best cell's Wilson interval over 10,000 images
+    assert s["best_interval"] == pytest.approx(trust.wilson_interval(0.952, 10000))
+    assert 0.947 < s["best_interval"][0] < 0.948
     assert s["n_near_best"] == 3  # 0.952, 0.95, 0.948
+    assert analysis.scan_summary(table, n_test=20)["n_near_best"] == 5  # 20 images tell less: the 0.8s too
     assert (s["near_hidden_min"], s["near_hidden_max"]) == (16, 64)
     assert s["n_diverged"] == 1 and s["diverged_cells"] == [{"hidden": 64, "lr": 1e-2}]
     assert s["worst"]["test_accuracy"] == 0.5
@@ -205,4 +214,7 @@ def test_batch_lr_picks_the_models_that_differ_only_in_lr_and_batch():
     assert high["increasing"] and high["beyond_spread"]
     assert high["change"] == pytest.approx(0.915 - 0.425)
     assert not low["beyond_spread"] and f["high_lr_more_sensitive"]
+    assert high["by_intervals"]  # decided by the seed intervals of batch 16 and batch 256
+    one = analysis.batch_lr_findings(group, {**metrics, "4": metrics["4"].iloc[:1]})
+    assert not one["by_lr"][1]["by_intervals"]  # one seed: no interval, the spread decides
     json.dumps(f)  # what the report reads must be plain JSON

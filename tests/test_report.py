@@ -57,3 +57,11 @@ def test_mean_std_formatting():
     assert fmt_mean_std(0.98234, 0.00123) == "0.982 $\\pm$ 0.001"
     assert fmt_mean_std(0.98234, float("nan")) == "0.982"
     assert fmt_mean_std(float("nan"), 0.1) == "--"
+
+
+def test_halves_show_both_half_widths_and_a_dash_where_one_does_not_exist():
+    from mnist_study.report.document import fmt_halves
+
+    assert fmt_halves([0.00123, 0.0046], 4) == r"\halves{0.0012}{0.0046}"
+    assert fmt_halves([None, float("nan")], 1, 100) == r"\halves{--}{--}"
+    assert fmt_halves([0.004, None], 1, 100) == r"\halves{0.4}{--}"

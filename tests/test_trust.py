@@ -74,9 +74,9 @@ def test_temperature_scaling_lowers_the_nll_on_images_it_was_not_fitted_on():
 def test_misclassification_auroc_and_risk_coverage():
     probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.55, 0.45]])
     labels = np.array([0, 0, 1, 1])  # the least confident answer is the wrong one
-    assert trust.misclassification_auroc(probs, labels) == 1.0
+    assert trust.misclassification_auroc(probs, labels)[0] == 1.0
     assert trust.risk_coverage(probs, labels, np.array([0.25, 0.75, 1.0])).tolist() == [1, 1, 0.75]
-    assert np.isnan(trust.misclassification_auroc(probs[:3], labels[:3]))  # no mistake at all
+    assert np.isnan(trust.misclassification_auroc(probs[:3], labels[:3])[0])  # no mistake at all
 
 
 def test_run_interval_predicts_one_more_run_or_falls_back_to_the_test_images():
@@ -87,3 +87,69 @@ def test_run_interval_predicts_one_more_run_or_falls_back_to_the_test_images():
     low, high, over = trust.run_interval([0.98, np.nan], 10000)  # one seed trained
     assert (low, high) == pytest.approx(trust.wilson_interval(0.98, 10000))
     assert over == "test images"
+
+
+def test_auroc_is_scikit_learns_and_its_delong_interval_agrees_with_a_bootstrap():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    # rounded scores: many ties, which count half on both sides
+    pos, neg = np.round(rng.normal(1.0, 1, 400), 1), np.round(rng.normal(0.0, 1, 250), 1)
+    auc, low, high = trust.auroc_interval(pos, neg)
+    truth = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    assert auc == pytest.approx(roc_auc_score(truth, np.r_[pos, neg]))
+    assert low < auc < high
+
+    def u_auc(a, b, axis=-1):
+        return stats.mannwhitneyu(a, b, axis=axis).statistic / (a.shape[axis] * b.shape[axis])
+
+    boot = stats.bootstrap((pos, neg), u_auc, n_resamples=2000, vectorized=True,
+                           method="percentile", random_state=0)
+    assert high - low == pytest.approx(boot.confidence_interval.high - boot.confidence_interval.low,
+                                       rel=0.15)
+
+
+def test_auroc_interval_at_the_edges():
+    assert trust.auroc_interval([0.9, 0.8], [0.1, 0.2]) == (1.0, 1.0, 1.0)  # perfect, no spread
+    assert all(np.isnan(trust.auroc_interval([0.9], [])))
+    assert all(np.isnan(trust.auroc_interval([0.9, np.nan], [0.1])))
+    _, low, high = trust.auroc_interval([0.9, 0.3, 0.8], [0.1, 0.5])
+    assert 0.0 <= low and high <= 1.0
+
+
+def test_the_losses_intervals_are_over_the_per_image_values():
+    probs, labels = synthetic(n=5000)
+    out = trust.scores(probs, labels)
+    per_image = -np.log(probs[np.arange(len(labels)), labels])
+    assert out["nll"] == pytest.approx(per_image.mean(), rel=1e-6)
+    half = stats.t.ppf(0.975, len(labels) - 1) * stats.sem(per_image)
+    assert out["nll_image_half"] == pytest.approx(half, rel=1e-6)
+    brier = ((probs - np.eye(10)[labels]) ** 2).sum(1)
+    assert out["brier"] == pytest.approx(brier.mean(), rel=1e-6)  # scikit-learn's multiclass Brier
+    assert out["brier_image_half"] == pytest.approx(
+        stats.t.ppf(0.975, len(labels) - 1) * stats.sem(brier), rel=1e-6)
+
+
+def test_model_trust_gives_each_score_its_spread_over_seeds():
+    members = np.stack([synthetic(n=3000, seed=s)[0] for s in range(3)])
+    labels = synthetic(n=3000, seed=0)[1]
+    numbers = trust.model_trust(members, labels, np.array([0.5, 0.51, 0.49]))["numbers"]
+    per_seed = [trust.scores(p, labels)["nll"] for p in members]
+    assert numbers["nll"] == pytest.approx(per_seed[0])
+    assert numbers["nll_seed_half"] == pytest.approx(
+        (np.subtract(*trust.seed_interval(per_seed)[::-1])) / 2)
+    one = trust.model_trust(members[:1], labels, np.array([0.5]))["numbers"]
+    assert one["nll_seed_half"] is None and one["misclassification_auroc_image_half"] > 0
+
+
+def test_member_summary_gives_means_seed_halves_and_the_first_members_image_half():
+    import pandas as pd
+
+    table = pd.DataFrame({"model": ["a", "a", "a", "b"], "seed": [0, 1, 2, 0],
+                          "auc_x": [0.9, 0.92, np.nan, 0.7], "auc_x_image_half": [0.01, 0.02, 0.03, 0.05]})
+    out = trust.member_summary(table).set_index("model")
+    assert out.loc["a", "auc_x"] == pytest.approx(0.91)  # a diverged seed has no value
+    assert out.loc["a", "auc_x_seed_half"] == pytest.approx(trust.half_width(trust.seed_interval([0.9, 0.92])))
+    assert out.loc["a", "auc_x_image_half"] == 0.01
+    assert np.isnan(out.loc["b", "auc_x_seed_half"]) and out.loc["b", "auc_x_image_half"] == 0.05
+    assert list(out.index) == ["a", "b"]

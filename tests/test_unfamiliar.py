@@ -114,5 +114,6 @@ def test_builtin_set_and_saved_bundle_round_trip(tmp_path):
 
 
 def test_max_softmax_auc():
-    assert u.max_softmax_auc(np.array([0.9, 0.95]), np.array([0.2, 0.5])) == 1.0
-    assert u.max_softmax_auc(np.array([0.5, 0.5]), np.array([0.5])) == 0.5
+    assert u.max_softmax_auc(np.array([0.9, 0.95]), np.array([0.2, 0.5]))["auc"] == 1.0
+    assert u.max_softmax_auc(np.array([0.5, 0.5]), np.array([0.5]))["auc"] == 0.5
+    assert np.isnan(u.max_softmax_auc(np.array([0.5, 0.5]), np.array([]))["auc"])

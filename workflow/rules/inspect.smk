@@ -295,6 +295,28 @@ rule plot_class_max_grid:
         # rows, of the models that trained (those the npz holds); static, as the rows'
         # choice must not wait for the checkpoint
         rows=[m for m in MODELS if MODELS[m].table in (1, 2)] or list(MODELS),
+        images="images",
+    script:
+        "../scripts/plot_class_max_grid.py"
+
+
+# The seed's deep dream (the input that minimizes one label's loss) for every model: its
+# author's "deep dreams of other models". Computed beside the class maximization.
+rule plot_dream_grid:
+    input:
+        images="results/inspect/class_max.npz",
+        style=STYLE,
+    output:
+        figure=report("results/figures/dream_grid.pdf", category="Inside the networks"),
+    log:
+        "logs/plot_dream_grid.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    params:
+        labels={m: MODELS[m].label for m in MODELS},
+        rows=list(MODELS),
+        images="dreams",
     script:
         "../scripts/plot_class_max_grid.py"
 
@@ -318,5 +340,6 @@ if any(m.table in (1, 2) for m in MODELS.values()) and any(
         params:
             labels={m: MODELS[m].label for m in MODELS},
             rows=[m for m in MODELS if MODELS[m].table not in (1, 2)],
+            images="images",
         script:
             "../scripts/plot_class_max_grid.py"

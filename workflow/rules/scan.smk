@@ -30,6 +30,7 @@ rule train_scan_row:
 rule analyze_scan:
     input:
         metrics=[f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes],
+        data="results/data/mnist.npz",
     output:
         cells="results/scan/scan.csv",
         context="results/scan/summary.json",

@@ -7,6 +7,7 @@ rule analyze_trust:
         probs=model_file("test_probs"),
         metrics=model_file("metrics"),
         responses="results/inspect/responses.csv",
+        images="results/inspect/unfamiliar/images.npz",
     output:
         context="results/analysis/trust.json",
         curves="results/analysis/trust_curves.npz",

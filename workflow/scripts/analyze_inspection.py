@@ -2,13 +2,14 @@ import numpy as np
 from scipy.special import softmax
 
 from mnist_study import files
+from mnist_study.evaluate.trust import member_summary
 from mnist_study.inspection.unfamiliar import load_images
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
     per_member = files.read_table(i.responses)
-    table = per_member.drop(columns="seed").groupby("model", sort=False).mean().reset_index()
+    table = member_summary(per_member)
     table.insert(1, "label", table["model"].map(p.labels))
     table.insert(2, "n_seeds", per_member.groupby("model", sort=False).size().to_numpy())
     files.write_csv(table, snakemake.output.responses)

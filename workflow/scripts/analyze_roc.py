@@ -1,7 +1,7 @@
 import numpy as np
 
 from mnist_study import files
-from mnist_study.evaluate import analysis
+from mnist_study.evaluate import analysis, trust
 from mnist_study.logs import redirect_to_log
 from mnist_study.spec import ModelSpec
 
@@ -16,7 +16,10 @@ with redirect_to_log(snakemake.log[0]):
                                           files.read_table(metrics_file), int(seeds[0]))
         # `page`: this model's page of the ROC figure file; npz keys by page, not by model id,
         # so that any id a user writes is safe
-        per_model[m] = {**info, "auc": roc["auc"], "page": page}
+        macro_half = trust.half_width(trust.seed_interval(
+            [analysis.macro_auc(labels, member.astype(np.float64)) for member in probs]))
+        per_model[m] = {**info, "auc": roc["auc"], "page": page, "widest_half": roc["widest_half"],
+                        "macro_seed_half": macro_half}
         curves.update({f"p{page}_{k}": v for k, v in analysis.roc_arrays(roc).items()})
     files.save_npz(snakemake.output.curves, **curves)
     # JSON objects are written with sorted keys; `order` keeps the config's model order.

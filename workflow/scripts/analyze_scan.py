@@ -1,3 +1,5 @@
+import numpy as np
+
 from mnist_study import files
 from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
@@ -7,7 +9,7 @@ with redirect_to_log(snakemake.log[0]):
     rows = {h: files.read_table(f) for h, f in zip(p.hidden_sizes, snakemake.input.metrics)}
     table = analysis.scan_table(rows)
     files.write_csv(table, snakemake.output.cells)
-    summary = analysis.scan_summary(table)
+    summary = analysis.scan_summary(table, n_test=len(np.load(snakemake.input.data)["test_labels"]))
     published = p.settings["published_best"]  # None: nothing to compare with
     summary.update(batch_size=p.settings["batch_size"], epochs=p.settings["epochs"],
                    seed=p.settings["seed"], published_best=published,

@@ -6,7 +6,7 @@ from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
-    ood = files.read_table(i.responses).groupby("model", sort=False).mean(numeric_only=True)
+    ood = trust.member_summary(files.read_table(i.responses)).set_index("model")
     coverages = np.linspace(0.05, 1.0, 20)
     per_model, curves = {}, {"coverages": coverages}
     for k, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics)):
@@ -15,9 +15,11 @@ with redirect_to_log(snakemake.log[0]):
         if not len(seeds):  # every seed diverged: no answers to trust or not
             continue
         accuracy = files.read_table(metrics_file)["test_accuracy"].to_numpy()
-        row = trust.model_trust(probs[0].astype(np.float64), labels, accuracy, p.bins)
+        row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
-                        "ood": {s: float(ood.loc[m, f"auc_{s}"]) for s in p.ood_sets}}
+                        "ood": {s: {part: float(ood.loc[m, f"auc_{s}{suffix}"]) for part, suffix in
+                                    (("auc", ""), ("seed_half", "_seed_half"), ("image_half", "_image_half"))}
+                                for s in p.ood_sets}}
         curves.update({f"m{k}_{name}": v for name, v in row["curves"].items()})
         curves[f"m{k}_risk"] = trust.risk_coverage(probs[0], labels, coverages)
     files.save_npz(snakemake.output.curves, **curves)
@@ -26,7 +28,7 @@ with redirect_to_log(snakemake.log[0]):
                       "spread": {"several_seeds": [r["label"] for r in several],
                                  "seeds_wider": [r["label"] for r in several
                                                  if r["seed_half"] > r["wilson_half"]]},
-                      "n_noise": p.n_noise,
+                      "n_noise": p.n_noise, "n_unfamiliar": len(np.load(i.images)["names"]),
                       "shown": trust.telling_models(per_model, p.specs), "n_test": int(len(labels)),
                       "bins": p.bins, "level": trust.LEVEL, "literature": p.literature,
                       "ood_sets": p.ood_sets}, snakemake.output.context)

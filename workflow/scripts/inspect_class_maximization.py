@@ -1,19 +1,21 @@
 import numpy as np
 
 from mnist_study import files
-from mnist_study.inspection.visualize import Ascent, class_maximization, first_member, logits_of
+from mnist_study.inspection.visualize import Ascent, class_dream, class_maximization, first_member, logits_of
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     ascent = Ascent(**snakemake.params.ascent)
-    images, logits, seeds = [], [], []
+    images, logits, dreams, seeds = [], [], [], []
     for weights in snakemake.input.weights:
         spec, seed, model = first_member(weights)
         x = class_maximization(model, ascent)
         images.append(x.numpy())
         logits.append(logits_of(model, x).numpy())
+        dreams.append(class_dream(model, ascent).numpy())  # the seed's deep dream, every model
         seeds.append(seed)
     # stacked in the order of `models`: npz keys never carry a user's model id
     p = snakemake.params
     files.save_npz(snakemake.output[0], models=np.array(p.models, dtype=str),
-                images=np.stack(images), logits=np.stack(logits), seeds=np.array(seeds))
+                images=np.stack(images), logits=np.stack(logits), dreams=np.stack(dreams),
+                seeds=np.array(seeds))

@@ -115,21 +115,27 @@ def roc_data(labels: np.ndarray, probs: np.ndarray) -> dict:
     The macro AUC is scikit-learn's (`roc_auc_score(average="macro")`: the mean of the
     per-digit AUCs), the one definition every table and figure uses; its curve, for drawing,
     is the mean of the per-digit curves on a common false-positive grid. Non-finite
-    probabilities (a diverged model) give no curves and NaN AUCs."""
+    probabilities (a diverged model) give no curves and NaN AUCs. `widest_half`: the widest
+    half-width of the per-digit AUCs' intervals over the test images (DeLong's,
+    `trust.auroc_interval`), which also bounds the macro average's (a mean of the digits)."""
     from sklearn.metrics import roc_auc_score, roc_curve
     from sklearn.preprocessing import label_binarize
 
+    from mnist_study.evaluate.trust import auroc_interval, half_width
+
     onehot = label_binarize(labels, classes=DIGITS)
-    curves, aucs = {}, {}
+    curves, aucs, halves = {}, {}, []
     if not np.isfinite(probs).all():
         return {"curves": {}, "auc": {**{str(d): np.nan for d in DIGITS}, "micro": np.nan,
-                                      "macro": np.nan}}
+                                      "macro": np.nan}, "widest_half": np.nan}
     present = [d for d in DIGITS if 0 < onehot[:, d].sum() < len(labels)]
     for d in DIGITS:
         if d in present:
             fpr, tpr, _ = roc_curve(onehot[:, d], probs[:, d])
             curves[str(d)] = (fpr, tpr)
             aucs[str(d)] = float(roc_auc_score(onehot[:, d], probs[:, d]))
+            _, low, high = auroc_interval(probs[labels == d, d], probs[labels != d, d])
+            halves.append(half_width((low, high)))
         else:
             aucs[str(d)] = np.nan
     fpr, tpr, _ = roc_curve(onehot.ravel(), probs.ravel())
@@ -138,7 +144,19 @@ def roc_data(labels: np.ndarray, probs: np.ndarray) -> dict:
     grid = np.unique(np.concatenate([curves[str(d)][0] for d in present]))
     curves["macro"] = (grid, np.mean([np.interp(grid, *curves[str(d)]) for d in present], axis=0))
     aucs["macro"] = float(roc_auc_score(onehot[:, present], probs[:, present], average="macro"))
-    return {"curves": curves, "auc": aucs}
+    return {"curves": curves, "auc": aucs, "widest_half": max(halves)}
+
+
+def macro_auc(labels: np.ndarray, probs: np.ndarray) -> float:
+    """roc_data's macro AUC alone (NaN for non-finite probabilities): cheap enough per seed."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import label_binarize
+
+    if not np.isfinite(probs).all():
+        return float("nan")
+    onehot = label_binarize(labels, classes=DIGITS)
+    present = [d for d in DIGITS if 0 < onehot[:, d].sum() < len(labels)]
+    return float(roc_auc_score(onehot[:, present], probs[:, present], average="macro"))
 
 
 def roc_arrays(roc: dict) -> dict[str, np.ndarray]:
@@ -184,7 +202,11 @@ def batch_lr_models(models: pd.DataFrame) -> pd.DataFrame:
 def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> dict:
     """Per learning rate: test accuracy (mean, min, max over seeds) against batch size, the
     change from the smallest to the largest batch, whether it rises with every larger batch,
-    and whether that change exceeds the spread over seeds."""
+    and whether that change is a finding: the 95 % intervals of the two means over their seeds
+    (Student's t) do not overlap; with a single seed on either side, whether the change exceeds
+    the largest spread between seeds."""
+    from mnist_study.evaluate.trust import seed_interval
+
     out = {"models": [str(m) for m in group["model"]], "by_lr": []}
     for lr, rows in group.groupby("lr", sort=True):
         rows = rows.sort_values("batch_size")
@@ -195,14 +217,19 @@ def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> 
                            "batch_size": int(r["batch_size"]), "n_seeds": int(len(acc)),
                            "test_accuracy_mean": float(acc.mean()), "test_accuracy_min": float(acc.min()),
                            "test_accuracy_max": float(acc.max()),
+                           "test_accuracy_ci": seed_interval(acc),
                            "n_diverged": int(metrics[str(r["model"])]["diverged"].sum())})
         means = [p["test_accuracy_mean"] for p in points]
         spread = max(p["test_accuracy_max"] - p["test_accuracy_min"] for p in points)
         change = means[-1] - means[0]
+        ends = [points[0]["test_accuracy_ci"], points[-1]["test_accuracy_ci"]]
+        by_intervals = all(ci is not None for ci in ends)
+        beyond = (ends[0][1] < ends[1][0] or ends[1][1] < ends[0][0]) if by_intervals \
+            else abs(change) > spread
         out["by_lr"].append({
             "lr": float(lr), "points": points, "change": change, "max_spread": spread,
             "increasing": bool(len(means) > 1 and all(b > a for a, b in zip(means, means[1:]))),
-            "beyond_spread": bool(abs(change) > spread),
+            "by_intervals": by_intervals, "beyond_spread": bool(beyond),
         })
     if len(out["by_lr"]) >= 2:
         low, high = out["by_lr"][0], out["by_lr"][-1]
@@ -229,19 +256,24 @@ def scan_table(rows: dict[int, pd.DataFrame]) -> pd.DataFrame:
     return table.sort_values(["hidden", "lr"]).reset_index(drop=True)
 
 
-def scan_summary(table: pd.DataFrame, tolerance: float = 0.005) -> dict:
-    """Where the best test accuracy is, and how flat the optimum is: the cells within
-    `tolerance` of it, their range of learning rates and hidden sizes."""
+def scan_summary(table: pd.DataFrame, n_test: int) -> dict:
+    """Where the best test accuracy is, and how flat the optimum is: the cells whose test
+    accuracy lies inside the best cell's 95 % Wilson interval over the n_test test images
+    (every cell is one run of one seed: the test set alone cannot tell them from the best),
+    their range of learning rates and hidden sizes."""
+    from mnist_study.evaluate.trust import wilson_interval
+
     ok = table.dropna(subset=["test_accuracy"])
     out = {"n_cells": int(len(table)), "n_lr": int(table["lr"].nunique()),
            "n_hidden": int(table["hidden"].nunique()), "n_diverged": int(table["diverged"].sum()),
-           "tolerance": tolerance,
+           "n_test": int(n_test),
            "diverged_cells": [{"hidden": int(r.hidden), "lr": float(r.lr)}
                               for r in table[table["diverged"]].itertuples()]}
     if ok.empty:
         return {**out, "best": None}
     best = ok.loc[ok["test_accuracy"].idxmax()]
-    near = ok[ok["test_accuracy"] >= best["test_accuracy"] - tolerance]
+    out["best_interval"] = wilson_interval(float(best["test_accuracy"]), n_test)
+    near = ok[ok["test_accuracy"] >= out["best_interval"][0]]
     worst = ok.loc[ok["test_accuracy"].idxmin()]
     return {**out,
             "best": {"hidden": int(best["hidden"]), "lr": float(best["lr"]),

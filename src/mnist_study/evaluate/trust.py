@@ -44,6 +44,67 @@ def run_interval(values, n_images: int, level: float = LEVEL) -> tuple[float, fl
     return float("nan"), float("nan"), ""
 
 
+def half_width(interval: tuple[float, float] | None) -> float | None:
+    return None if interval is None else (interval[1] - interval[0]) / 2
+
+
+def mean_interval(values, level: float = LEVEL) -> tuple[float, float]:
+    """Student-t interval of the mean of per-image values (a loss averaged over the test
+    images): the test set's sampling error of that average."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or values.std() == 0:
+        return float(values.mean()), float(values.mean())
+    low, high = stats.t.interval(level, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    return float(low), float(high)
+
+
+def auroc_interval(positive, negative, level: float = LEVEL) -> tuple[float, float, float]:
+    """ROC AUC of scores meant to rank `positive` samples above `negative` ones (ties count
+    half), with DeLong's interval over the samples (DeLong, DeLong & Clarke-Pearson 1988, the
+    default of R's pROC): the AUC is a two-sample U-statistic, and its variance is that of each
+    sample's placement values (the share of the other sample it outranks) over its size. A
+    normal interval, clipped to [0, 1]; it agrees with a bootstrap over the samples
+    (tests/test_trust.py) at the cost of three sorts. NaN without both samples or with a
+    non-finite score. Returns (auc, low, high)."""
+    from scipy import stats
+
+    x, y = np.asarray(positive, dtype=float), np.asarray(negative, dtype=float)
+    m, n = len(x), len(y)
+    if not m or not n or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return float("nan"), float("nan"), float("nan")
+    ranks = stats.rankdata(np.concatenate([x, y]))
+    below_x = (ranks[:m] - stats.rankdata(x)) / n  # share of negatives each positive outranks
+    above_y = 1 - (ranks[m:] - stats.rankdata(y)) / m  # share of positives above each negative
+    auc = float(below_x.mean())
+    var = (below_x.var(ddof=1) / m if m > 1 else 0.0) + (above_y.var(ddof=1) / n if n > 1 else 0.0)
+    half = stats.norm.ppf((1 + level) / 2) * np.sqrt(var)
+    return auc, float(max(0.0, auc - half)), float(min(1.0, auc + half))
+
+
+def member_summary(per_member, by: str = "model"):
+    """One row per `by` from a table of one row per member (a seed): each metric's mean over
+    the members and the half-width of its interval over them (`<metric>_seed_half`, NaN with
+    one member); a column `<metric>_image_half` (the interval over the images) is the first
+    member's, the one network a single run would give. Returns a DataFrame, `by` first."""
+    import pandas as pd
+
+    metrics = [c for c in per_member.columns if c not in (by, "seed") and not c.endswith("_image_half")
+               and pd.api.types.is_numeric_dtype(per_member[c])]
+    rows = []
+    for key, group in per_member.groupby(by, sort=False):
+        row = {by: key}
+        for c in metrics:
+            row[c] = float(group[c].mean())
+            half = half_width(seed_interval(group[c]))
+            row[f"{c}_seed_half"] = np.nan if half is None else half
+            if f"{c}_image_half" in group:
+                row[f"{c}_image_half"] = float(group[f"{c}_image_half"].iloc[0])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def wilson_interval(accuracy: float, n: int, level: float = LEVEL) -> tuple[float, float]:
     """Wilson interval of an accuracy measured on n test images: the test set's own sampling
     error, which a second run on other images of the same kind would show."""
@@ -81,15 +142,21 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
 
 
 def scores(probs: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> dict:
-    """ECE, negative log-likelihood and (multiclass) Brier score of probabilities (N, 10)."""
+    """ECE, negative log-likelihood and (multiclass) Brier score of probabilities (N, 10),
+    and the half-widths of the NLL's and the Brier score's intervals over the test images
+    (`mean_interval` of the per-image values, whose mean scikit-learn's numbers are)."""
     from sklearn.metrics import brier_score_loss, log_loss
 
     classes = list(range(probs.shape[1]))
     probs = probs / probs.sum(1, keepdims=True)  # stored as float32: sums off 1 by ~1e-7
     correct = probs.argmax(1) == labels
+    truth = np.eye(probs.shape[1])[labels]
+    per_image = {"nll": -np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-15, 1.0)),
+                 "brier": ((probs - truth) ** 2).sum(1)}
     return {"ece": expected_calibration_error(probs.max(1), correct, n_bins),
             "nll": float(log_loss(labels, probs, labels=classes)),
-            "brier": float(brier_score_loss(labels, probs, labels=classes))}
+            "brier": float(brier_score_loss(labels, probs, labels=classes)),
+            **{f"{k}_image_half": half_width(mean_interval(v)) for k, v in per_image.items()}}
 
 
 def _log_probs(probs: np.ndarray) -> np.ndarray:
@@ -137,15 +204,12 @@ def cross_fitted_temperature(probs: np.ndarray, labels: np.ndarray, seed: int = 
 
 # --- knowing what it does not know ------------------------------------------------------------
 
-def misclassification_auroc(probs: np.ndarray, labels: np.ndarray) -> float:
+def misclassification_auroc(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
     """AUROC of the maximum softmax probability separating right answers from wrong ones
-    (Hendrycks & Gimpel 2017); NaN when every answer is right or every one wrong."""
-    from sklearn.metrics import roc_auc_score
-
-    correct = probs.argmax(1) == labels
-    if correct.all() or not correct.any():
-        return float("nan")
-    return float(roc_auc_score(correct, probs.max(1)))
+    (Hendrycks & Gimpel 2017), with its interval over the test images (`auroc_interval`);
+    NaN when every answer is right or every one wrong. Returns (auc, low, high)."""
+    correct, confidence = probs.argmax(1) == labels, probs.max(1)
+    return auroc_interval(confidence[correct], confidence[~correct])
 
 
 def risk_coverage(probs: np.ndarray, labels: np.ndarray, coverages: np.ndarray) -> np.ndarray:
@@ -158,12 +222,16 @@ def risk_coverage(probs: np.ndarray, labels: np.ndarray, coverages: np.ndarray) 
 
 # --- one model, for the report ----------------------------------------------------------------
 
-def model_trust(probs: np.ndarray, labels: np.ndarray, seed_accuracies: np.ndarray,
+def model_trust(member_probs: np.ndarray, labels: np.ndarray, seed_accuracies: np.ndarray,
                 n_bins: int = 15) -> dict:
-    """Everything the trust section says of one model, from one member's test probabilities
-    and every member's test accuracy: the accuracy's two intervals (over seeds; over test
-    images), calibration before and after cross-fitted temperature scaling, and how well its
-    confidence tells right answers from wrong ones. Returns numbers and curves."""
+    """Everything the trust section says of one model, from its members' test probabilities
+    (M, N, 10; the first is the one shown) and every member's test accuracy: the accuracy's
+    two intervals (over seeds; over test images), calibration before and after cross-fitted
+    temperature scaling, and how well its confidence tells right answers from wrong ones;
+    each score of the first member with the half-widths of its intervals over the seeds
+    (`<score>_seed_half`, None for one member) and over the test images (`_image_half`).
+    Returns numbers and curves."""
+    probs = member_probs[0]
     accuracy = float((probs.argmax(1) == labels).mean())
     seed_ci = seed_interval(seed_accuracies)
     wilson = wilson_interval(accuracy, len(labels))
@@ -171,13 +239,18 @@ def model_trust(probs: np.ndarray, labels: np.ndarray, seed_accuracies: np.ndarr
     before, after = scores(probs, labels, n_bins), scores(fitted["probs"], labels, n_bins)
     bins = reliability_bins(probs.max(1), probs.argmax(1) == labels, n_bins)
     finite = np.asarray(seed_accuracies, float)[np.isfinite(seed_accuracies)]
+    auroc, low, high = misclassification_auroc(probs, labels)
+    per_member = [{**scores(p, labels, n_bins), "misclassification_auroc":
+                   misclassification_auroc(p, labels)[0]} for p in member_probs]
     numbers = {
-        "accuracy": accuracy, "wilson": wilson, "wilson_half": (wilson[1] - wilson[0]) / 2,
+        "accuracy": accuracy, "wilson": wilson, "wilson_half": half_width(wilson),
         "seed_mean": float(finite.mean()), "n_seeds": int(len(finite)), "seed_ci": seed_ci,
-        "seed_half": None if seed_ci is None else (seed_ci[1] - seed_ci[0]) / 2,
+        "seed_half": half_width(seed_ci),
         **before, **{f"{k}_after": v for k, v in after.items()},
         "temperatures": list(fitted["temperatures"]),
-        "misclassification_auroc": misclassification_auroc(probs, labels),
+        "misclassification_auroc": auroc, "misclassification_auroc_image_half": half_width((low, high)),
+        **{f"{k}_seed_half": half_width(seed_interval([m[k] for m in per_member]))
+           for k in ("ece", "nll", "brier", "misclassification_auroc")},
     }
     return {"numbers": numbers, "curves": {f"bin_{k}": v for k, v in bins.items()}}
 

@@ -267,16 +267,14 @@ def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
     return inputs.astype(np.float32), digits.target.astype(np.int64)
 
 
-def max_softmax_auc(msp_familiar: np.ndarray, msp_other: np.ndarray) -> float:
-    """ROC AUC of the maximum softmax probability as a detector of familiar inputs: 1 = every
-    MNIST test image is more confident than every other image, 0.5 = no separation."""
-    from sklearn.metrics import roc_auc_score
+def max_softmax_auc(msp_familiar: np.ndarray, msp_other: np.ndarray) -> dict[str, float]:
+    """ROC AUC of the maximum softmax probability as a detector of familiar inputs (1 = every
+    MNIST test image is more confident than every other image, 0.5 = no separation) and the
+    half-width of its interval over both sets' images (`trust.auroc_interval`)."""
+    from mnist_study.evaluate.trust import auroc_interval, half_width
 
-    scores = np.concatenate([msp_familiar, msp_other])
-    if not np.isfinite(scores).all() or len(msp_other) == 0:
-        return float("nan")
-    truth = np.concatenate([np.ones(len(msp_familiar)), np.zeros(len(msp_other))])
-    return float(roc_auc_score(truth, scores))
+    auc, low, high = auroc_interval(msp_familiar, msp_other)
+    return {"auc": auc, "image_half": half_width((low, high))}
 
 
 def noise_images(n: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
@@ -293,9 +291,11 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     """Per member: class probabilities on the unfamiliar images, accuracy on scikit-learn's
     digits, and how well the maximum softmax probability separates MNIST's test images from
     the unfamiliar images, from the other handwriting and from each set in `others` (noise):
-    `auc_<set>`. Returns (probs on the unfamiliar images (M, N, 10), rows)."""
+    `auc_<set>`; each with the half-width of its interval over the images (`<metric>_image_half`:
+    DeLong's for an AUC, Wilson's for the accuracy). Returns (probs on the unfamiliar images (M, N, 10), rows)."""
     import torch
 
+    from mnist_study.evaluate.trust import half_width, wilson_interval
     from mnist_study.networks import in_chunks
     from mnist_study.train.metrics import probabilities
 
@@ -308,9 +308,13 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
         p_unf, p_dig, p_mnist = probs_of(net, unfamiliar), probs_of(net, digits), probs_of(net, mnist_test)
         msp = {k: p.max(1) for k, p in (("unfamiliar", p_unf), ("digits", p_dig), ("mnist", p_mnist))}
         msp.update({k: probs_of(net, x).max(1) for k, x in (others or {}).items()})
-        rows.append({"seed": seed, "digits_accuracy": float((p_dig.argmax(1) == digit_labels).mean()),
-                     **{f"auc_{k}": max_softmax_auc(msp["mnist"], v)
-                        for k, v in msp.items() if k != "mnist"},
+        aucs = {k: max_softmax_auc(msp["mnist"], v) for k, v in msp.items() if k != "mnist"}
+        digits_accuracy = float((p_dig.argmax(1) == digit_labels).mean())
+        rows.append({"seed": seed, "digits_accuracy": digits_accuracy,
+                     "digits_accuracy_image_half": half_width(
+                         wilson_interval(digits_accuracy, len(digit_labels))),
+                     **{f"auc_{k}": a["auc"] for k, a in aucs.items()},
+                     **{f"auc_{k}_image_half": a["image_half"] for k, a in aucs.items()},
                      **{f"msp_{k}": float(v.mean()) for k, v in msp.items()}})
         all_probs.append(p_unf)
     return np.stack(all_probs).astype(np.float32), rows

@@ -250,14 +250,20 @@ def class_maximization(model: torch.nn.Module, a: Ascent, clamp: bool = True) ->
     return render(model, class_logit(DIGITS), Pixels(N_CLASSES, a.start, clamp), (), a.steps, a.lr, a.seed)
 
 
+def class_dream(model: torch.nn.Module, a: Ascent, clamp: bool = True) -> torch.Tensor:
+    """The seed's deep dream per digit: the input that minimizes the loss of that label (its
+    log-probability, where class maximization takes the logit, so that the other digits are
+    pushed down too)."""
+    return render(model, class_log_prob(DIGITS), Pixels(N_CLASSES, a.start, clamp), (), a.steps, a.lr, a.seed)
+
+
 def deep_dream(model: torch.nn.Module, a: Ascent) -> dict[str, torch.Tensor]:
     """The seed's Fig. 8: inputs that minimize the loss, per digit and one for all ten labels,
     each with and without clamping to [0, 1]."""
     out = {}
     for clamp in (True, False):
         tag = "clamped" if clamp else "unclamped"
-        out[f"per_class_{tag}"] = render(model, class_log_prob(DIGITS), Pixels(N_CLASSES, a.start, clamp),
-                                         (), a.steps, a.lr, a.seed)
+        out[f"per_class_{tag}"] = class_dream(model, a, clamp)
         out[f"single_{tag}"] = render(model, mean_log_prob_all(), Pixels(1, a.start, clamp),
                                       (), a.steps, a.lr, a.seed)[0]
     return out

@@ -36,6 +36,7 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["e"] = escape_latex
     env.filters["num"] = fmt_num
     env.filters["pct"] = fmt_pct
+    env.filters["halves"] = fmt_halves
     return env
 
 
@@ -73,6 +74,14 @@ def _missing(x) -> bool:
 
 def fmt_num(x, digits: int = 3) -> str:
     return "--" if _missing(x) else f"{x:.{digits}f}"
+
+
+def fmt_halves(pair, digits: int = 3, scale: float = 1.0) -> str:
+    """The half-widths of a number's two intervals, over seeds and over the test images, as the
+    report's \\halves macro: "+-s/i" in small print; "--" for one that does not exist (one seed;
+    a score without a sampling interval)."""
+    seed, image = (None if _missing(h) else scale * h for h in pair)
+    return rf"\halves{{{fmt_num(seed, digits)}}}{{{fmt_num(image, digits)}}}"
 
 
 def fmt_pct(x, digits: int = 1) -> str:
