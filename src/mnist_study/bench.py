@@ -354,20 +354,11 @@ def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -
 def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
     """Training FLOPs of the study in config: its models (all seeds) and the scan grid;
     `*_needed` in the needed count, the others 6 x MACs (`ModelSpec.train_flops`)."""
-    models = resolve_models(config)
-    out = {"models": sum(m.spec.train_flops(n_train) for m in models.values()),
-           "models_needed": sum(needed_flops(m.spec, n_train) * m.spec.epochs * len(m.spec.seeds)
-                                for m in models.values()),
-           "scan": 0.0, "scan_needed": 0.0}
-    if "scan" in config:
-        from mnist_study.spec import scan_grid, scan_row_spec
-
-        grid = scan_grid(config["scan"])
-        for hidden in grid.hidden_sizes:
-            spec = scan_row_spec(config, hidden)
-            out["scan"] += spec.train_flops(n_train) * len(grid.learning_rates)
-            out["scan_needed"] += (needed_flops(spec, n_train) * spec.epochs
-                                   * len(grid.learning_rates))
+    out = dict.fromkeys(("models", "models_needed", "scan", "scan_needed"), 0.0)
+    for job in study_jobs(config, n_train):
+        kind = "scan" if job.scan else "models"
+        out[kind] += six_macs_flops(job.spec, n_train) * job.spec.epochs * job.members
+        out[f"{kind}_needed"] += job.flops
     return out
 
 
@@ -378,6 +369,7 @@ class Job:
     spec: ModelSpec
     members: int
     flops: float  # needed FLOPs of the whole job (every member, every epoch)
+    scan: bool = False
 
 
 def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
@@ -392,11 +384,12 @@ def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
         for hidden in grid.hidden_sizes:
             spec = scan_row_spec(config, hidden)
             n = len(grid.learning_rates)
-            jobs.append(Job(f"scan h{hidden}", spec, n, needed_flops(spec, n_train) * spec.epochs * n))
+            jobs.append(Job(f"scan h{hidden}", spec, n, needed_flops(spec, n_train) * spec.epochs * n,
+                            scan=True))
     return jobs
 
 
-def nearest_case(job: Job, measured: list[tuple[Case, float]]) -> Case:
+def nearest_case(job: Job, measured: list[tuple[Case, dict[str, float]]]) -> Case:
     """The measured case most like the job: same family, then the nearest in depth, in
     multiply-adds per sample, in members side by side and in batch size (log distances)."""
     def distance(case: Case) -> float:

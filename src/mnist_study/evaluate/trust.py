@@ -50,14 +50,9 @@ def half_width(interval: tuple[float, float] | None) -> float | None:
 
 def mean_interval(values, level: float = LEVEL) -> tuple[float, float]:
     """Student-t interval of the mean of per-image values (a loss averaged over the test
-    images): the test set's sampling error of that average."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2 or values.std() == 0:
-        return float(values.mean()), float(values.mean())
-    low, high = stats.t.interval(level, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
-    return float(low), float(high)
+    images): the test set's sampling error of that average. The same t interval as over
+    seeds."""
+    return seed_interval(values, level)
 
 
 def auroc_interval(positive, negative, level: float = LEVEL) -> tuple[float, float, float]:
