@@ -252,7 +252,8 @@ def cases(config: dict) -> list[Case]:
 
     def model(model_id: str, seeds: int, steps: int) -> Case:
         spec = models[model_id].spec
-        name = f"model{model_id}" + (f"_{seeds}seeds" if seeds > 1 else "")
+        stem = f"model{model_id}" if model_id.isdigit() else model_id.replace("-", "_")
+        name = stem + (f"_{seeds}seeds" if seeds > 1 else "")
         return Case(name, spec, tuple(Member(s, spec.lr) for s in range(seeds)), steps)
 
     if "scan" in config:  # the study's scan row nearest the seed's 784 units (compute-bound)
@@ -264,9 +265,10 @@ def cases(config: dict) -> list[Case]:
     else:
         scan_spec = ModelSpec(hidden=(720,), batch_size=256)
         lrs, seed = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()], 0
+    dropout = [model(m, 5, 40) for m in ("mlp-dropout",) if m in models]  # the seed study's
     return [
         model("0", 1, 300), model("0", 5, 200), model("5", 5, 200), model("9", 1, 60),
-        model("10", 1, 5), model("12", 5, 150),
+        model("10", 1, 5), model("12", 5, 150), *dropout,
         Case("scan_row", scan_spec, tuple(Member(seed, lr) for lr in lrs), 100),
         Case("cnn_lenet", LENET, (Member(0, LENET.lr),), 150),
         Case("cnn_bn_5seeds", BN_CNN, tuple(Member(s, BN_CNN.lr) for s in range(5)), 30),
@@ -390,11 +392,13 @@ def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
 
 
 def nearest_case(job: Job, measured: list[tuple[Case, dict[str, float]]]) -> Case:
-    """The measured case most like the job: same family, then the nearest in depth, in
-    multiply-adds per sample, in members side by side and in batch size (log distances)."""
+    """The measured case most like the job: same family, then the nearest in depth, with
+    dropout or without, in multiply-adds per sample, in members side by side and in batch
+    size (log distances)."""
     def distance(case: Case) -> float:
         a, b = job.spec, case.spec
         return (100.0 * (a.family != b.family) + 3.0 * abs(len(a.hidden) - len(b.hidden))
+                + 3.0 * ((a.dropout > 0) != (b.dropout > 0))
                 + abs(math.log(a.forward_macs() / b.forward_macs()))
                 + abs(math.log(job.members / len(case.members)))
                 + 0.5 * abs(math.log(a.batch_size / b.batch_size)))
@@ -602,8 +606,8 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "",
         "What the side-by-side rates say of the study's own training: each job (a model and "
         "its seeds, a scan row and its learning rates) at the needed-FLOP rate of the nearest "
-        "case above (same family; nearest in depth, multiply-adds per sample, members and "
-        "batch), on each path. Jobs the hand-written engine cannot train cost the general "
+        "case above (same family; nearest in depth, dropout, multiply-adds per sample, members "
+        "and batch), on each path. Jobs the hand-written engine cannot train cost the general "
         "path's time on both sides. Estimates from the cases, not measurements of the jobs.",
         "",
         "| job | nearest case | hand-written (s) | general (s) |",

@@ -102,8 +102,8 @@ def make_trainer(spec: ModelSpec, members: list[Member], device: torch.device,
     if path not in PATHS:
         raise ValueError(f"unknown training path {path!r}; one of {PATHS}")
     if path == "handwritten" and not handwritten.supports(spec):
-        raise ValueError("the hand-written engine trains plain MLPs only (no dropout, a "
-                         "constant learning rate)")
+        raise ValueError("the hand-written engine trains MLPs with a constant learning "
+                         "rate only")
     if path == "handwritten" or (path == "auto" and handwritten.supports(spec)):
         return handwritten.HandwrittenMLP(spec, members, device)
     return AutogradMembers(spec, members, device, total_steps)
