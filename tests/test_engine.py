@@ -123,35 +123,6 @@ def test_dropout_is_on_in_training_and_off_in_evaluation(data):
         assert not torch.allclose(net(x), net(x))  # masks differ from call to call
 
 
-@pytest.mark.parametrize("spec", [
-    ModelSpec(hidden=(32, 16), dropout=0.5, batch_size=48, epochs=2),
-    ModelSpec(hidden=(24,), dropout=0.2, batch_size=64, epochs=2, activation="sigmoid"),
-], ids=["relu-two-hidden", "sigmoid"])
-@pytest.mark.parametrize("members", [
-    [Member(0, 1e-3), Member(7, 2e-3), Member(11, 3e-3)],  # own batches
-    [Member(5, 1e-3), Member(5, 3e-3)],  # a scan row: one batch for all
-], ids=["seeds", "shared-batches"])
-def test_dropout_on_the_handwritten_engine_equals_the_general_path(spec, members, data):
-    """Dropout's masks come from the global generator, so no member equals training alone;
-    the hand-written engine draws them as nn.Dropout does, in the general path's order, and
-    must end with the general path's weights and outputs."""
-    quiet = lambda _: None  # noqa: E731
-    hand, hand_out = train(spec, members, data, log=quiet, path="handwritten")
-    general, general_out = train(spec, members, data, log=quiet, path="general")
-    for i, (h, g) in enumerate(zip(hand, general)):
-        for name, expected in g.state_dict.items():
-            rel = (h.state_dict[name] - expected).norm() / expected.norm().clamp_min(1e-12)
-            assert rel < 1e-5, f"member {i} {name}: relative difference {rel:.2e}"
-        torch.testing.assert_close(torch.tensor(h.step_loss), torch.tensor(g.step_loss),
-                                   rtol=1e-4, atol=1e-6)
-    torch.testing.assert_close(hand_out["test"], general_out["test"], rtol=1e-4, atol=1e-5)
-    # and dropout did act: without it the weights differ
-    plain, _ = train(dataclasses.replace(spec, dropout=0.0), members, data, log=quiet,
-                     path="handwritten")
-    assert not torch.allclose(plain[0].state_dict["layers.0.weight"],
-                              hand[0].state_dict["layers.0.weight"])
-
-
 def test_members_split_between_threads_equal_training_alone(data, monkeypatch):
     # 3 members on 2 threads: batched_product splits each member's 64 rows in two
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)

@@ -82,3 +82,46 @@ def test_script_imports_only_what_its_job_needs(loaded, script):
 def test_the_check_can_fail(loaded):
     # the training code does load torch: the probe sees what a job really imports
     assert "torch" in loaded["probe that must see torch"]
+
+
+# torch.optim imports the compiler, torch._dynamo (as long as `import torch` itself), the first
+# time an optimizer steps; mnist_study.networks.optimizer_step skips that. Each case runs in a
+# fresh interpreter and prints whether torch._dynamo got loaded.
+DYNAMO_CASES = {
+    "training, both trainers and a schedule": """
+import torch
+from mnist_study.spec import ConvBlock, ModelSpec
+from mnist_study.train.engine import Member, train
+g = torch.Generator().manual_seed(0)
+data = {"train_images": torch.randint(0, 256, (128, 28, 28), dtype=torch.uint8, generator=g),
+        "train_labels": torch.randint(0, 10, (128,), generator=g),
+        "test_images": torch.randint(0, 256, (32, 28, 28), dtype=torch.uint8, generator=g),
+        "test_labels": torch.randint(0, 10, (32,), generator=g)}
+for spec in (ModelSpec(hidden=(16,), batch_size=64, epochs=1),
+             ModelSpec(family="cnn", conv=(ConvBlock(channels=2, kernel=5, pool=2),), hidden=(),
+                       batch_size=64, epochs=1, schedule="one_cycle")):
+    train(spec, [Member(0, 1e-3), Member(1, 1e-3)], data, log=lambda _: None)
+""",
+    "a visualization's gradient ascent": """
+from mnist_study.inspection import visualize
+from mnist_study.networks import Network
+from mnist_study.spec import ModelSpec
+visualize.render(Network(ModelSpec(hidden=(8,))).eval(), lambda out, x: out[:, 3], steps=3)
+""",
+    "control: torch.optim's own step()": """
+import torch
+p = torch.zeros(3, requires_grad=True)
+p.grad = torch.ones(3)
+torch.optim.Adam([p]).step()
+""",
+}
+
+
+@pytest.mark.parametrize("case", DYNAMO_CASES)
+def test_networks_train_without_importing_the_compiler(case):
+    source = DYNAMO_CASES[case] + "\nimport sys; print('torch._dynamo' in sys.modules)\n"
+    run = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=600)
+    assert run.returncode == 0, run.stderr
+    loaded = run.stdout.strip().splitlines()[-1] == "True"
+    assert loaded == case.startswith("control"), f"{case}: torch._dynamo loaded: {loaded}"

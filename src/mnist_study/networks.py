@@ -17,6 +17,52 @@ from torch import nn
 
 from mnist_study.spec import N_CLASSES, SIDE, ConvBlock, ModelSpec
 
+
+
+# torch.optim imports torch._dynamo (the compiler; 4.2 s on a 2-core CPU, as long as `import
+# torch` itself) the first time an optimizer is built or stepped: paid by every job that trains
+# or differentiates a network, in the quick study most of a training job's work. This project
+# never compiles, and outside torch.compile the code involved runs as it is, so the two
+# functions below skip the import. Tested: training through them equals torch.optim.Adam's
+# step() (tests/test_engine.py), and a job trains without importing torch._dynamo
+# (tests/test_imports.py).
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer) -> None:
+    """optimizer.step() as its class defines it, without the wrappers around it (step hooks,
+    a profiler label, and a graph break for torch.compile, which imports torch._dynamo on
+    every call): under no_grad, as step() runs it. Marks the optimizer as stepped, as the
+    learning-rate schedulers' wrapper around step() does (they warn otherwise)."""
+    import inspect
+
+    with torch.no_grad():
+        inspect.unwrap(type(optimizer).step)(optimizer)
+    optimizer._opt_called = True
+
+
+def run_optimizers_without_dynamo() -> int:
+    """Fill the cache of torch._disable_dynamo's wrappers on torch.optim's classes (around
+    Optimizer.add_param_group, zero_grad, ...: built on first call, by importing
+    torch._dynamo) with the plain function, which is what the wrapper runs outside
+    torch.compile. Returns how many it filled; where torch's wrappers look different (another
+    version), nothing is changed and the import simply happens."""
+    import torch.optim.lr_scheduler as schedulers
+
+    wrapper_code = torch._disable_dynamo(lambda: None).__code__  # what every such wrapper runs
+    changed = 0
+    for module in (torch.optim, schedulers):
+        for cls in vars(module).values():
+            for attr in vars(cls).values() if isinstance(cls, type) else ():
+                fn = getattr(attr, "__wrapped__", None)
+                if (getattr(attr, "__code__", None) is wrapper_code and fn is not None
+                        and not hasattr(fn, "__dynamo_disable")):
+                    setattr(fn, "__dynamo_disable", fn)
+                    changed += 1
+    return changed
+
+
+run_optimizers_without_dynamo()
+
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 OUTPUT_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "none": lambda z: z,

@@ -18,12 +18,11 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.transforms.functional import gaussian_blur
 
 from mnist_study import files
 from mnist_study.data import digit_means
 from mnist_study.spec import DIGITS, N_CLASSES, ModelSpec
-from mnist_study.networks import Network, in_chunks, init_network, load_members
+from mnist_study.networks import Network, in_chunks, init_network, load_members, optimizer_step
 
 SIDE = 28
 
@@ -125,6 +124,10 @@ def jitter(pixels: int) -> Transform:
 
 def blur(sigma: float) -> Transform:
     """Gaussian blur: the gradient reaching the image is blurred too, so updates are smooth."""
+    # here, not at the top: importing torchvision imports torch's compiler (4 s on 2 cores),
+    # which only the jobs that blur need to pay for
+    from torchvision.transforms.functional import gaussian_blur
+
     k = 2 * int(np.ceil(2 * sigma)) + 1
 
     def f(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -149,7 +152,7 @@ def render(model: torch.nn.Module, objective: Objective, param: Pixels = Pixels(
         value = objective(model(seen), x).sum()
         (grad,) = torch.autograd.grad(value, [x])
         x.grad = -grad  # Adam minimizes
-        opt.step()
+        optimizer_step(opt)
         project()
     return x.detach().clone()
 

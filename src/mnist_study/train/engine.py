@@ -23,7 +23,7 @@ from typing import Callable, Protocol
 import torch
 from torch import nn
 
-from mnist_study.networks import in_chunks, init_network, loss_fn
+from mnist_study.networks import in_chunks, init_network, loss_fn, optimizer_step
 from mnist_study.spec import ModelSpec
 from mnist_study.train import handwritten
 
@@ -83,7 +83,7 @@ class AutogradMembers:
         self.optimizer.zero_grad(set_to_none=True)
         # Members are independent, so the gradient of the sum is each member's own gradient.
         losses.sum().backward()
-        self.optimizer.step()
+        optimizer_step(self.optimizer)
         if self.schedule is not None:
             self.schedule.step()
         return losses.detach(), out.detach()
@@ -102,8 +102,8 @@ def make_trainer(spec: ModelSpec, members: list[Member], device: torch.device,
     if path not in PATHS:
         raise ValueError(f"unknown training path {path!r}; one of {PATHS}")
     if path == "handwritten" and not handwritten.supports(spec):
-        raise ValueError("the hand-written engine trains MLPs with a constant learning "
-                         "rate only")
+        raise ValueError("the hand-written engine trains plain MLPs only (no dropout, a "
+                         "constant learning rate)")
     if path == "handwritten" or (path == "auto" and handwritten.supports(spec)):
         return handwritten.HandwrittenMLP(spec, members, device)
     return AutogradMembers(spec, members, device, total_steps)

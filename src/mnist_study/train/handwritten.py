@@ -1,10 +1,11 @@
-"""The hand-written training engine for MLPs: forward and backward written out over flat
-buffers, the members' layers stacked. Kept beside the general autograd path
+"""The hand-written training engine for plain MLPs: forward and backward written out over
+flat buffers, the members' layers stacked. Kept beside the general autograd path
 (`AutogradMembers` in mnist_study.train.engine) for the specs it supports (`supports`: dense
-layers, with or without dropout, a constant learning rate) because it measured faster on the
-seed study's MLPs, most of all on several seeds of a small one (`make bench`,
-benchmarks/results.md). Members equal training them alone with `nn.Module` +
-`torch.optim.Adam`, and with dropout equal the general path (tests/test_engine.py).
+layers, no dropout, a constant learning rate) because it measured faster on the seed study's
+commonest shape, several seeds of a small MLP (model 0 with 5 seeds: the general path took
+1.18x its time per step, model 5: 1.81x; equal for the large models 9 and 10; results.md and
+benchmarks/general-path.md). Members equal training them alone with `nn.Module` +
+`torch.optim.Adam` (tests/test_engine.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import math
 
 import torch
 
-from mnist_study.networks import OUTPUT_ACTIVATIONS, in_chunks, init_network, loss_fn
+from mnist_study.networks import (OUTPUT_ACTIVATIONS, in_chunks, init_network, loss_fn,
+                                  optimizer_step)
 from mnist_study.spec import N_CLASSES, N_INPUTS, ModelSpec
 
 # In place on a layer's output: the backward pass needs only the activation's output.
@@ -24,7 +26,7 @@ ADAM_EPS = 1e-8
 
 
 def supports(spec: ModelSpec) -> bool:
-    return spec.family == "mlp" and spec.schedule == "constant"
+    return spec.family == "mlp" and spec.dropout == 0 and spec.schedule == "constant"
 
 
 def can_fuse(device: torch.device, dtype: torch.dtype = torch.float32) -> bool:
@@ -111,10 +113,7 @@ class StackedMLP:
                 self.biases[i].copy_(torch.stack([n.layers[i].bias for n in nets]))
         self.activation = spec.activation
         self.output_activation = OUTPUT_ACTIVATIONS[spec.output_activation]
-        self.dropout = spec.dropout
         self.saved: list[torch.Tensor] = []  # each layer's input, for backward()
-        self.hidden_out: list[torch.Tensor] = []  # each hidden activation before dropout
-        self.noise: list[torch.Tensor] = []  # each hidden layer's dropout noise, (M, B, H)
         self.buffers: dict[str, torch.Tensor] = {}
 
     @property
@@ -138,23 +137,11 @@ class StackedMLP:
         batch for every member."""
         return self.output_activation(self.forward(x))
 
-    def draw_noise(self, batch: int) -> list[torch.Tensor]:
-        """Each hidden layer's dropout noise (M, B, H) of a training step: kept (probability
-        1 - p) / (1 - p), else 0. Drawn as nn.Dropout on CPU draws it (bernoulli_ into a
-        batch-major tensor), member after member and layer after layer, the order in which the
-        general path's members run: with the same global seed both paths drop the same units."""
-        keep = 1.0 - self.dropout
-        draws = [[torch.empty(batch, w.shape[1], device=self.flat.device).bernoulli_(keep)
-                  .div_(keep) for w in self.weights[:-1]] for _ in range(self.n_members)]
-        return [torch.stack(layer) for layer in zip(*draws)]
-
     def forward(self, x: torch.Tensor, keep: bool = False) -> torch.Tensor:
         """Logits (M, B, 10) (a view of (M, 10, B)). With keep (a training step), each layer's
-        input is kept for backward(), outputs go into buffers kept from step to step, and
-        dropout (if the spec has it) is applied after each hidden activation."""
+        input is kept for backward() and outputs go into buffers kept from step to step."""
         m, batch, last = self.n_members, x.shape[-2], len(self.weights) - 1
-        self.saved, self.hidden_out = [], []
-        self.noise = self.draw_noise(batch) if keep and self.dropout > 0 else []
+        self.saved = []
         a = x
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             if keep:
@@ -168,10 +155,6 @@ class StackedMLP:
                 a = batched_product(w, a.transpose(1, 2) if i == 0 else a, b.unsqueeze(-1), out)
             if i < last:
                 ACTIVATIONS_INPLACE[self.activation](a)
-                if self.noise:
-                    self.hidden_out.append(a)
-                    a = torch.mul(a, self.noise[i].transpose(1, 2),
-                                  out=self.buffer(f"drop{i}", a.shape))
         return a.transpose(1, 2)
 
     @torch.no_grad()
@@ -193,11 +176,8 @@ class StackedMLP:
             # the gradient of the layer's input W^T g, then back through the activation
             g = torch.bmm(self.weights[i].transpose(1, 2), g,
                           out=self.buffer(f"grad{i}", a.shape))
-            if self.noise:  # back through dropout, then the activation from its own output
-                g.mul_(self.noise[i - 1].transpose(1, 2))
-                a = self.hidden_out[i - 1]
             ACTIVATION_BACKWARD[self.activation](g, a)
-        self.saved, self.hidden_out, self.noise = [], [], []
+        self.saved = []
 
     def member_state_dict(self, m: int) -> dict[str, torch.Tensor]:
         """Member m as a `Network` state_dict (CPU tensors)."""
@@ -239,7 +219,7 @@ class StackedAdam:
                                           weight_decay=weight_decay, fused=fused)
 
     def step(self) -> None:
-        self.optimizer.step()
+        optimizer_step(self.optimizer)
 
 
 class HandwrittenMLP:

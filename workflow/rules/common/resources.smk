@@ -4,14 +4,20 @@
 # job is bound by per-step overhead and gains nothing from more threads: several such jobs run
 # side by side instead. Larger ones are arithmetic-bound and take what they get.
 OVERHEAD_BOUND_MACS = 300_000
+# A job whose whole training is fewer FLOPs than this (a second or two of arithmetic: the quick
+# study's) is mostly start-up (imports, data, writing its files), which one thread does alone:
+# one thread each lets two such jobs start up side by side.
+SMALL_JOB_FLOPS = 2e11
 
 
 def training_job(spec, members):
     """threads, mem_mb and runtime (minutes) of a job training `members` copies of `spec`."""
     parameters = spec.n_parameters() * members
     flops = spec.train_flops(60000) / len(spec.seeds) * members
+    n_train = config["mnist"].get("train_samples") or 60000
+    small = flops * n_train / 60000 < SMALL_JOB_FLOPS
     return {
-        "threads": 1 if spec.forward_macs() * members < OVERHEAD_BOUND_MACS else 8,
+        "threads": 1 if small or spec.forward_macs() * members < OVERHEAD_BOUND_MACS else 8,
         # data (~250 MB as float32 on the device) + weights, grads and 2 Adam moments
         "mem_mb": 1500 + 4 * 4 * parameters // 2**20 * 2,
         # generous: 50 GFLOP/s is a slow CPU core pair; a SLURM limit, not a prediction
