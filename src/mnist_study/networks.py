@@ -129,8 +129,11 @@ def load_members(path: str | Path) -> tuple[ModelSpec, dict[int, Network]]:
     spec = ModelSpec.from_dict(blob["spec"])
     members = {}
     for seed, state in blob["members"].items():
-        net = Network(spec)
-        net.load_state_dict(state)
+        with torch.device("meta"):  # no random initialization that the state would replace
+            net = Network(spec)
+        net.load_state_dict(state, assign=True)
+        if len(net.features):
+            net.to(memory_format=torch.channels_last)  # as Network() lays a cnn out
         members[int(seed)] = net.eval().requires_grad_(False)
     return spec, members
 
