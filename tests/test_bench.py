@@ -13,7 +13,8 @@ from mnist_study.spec import ModelSpec
 
 CASES = ("model0", "model0_5seeds", "model5_5seeds", "model9", "model10", "model12_5seeds",
          "scan_row")  # MLPs: both paths
-CNN_CASES = ("mlp_dropout_5seeds", "cnn_lenet", "cnn_bn_5seeds")  # the general path only
+# the general path only
+GENERAL_ONLY_CASES = ("mlp_dropout_5seeds", "cnn_lenet", "cnn_bn_5seeds")
 EXPECTED = {
     "roof_before", "roof_after", "roof", "model0_conventional_samples_per_s",
     "model0_conventional_fraction_of_roof", "model10_handwritten_peak_rss",
@@ -21,7 +22,8 @@ EXPECTED = {
     *(f"{c}_{p}_{m}" for c in CASES for p in bench.PATHS
       for m in ("samples_per_s", "fraction_of_roof")),
     *(f"{c}_general_over_handwritten" for c in CASES),
-    *(f"{c}_general_{m}" for c in CNN_CASES for m in ("samples_per_s", "fraction_of_roof")),
+    *(f"{c}_general_{m}" for c in GENERAL_ONLY_CASES
+      for m in ("samples_per_s", "fraction_of_roof")),
 }
 # the test config of run(): the study's models that the cases name
 CONFIG = {"models": {"0": {"hidden": [784], "batch_size": 64},
@@ -75,9 +77,9 @@ def test_one_spec_is_credited_the_same_flops_per_sample_whoever_trains_it():
 
 def test_cases_take_the_handwritten_path_only_where_it_supports_the_spec():
     paths = {c.name: c.paths for c in bench.cases(CONFIG)}
-    assert set(paths) == {*CASES, *CNN_CASES}
+    assert set(paths) == {*CASES, *GENERAL_ONLY_CASES}
     assert all(paths[c] == bench.PATHS for c in CASES)
-    assert all(paths[c] == ("general",) for c in CNN_CASES)
+    assert all(paths[c] == ("general",) for c in GENERAL_ONLY_CASES)
     scan = next(c for c in bench.cases(CONFIG) if c.name == "scan_row")
     assert len({m.lr for m in scan.members}) == 8 and len({m.seed for m in scan.members}) == 1
 

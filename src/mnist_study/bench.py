@@ -265,7 +265,7 @@ def cases(config: dict) -> list[Case]:
     else:
         scan_spec = ModelSpec(hidden=(720,), batch_size=256)
         lrs, seed = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()], 0
-    dropout = [model(m, 5, 40) for m in ("mlp-dropout",) if m in models]  # the seed study's
+    dropout = [model("mlp-dropout", 5, 40)] if "mlp-dropout" in models else []  # the seed study's
     return [
         model("0", 1, 300), model("0", 5, 200), model("5", 5, 200), model("9", 1, 60),
         model("10", 1, 5), model("12", 5, 150), *dropout,

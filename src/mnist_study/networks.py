@@ -17,8 +17,6 @@ from torch import nn
 
 from mnist_study.spec import N_CLASSES, SIDE, ConvBlock, ModelSpec
 
-
-
 # torch.optim imports torch._dynamo (the compiler; 4.2 s on a 2-core CPU, as long as `import
 # torch` itself) the first time an optimizer is built or stepped: paid by every job that trains
 # or differentiates a network, in the quick study most of a training job's work. This project

@@ -15,7 +15,7 @@ def training_job(spec, members):
     parameters = spec.n_parameters() * members
     flops = spec.train_flops(60000) / len(spec.seeds) * members
     n_train = config["mnist"].get("train_samples") or 60000
-    small = flops * n_train / 60000 < SMALL_JOB_FLOPS
+    small = spec.train_flops(n_train) / len(spec.seeds) * members < SMALL_JOB_FLOPS
     return {
         "threads": 1 if small or spec.forward_macs() * members < OVERHEAD_BOUND_MACS else 8,
         # data (~250 MB as float32 on the device) + weights, grads and 2 Adam moments
