@@ -53,6 +53,16 @@ def test_unclamped_ascent_leaves_the_pixel_range_and_clamped_ends_at_bounds():
     assert v.fraction_at_bounds(clamped) > 0.5
 
 
+def test_class_maximization_and_dream_in_one_batch_end_where_each_would_alone():
+    spec, net = trained()
+    a = v.Ascent(steps=30, lr=0.05)
+    together = v.class_maximization_and_dream(net, a)
+    for joint, alone in zip(together, (v.class_maximization(net, a), v.class_dream(net, a))):
+        # the same ascent up to rounding: a batch of 20 sums its products in another order
+        torch.testing.assert_close(joint, alone, rtol=0, atol=1e-4)
+    assert not torch.allclose(*together)  # two different objectives, not one twice
+
+
 def test_render_is_pure_and_deterministic():
     spec, net = trained()
     before = {k: t.clone() for k, t in net.state_dict().items()}

@@ -58,7 +58,7 @@ rule inspect_model_responses:
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
         noise="results/inspect/unfamiliar/noise.npz",
-        data="results/data/mnist.npz",
+        test_probs=model_file("test_probs"),
     output:
         probs="results/inspect/responses.npz",
         per_member="results/inspect/responses.csv",

@@ -1,7 +1,7 @@
 import numpy as np
 
 from mnist_study import files
-from mnist_study.inspection.visualize import Ascent, class_dream, class_maximization, first_member, logits_of
+from mnist_study.inspection.visualize import Ascent, class_maximization_and_dream, first_member, logits_of
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
@@ -9,10 +9,10 @@ with redirect_to_log(snakemake.log[0]):
     images, logits, dreams, seeds = [], [], [], []
     for weights in snakemake.input.weights:
         spec, seed, model = first_member(weights)
-        x = class_maximization(model, ascent)
+        x, dream = class_maximization_and_dream(model, ascent)  # the seed's deep dream, every model
         images.append(x.numpy())
         logits.append(logits_of(model, x).numpy())
-        dreams.append(class_dream(model, ascent).numpy())  # the seed's deep dream, every model
+        dreams.append(dream.numpy())
         seeds.append(seed)
     # stacked in the order of `models`: npz keys never carry a user's model id
     p = snakemake.params

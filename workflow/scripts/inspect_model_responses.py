@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from mnist_study import files
-from mnist_study.data import read_dataset
+from mnist_study.evaluate.analysis import load_probs
 from mnist_study.inspection import unfamiliar
 from mnist_study.networks import load_members
 from mnist_study.logs import redirect_to_log
@@ -11,13 +11,14 @@ with redirect_to_log(snakemake.log[0]):
     i = snakemake.input
     images = unfamiliar.load_images(i.images)
     digits = np.load(i.digits)
-    test = read_dataset(i.data)["test_images"] / np.float32(255)
     noise = dict(np.load(i.noise))
     probs, tables = [], []
-    for model, weights in zip(snakemake.params.models, i.weights):
+    for model, weights, stored in zip(snakemake.params.models, i.weights, i.test_probs):
         spec, members = load_members(weights)
+        test_probs, _, seeds = load_probs(np.load(stored))
         p, rows = unfamiliar.model_responses(members, spec, images["inputs"], digits["inputs"],
-                                             digits["labels"], test, noise)
+                                             digits["labels"], dict(zip(seeds.tolist(), test_probs)),
+                                             noise)
         probs.append(p)
         tables.append(pd.DataFrame(rows).assign(model=model))
     # arrays by position in `models`: npz keys never carry a user's model id

@@ -286,13 +286,15 @@ def noise_images(n: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndarray,
-                    digit_labels: np.ndarray, mnist_test: np.ndarray,
+                    digit_labels: np.ndarray, mnist_test_probs: dict[int, np.ndarray],
                     others: dict[str, np.ndarray] | None = None):
     """Per member: class probabilities on the unfamiliar images, accuracy on scikit-learn's
     digits, and how well the maximum softmax probability separates MNIST's test images from
     the unfamiliar images, from the other handwriting and from each set in `others` (noise):
     `auc_<set>`; each with the half-width of its interval over the images (`<metric>_image_half`:
-    DeLong's for an AUC, Wilson's for the accuracy). Returns (probs on the unfamiliar images (M, N, 10), rows)."""
+    DeLong's for an AUC, Wilson's for the accuracy). The MNIST side is the member's stored test
+    probabilities (`mnist_test_probs[seed]`, what training wrote): not computed a second time.
+    Returns (probs on the unfamiliar images (M, N, 10), rows)."""
     import torch
 
     from mnist_study.evaluate.trust import half_width, wilson_interval
@@ -305,7 +307,7 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
 
     all_probs, rows = [], []
     for seed, net in members.items():
-        p_unf, p_dig, p_mnist = probs_of(net, unfamiliar), probs_of(net, digits), probs_of(net, mnist_test)
+        p_unf, p_dig, p_mnist = probs_of(net, unfamiliar), probs_of(net, digits), mnist_test_probs[seed]
         msp = {k: p.max(1) for k, p in (("unfamiliar", p_unf), ("digits", p_dig), ("mnist", p_mnist))}
         msp.update({k: probs_of(net, x).max(1) for k, x in (others or {}).items()})
         aucs = {k: max_softmax_auc(msp["mnist"], v) for k, v in msp.items() if k != "mnist"}

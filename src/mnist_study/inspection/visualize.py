@@ -86,6 +86,20 @@ def total_variation() -> Objective:
     return Objective(tv, "TV")
 
 
+def side_by_side(*parts: tuple[Objective, int]) -> Objective:
+    """Objective i of `parts` on its own next n_i images of the batch: several renders as one
+    batch, so each ascent step passes through the model once for all of them (a large
+    network's step is bound by reading its weights: twenty images cost about what ten do).
+    Adam updates every pixel on its own, so each part ends where it would alone."""
+    def fn(z, x):
+        values, start = [], 0
+        for objective, n in parts:
+            values.append(objective(z[start:start + n], x[start:start + n]))
+            start += n
+        return torch.cat(values)
+    return Objective(fn, " | ".join(o.name for o, _ in parts))
+
+
 # --- parameterizations --------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -258,6 +272,13 @@ def class_dream(model: torch.nn.Module, a: Ascent, clamp: bool = True) -> torch.
     log-probability, where class maximization takes the logit, so that the other digits are
     pushed down too)."""
     return render(model, class_log_prob(DIGITS), Pixels(N_CLASSES, a.start, clamp), (), a.steps, a.lr, a.seed)
+
+
+def class_maximization_and_dream(model: torch.nn.Module, a: Ascent) -> tuple[torch.Tensor, torch.Tensor]:
+    """class_maximization and class_dream (both clamped) in one ascent of twenty images."""
+    both = side_by_side((class_logit(DIGITS), N_CLASSES), (class_log_prob(DIGITS), N_CLASSES))
+    x = render(model, both, Pixels(2 * N_CLASSES, a.start, True), (), a.steps, a.lr, a.seed)
+    return x[:N_CLASSES], x[N_CLASSES:]
 
 
 def deep_dream(model: torch.nn.Module, a: Ascent) -> dict[str, torch.Tensor]:
