@@ -234,5 +234,6 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
             log(f"WARNING: member seed={r.member.seed} lr={r.member.lr} diverged (non-finite loss "
                 f"from step {r.diverged_at_step}, epoch {r.diverged_at_epoch}); its loss curve up "
                 f"to there is kept, and it is marked as diverged.")
-    outputs = {"train": trainer.predict(x_train).cpu(), "test": trainer.predict(x_test).cpu()}
+    # the last epoch's test outputs are the final ones: no step has run since
+    outputs = {"train": trainer.predict(x_train).cpu(), "test": test_out.cpu()}
     return results, outputs
