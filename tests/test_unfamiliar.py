@@ -117,3 +117,29 @@ def test_max_softmax_auc():
     assert u.max_softmax_auc(np.array([0.9, 0.95]), np.array([0.2, 0.5]))["auc"] == 1.0
     assert u.max_softmax_auc(np.array([0.5, 0.5]), np.array([0.5]))["auc"] == 0.5
     assert np.isnan(u.max_softmax_auc(np.array([0.5, 0.5]), np.array([]))["auc"])
+
+
+def test_a_diverged_member_has_no_accuracy_or_auc_on_other_images():
+    import torch
+
+    from mnist_study.networks import Network
+    from mnist_study.spec import ModelSpec
+
+    spec = ModelSpec(hidden=(8,), seeds=(0, 1))
+    ok, diverged = Network(spec).eval(), Network(spec).eval()
+    with torch.no_grad():
+        for w in diverged.parameters():
+            w.fill_(float("nan"))
+    rng = np.random.default_rng(0)
+    images, digits = rng.random((3, 28, 28), dtype=np.float32), rng.random((40, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 40)
+    test_probs = {0: rng.dirichlet(np.ones(10), 50), 1: np.full((50, 10), np.nan)}
+    probs, rows = u.model_responses({0: ok, 1: diverged}, spec, images, digits, labels, test_probs,
+                                    {"gaussian": rng.random((20, 28, 28), dtype=np.float32)})
+    answered, nan = rows
+    assert 0 <= answered["digits_accuracy"] <= 1 and answered["digits_accuracy_image_half"] > 0
+    assert 0 <= answered["auc_gaussian"] <= 1
+    # not the ~10 % that an argmax over NaN would give
+    assert np.isnan(nan["digits_accuracy"]) and np.isnan(nan["digits_accuracy_image_half"])
+    assert np.isnan(nan["auc_gaussian"]) and np.isnan(nan["auc_digits"])
+    assert probs.shape == (2, 3, 10) and np.isnan(probs[1]).all()

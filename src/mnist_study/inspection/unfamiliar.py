@@ -311,10 +311,12 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
         msp = {k: p.max(1) for k, p in (("unfamiliar", p_unf), ("digits", p_dig), ("mnist", p_mnist))}
         msp.update({k: probs_of(net, x).max(1) for k, x in (others or {}).items()})
         aucs = {k: max_softmax_auc(msp["mnist"], v) for k, v in msp.items() if k != "mnist"}
-        digits_accuracy = float((p_dig.argmax(1) == digit_labels).mean())
+        # a diverged member has no accuracy: its argmax over NaN would read as ~10 %
+        answers = np.isfinite(p_dig).all()
+        digits_accuracy = float((p_dig.argmax(1) == digit_labels).mean()) if answers else np.nan
         rows.append({"seed": seed, "digits_accuracy": digits_accuracy,
                      "digits_accuracy_image_half": half_width(
-                         wilson_interval(digits_accuracy, len(digit_labels))),
+                         wilson_interval(digits_accuracy, len(digit_labels))) if answers else np.nan,
                      **{f"auc_{k}": a["auc"] for k, a in aucs.items()},
                      **{f"auc_{k}_image_half": a["image_half"] for k, a in aucs.items()},
                      **{f"msp_{k}": float(v.mean()) for k, v in msp.items()}})
