@@ -223,3 +223,7 @@ def test_divergence_is_recorded_and_stays_in_its_member(data):
     assert results[1].diverged_at_step == 2
     assert results[0].diverged_at_step is None
     assert all(math.isfinite(v) for v in results[0].step_loss)
+    # the epoch history gives the diverged member no accuracy (not the ~10 % of an argmax over NaN)
+    epoch_ok, epoch_nan = results[0].epochs[0], results[1].epochs[0]
+    assert 0 < epoch_ok["train_accuracy"] <= 1 and 0 < epoch_ok["test_accuracy"] <= 1
+    assert math.isnan(epoch_nan["train_accuracy"]) and math.isnan(epoch_nan["test_accuracy"])

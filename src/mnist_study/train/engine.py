@@ -208,6 +208,9 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
         test_loss = loss_fn(test_out, y_test.expand(n_members, -1), spec.loss)
         test_acc = (test_out.argmax(-1) == y_test).float().mean(-1)
         train_acc = correct.double() / n
+        # a member that diverged has no accuracy: its argmax over NaN would read as ~10 %
+        test_acc[~torch.isfinite(test_out).all(-1).all(-1)] = float("nan")
+        train_acc[~torch.isfinite(epoch_losses).all(0)] = float("nan")
         for i, r in enumerate(results):
             r.epochs.append({"epoch": epoch + 1, "train_loss": epoch_losses[:, i].mean().item(),
                              "train_accuracy": train_acc[i].item(),
