@@ -14,6 +14,7 @@ rule train_scan_row:
         "results/benchmarks/train_scan_row/h{hidden}.tsv"
     wildcard_constraints:
         hidden=r"\d+",
+    priority: lambda w: scan_job(w)["priority"]
     conda:
         "../../envs/mnist-study.yaml"
     threads: lambda w: scan_job(w)["threads"]

@@ -12,6 +12,7 @@ rule train_model:
         "logs/train_model/{model}.log",
     benchmark:
         "results/benchmarks/train_model/{model}.tsv"
+    priority: lambda w: model_job(w)["priority"]
     conda:
         "../../envs/mnist-study.yaml"
     threads: lambda w: model_job(w)["threads"]

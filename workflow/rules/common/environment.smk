@@ -21,6 +21,7 @@ os.environ.update(
 )
 
 # Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
+from mnist_study import jobs
 from mnist_study.data import LABEL_COUNTS, RAW_FILES, existing_copy_files
 from mnist_study.report.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
@@ -31,7 +32,12 @@ from mnist_study.study import (
     resolve_inspection,
     study_file,
 )
-from mnist_study.train.outcome import MODEL_FILES, RECORD_FAILURES_ENV, read_outcomes
+from mnist_study.train.outcome import (
+    MODEL_FILES,
+    OUTCOME_FILE,
+    RECORD_FAILURES_ENV,
+    read_outcomes,
+)
 
 
 def record_failures_under_keep_going():

@@ -1,37 +1,41 @@
-# What a training job asks the scheduler for, from its spec and how many members it trains.
+# What a training job asks the scheduler for (mnist_study.jobs: threads, memory, time limit,
+# priority), from its spec and how many members it trains.
 
-# Below this many multiply-adds per sample (over all members; for an mlp, its parameters), a
-# job is bound by per-step overhead and gains nothing from more threads: several such jobs run
-# side by side instead. Larger ones are arithmetic-bound and take what they get.
-OVERHEAD_BOUND_MACS = 300_000
-# A job whose whole training is fewer FLOPs than this (a second or two of arithmetic: the quick
-# study's) is mostly start-up (imports, data, writing its files), which one thread does alone:
-# one thread each lets two such jobs start up side by side.
-SMALL_JOB_FLOPS = 2e11
+N_TRAIN = config["mnist"].get("train_samples") or 60000
 
 
-def training_job(spec, members):
-    """threads, mem_mb and runtime (minutes) of a job training `members` copies of `spec`."""
-    parameters = spec.n_parameters() * members
-    flops = spec.train_flops(60000) / len(spec.seeds) * members
-    n_train = config["mnist"].get("train_samples") or 60000
-    small = spec.train_flops(n_train) / len(spec.seeds) * members < SMALL_JOB_FLOPS
-    return {
-        "threads": 1 if small or spec.forward_macs() * members < OVERHEAD_BOUND_MACS else 8,
-        # data (~250 MB as float32 on the device) + weights, grads and 2 Adam moments
-        "mem_mb": 1500 + 4 * 4 * parameters // 2**20 * 2,
-        # generous: 50 GFLOP/s is a slow CPU core pair; a SLURM limit, not a prediction
-        "runtime": 10 + int(flops / 50e9 / 60),
+def training_outputs():
+    """Per training job (rule, wildcard), the file whose presence says it has run."""
+    models = {("train_model", m): f"results/models/{m}/{OUTCOME_FILE}" for m in MODELS}
+    rows = {
+        ("train_scan_row", str(h)): f"results/scan/h{h}/metrics.csv"
+        for h in (SCAN.hidden_sizes if SCAN else ())
     }
+    return {**models, **rows}
+
+
+# Counted once, as the workflow parses: the training jobs whose results are not there yet.
+JOBS_TO_TRAIN = sum(not Path(f).exists() for f in training_outputs().values())
+
+
+def job_threads(job):
+    # A job on a cluster node (or the node's own Snakemake run of it) asks for what it can
+    # use; on one machine, jobs before threads (mnist_study.jobs).
+    if workflow.remote_exec or not workflow.local_exec:
+        return job["can_use_threads"]
+    return jobs.local_threads(job["can_use_threads"], workflow.cores, JOBS_TO_TRAIN)
 
 
 def model_job(wildcards):
     spec = MODELS[wildcards.model].spec
-    return training_job(spec, len(spec.seeds))
+    job = jobs.training_job(spec, len(spec.seeds), N_TRAIN)
+    return {**job, "threads": job_threads(job)}
 
 
 def scan_job(wildcards):
-    return training_job(scan_row_spec(config, int(wildcards.hidden)), len(SCAN.learning_rates))
+    spec = scan_row_spec(config, int(wildcards.hidden))
+    job = jobs.training_job(spec, len(SCAN.learning_rates), N_TRAIN)
+    return {**job, "threads": job_threads(job)}
 
 
 def train_gpus(wildcards):
