@@ -2,10 +2,10 @@
 from its spec and how many members it trains. Read while the workflow parses: no torch.
 
 Threads. On one machine, a study's training jobs fill the cores with jobs before threads:
-two one-thread jobs side by side trained 1.05-1.6x more samples per second than the same jobs
-one after another with two threads each, at every shape of the seed study from model 4
-(batch 16) to model 10, CNNs included (2-core AMD EPYC; benchmarks/engine-notes.md, "Jobs
-before threads"). A thread of its own has no parallel region to wake and no member split
+two one-thread jobs side by side trained 1.03-1.6x more samples per second than the same jobs
+one after another with two threads each, at the seed study's shapes from model 4 (batch 16)
+to the CNNs; model 10 was even (1.46 and 0.90) (2-core AMD EPYC; benchmarks/engine-notes.md,
+"Jobs before threads"; the seed study's training at one epoch: 1.27x end to end). A thread of its own has no parallel region to wake and no member split
 unevenly between threads. So while at least as many jobs are still to train as there are
 cores, each takes one thread; with fewer (a rerun of one changed model), the cores are shared
 out among them, up to what the job can use. On a cluster every job has its node's cores to
