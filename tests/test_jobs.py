@@ -56,8 +56,8 @@ def test_a_job_asks_for_the_threads_its_arithmetic_can_use():
 def dry_run_jobs(workdir, *args):
     """(rule, wildcards, threads, priority) of each job that a dry run of the seed study
     lists, on 2 cores."""
-    out = run_snakemake(workdir, "-n", "--cores", "2", "--until", "collect_training_outcomes", "analyze_scan",
-                        *args, configfiles=[SEED_STUDY]).stdout
+    out = run_snakemake(workdir, "-n", "--cores", "2", "--until", "collect_training_outcomes",
+                        "analyze_scan", *args, configfiles=[SEED_STUDY]).stdout
     found = []
     for block in out.split("\nrule ")[1:]:
         rule = block.split(":", 1)[0]

@@ -5,8 +5,9 @@ Threads. On one machine, a study's training jobs fill the cores with jobs before
 two one-thread jobs side by side trained 1.03-1.6x more samples per second than the same jobs
 one after another with two threads each, at the seed study's shapes from model 4 (batch 16)
 to the CNNs; model 10 was even (1.46 and 0.90) (2-core AMD EPYC; benchmarks/engine-notes.md,
-"Jobs before threads"; the seed study's training at one epoch: 1.27x end to end). A thread of its own has no parallel region to wake and no member split
-unevenly between threads. So while at least as many jobs are still to train as there are
+"Jobs before threads"; the seed study's training at one epoch: 1.27x end to end). A thread
+of its own has no parallel region to wake and no member split unevenly between threads. So
+while at least as many jobs are still to train as there are
 cores, each takes one thread; with fewer (a rerun of one changed model), the cores are shared
 out among them, up to what the job can use. On a cluster every job has its node's cores to
 itself and asks for what it can use (`can_use_threads`).
@@ -35,16 +36,20 @@ SLOW_RATE = 50e9
 STEP_OVERHEAD_S = 5e-3
 
 
+def job_flops(spec: ModelSpec, members: int, n_train: int) -> float:
+    """The training arithmetic of `members` copies of `spec` (its seeds or a scan row's rates)."""
+    return spec.train_flops(n_train) / len(spec.seeds) * members
+
+
 def expected_seconds(spec: ModelSpec, members: int, n_train: int) -> float:
     """A generous guess of the job's training time; only its order among jobs matters."""
-    flops = spec.train_flops(n_train) / len(spec.seeds) * members
     steps = math.ceil(n_train / spec.batch_size) * spec.epochs
-    return flops / SLOW_RATE + steps * STEP_OVERHEAD_S
+    return job_flops(spec, members, n_train) / SLOW_RATE + steps * STEP_OVERHEAD_S
 
 
 def can_use_threads(spec: ModelSpec, members: int, n_train: int) -> int:
     """Threads the job's arithmetic can use: one for small or overhead-bound jobs."""
-    small = spec.train_flops(n_train) / len(spec.seeds) * members < SMALL_JOB_FLOPS
+    small = job_flops(spec, members, n_train) < SMALL_JOB_FLOPS
     return 1 if small or spec.forward_macs() * members < OVERHEAD_BOUND_MACS else MAX_THREADS
 
 

@@ -4,18 +4,11 @@
 N_TRAIN = config["mnist"].get("train_samples") or 60000
 
 
-def training_outputs():
-    """Per training job (rule, wildcard), the file whose presence says it has run."""
-    models = {("train_model", m): f"results/models/{m}/{OUTCOME_FILE}" for m in MODELS}
-    rows = {
-        ("train_scan_row", str(h)): f"results/scan/h{h}/metrics.csv"
-        for h in (SCAN.hidden_sizes if SCAN else ())
-    }
-    return {**models, **rows}
-
-
-# Counted once, as the workflow parses: the training jobs whose results are not there yet.
-JOBS_TO_TRAIN = sum(not Path(f).exists() for f in training_outputs().values())
+# Counted once, as the workflow parses: the training jobs whose last file is not there yet.
+JOBS_TO_TRAIN = sum(
+    not Path(f).exists()
+    for f in [*(f"results/models/{m}/{OUTCOME_FILE}" for m in MODELS), *SCAN_ROW_RESULTS]
+)
 
 
 def job_threads(job):

@@ -59,7 +59,7 @@ def trained_outputs():
     """The last file each training job writes: provenance waits for all of them."""
     return [
         "results/tables/training_outcomes.csv",
-        *(f"results/scan/h{h}/metrics.csv" for h in (SCAN.hidden_sizes if SCAN else ())),
+        *SCAN_ROW_RESULTS,
     ]
 
 
