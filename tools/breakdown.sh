@@ -38,6 +38,8 @@ echo "breakdown: import torch takes ${torch_s} s here (best of 3); running ${con
 # (README, "Known issue"), which would add 10 s that are not the workflow's.
 export SLURM_CONF=${SLURM_CONF:-/dev/null}
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+# the tree as it was measured (before this script writes its output file into it)
+commit="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (uncommitted changes)')"
 start=$(date +%s)
 .venv/bin/snakemake -s "$repo/Snakefile" -d "$workdir" --cores "$(nproc)" \
   --configfile "$repo/config.yaml" "${configs[@]}" "$local_yaml" >"$workdir/run.log" 2>&1 \
@@ -49,7 +51,7 @@ ratio=$(.venv/bin/python -c "print(f'{$wall / $torch_s:.0f}')")
   echo "# Where the time of \`${configs[*]#$repo/}\` went"
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load average before the run: $load"
-  echo "- measured: $(date -u '+%Y-%m-%d %H:%M UTC'), git $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (uncommitted changes)')"
+  echo "- measured: $(date -u '+%Y-%m-%d %H:%M UTC'), git $commit"
   echo "- the snakemake command's wall time: ${wall} s; \`python -c \"import torch\"\`: ${torch_s} s (best of 3); ratio ${ratio}x"
   echo
   .venv/bin/python -m mnist_study.timing "$workdir" | tail -n +3
