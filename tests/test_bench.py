@@ -18,7 +18,8 @@ GENERAL_ONLY_CASES = ("mlp_dropout_5seeds", "cnn_lenet", "cnn_bn_5seeds")
 EXPECTED = {
     "roof_before", "roof_after", "roof", "model0_conventional_samples_per_s",
     "model0_conventional_fraction_of_roof", "model10_handwritten_peak_rss",
-    "model10_general_peak_rss", "study_flops", "study_floor",
+    "model10_general_peak_rss", "study_flops", "study_floor", "stream_rate",
+    "study_parameter_traffic", "study_memory_floor", "study_floor_with_memory",
     *(f"{c}_{p}_{m}" for c in CASES for p in bench.PATHS
       for m in ("samples_per_s", "fraction_of_roof")),
     *(f"{c}_general_over_handwritten" for c in CASES),
@@ -94,6 +95,7 @@ def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_p
     seconds = {"handwritten": 1.0, "general": 1.5}
     monkeypatch.setattr("mnist_study.data.load_arrays", lambda root: fake)
     monkeypatch.setattr(bench, "matmul_rate", lambda size, device: 1e11)
+    monkeypatch.setattr(bench, "stream_rate", lambda size, device: 2e10)
     monkeypatch.setattr(bench, "onednn_matmul_rate", lambda size: None)
     monkeypatch.setattr(bench, "conventional_epoch", lambda spec, root, samples: (4.0, n))
     monkeypatch.setattr(bench, "side_by_side",
@@ -117,6 +119,11 @@ def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_p
     conventional = (value["model0_conventional_fraction_of_roof"]
                     / value["model0_conventional_samples_per_s"])
     assert conventional == pytest.approx(bench.needed_flops(specs["model0"].spec, 1) / 1e11)
+    traffic = bench.study_flops(CONFIG)["traffic"]
+    assert value["study_parameter_traffic"] == pytest.approx(traffic / 1e12)
+    assert value["study_memory_floor"] == pytest.approx(traffic / 2e10 / 60)
+    assert value["study_floor_with_memory"] == pytest.approx(
+        value["study_floor"] + value["study_memory_floor"])
     bench.write_results(rows, {"cpu": "test"}, tmp_path, quick=True)
     md = (tmp_path / "results.md").read_text()
     assert "| model0_5seeds |" in md and "| 1.50 |" in md
@@ -165,3 +172,53 @@ def test_study_estimate_credits_each_job_with_its_nearest_case():
     assert out["ratio"] == pytest.approx(sum(r["general_s"] for r in out["rows"]) / hand)
     assert out["supported_share"] == pytest.approx(
         (rows["a"]["handwritten_s"] + rows["b"]["handwritten_s"]) / hand)
+
+
+def test_parameter_traffic_counts_every_step_of_every_member():
+    spec = ModelSpec(hidden=(10,), batch_size=100, epochs=2)
+    # 1,001 samples: 11 batches an epoch, the last one short
+    assert bench.parameter_traffic(spec, 3, 1001) == 22 * spec.n_parameters() * 3 * 40
+    assert bench.STEP_BYTES_PER_PARAMETER == bench.ADAM_BYTES_PER_PARAMETER + 12
+
+
+def test_training_jobs_of_a_log_are_named_as_the_study_names_them():
+    assert bench.study_job_name("train_model", "model=10") == "10"
+    assert bench.study_job_name("train_model", "model=a, b=c") == "a, b=c"  # an odd id, whole
+    assert bench.study_job_name("train_scan_row", "hidden=720") == "scan h720"
+    assert bench.study_job_name("plot_roc", "") is None
+    assert bench.study_job_name("train_border_control", "") is None
+
+
+def test_floors_of_run_sets_each_training_job_beside_its_floor(tmp_path):
+    from test_timing import finished, job, write_run
+
+    config = {"models": {"a": {"hidden": [784], "batch_size": 64, "seeds": [0, 1], "epochs": 1},
+                         "b, c": {"hidden": [10], "batch_size": 256, "epochs": 1}},
+              "mnist": {"train_samples": 6400}}
+    write_run(tmp_path,
+              job(0, "train_model", 1, wildcards="model=a"),
+              job(0, "train_model", 2, wildcards="model=b, c"),
+              finished(4, 2, "train_model", 1),
+              job(4, "plot_roc", 3),
+              finished(10, 1, "train_model", 2), finished(10, 3, "plot_roc", 3))
+    md = bench.floors_of_run(tmp_path, config, roof=1e10, stream=1e9, limits_from="here")
+    jobs = {j.name: j for j in bench.study_jobs(config, 6400)}
+    flop_a, bytes_a = jobs["a"].flops / 1e10, jobs["a"].traffic(6400) / 1e9
+    rows = [line.split(" | ") for line in md.splitlines() if line.startswith("| a |")]
+    assert len(rows) == 1 and float(rows[0][2]) == 10  # wall s
+    assert float(rows[0][5]) == pytest.approx(flop_a + bytes_a, abs=0.5)
+    # efficiency: the floor's core-seconds (2 cores) over the 10 s x 1 thread the job held
+    assert float(rows[0][6].rstrip(" |")) == pytest.approx((flop_a + bytes_a) * 2 / 10, abs=0.005)
+    assert "| b, c |" in md and "plot_roc" not in md
+    floor = sum(sum(j.floor_seconds(6400, 1e10, 1e9)) for j in jobs.values())
+    assert f"10 s of wall time = {10 / floor:.2f}x the floor" in md and "(here)" in md
+
+
+def test_study_config_takes_the_study_file_when_no_file_lists_models():
+    quick = bench.study_config([bench.REPO / "tests" / "config" / "quick.yaml"])
+    seed = bench.study_config([bench.REPO / "config" / "seed.yaml"])
+    assert quick["models"] == seed["models"] and quick["mnist"]["train_samples"] == 3000
+    # the files win over the study, as on the command line: quick's scan grid, the seed's run
+    assert quick["scan"]["run"] and quick["scan"]["hidden_sizes"]["stop"] == 64
+    own = bench.study_config([bench.REPO / "tests" / "config" / "own-study.yaml"])
+    assert set(own["models"]) != set(seed["models"])

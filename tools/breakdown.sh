@@ -41,8 +41,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 # the tree as it was measured (before this script writes its output file into it)
 commit="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (uncommitted changes)')"
 start=$(date +%s)
+# The Snakefile reads config.yaml itself: naming it here as well would put its keys over the
+# study's (its `scan: {run: false}` over the seed's), and measure a smaller study than a user runs.
 .venv/bin/snakemake -s "$repo/Snakefile" -d "$workdir" --cores "$(nproc)" \
-  --configfile "$repo/config.yaml" "${configs[@]}" "$local_yaml" >"$workdir/run.log" 2>&1 \
+  --configfile "${configs[@]}" "$local_yaml" >"$workdir/run.log" 2>&1 \
   || { tail -n 40 "$workdir/run.log"; exit 1; }
 wall=$(($(date +%s) - start))
 ratio=$(.venv/bin/python -c "print(f'{$wall / $torch_s:.0f}')")
@@ -55,6 +57,14 @@ ratio=$(.venv/bin/python -c "print(f'{$wall / $torch_s:.0f}')")
   echo "- the snakemake command's wall time: ${wall} s; \`python -c \"import torch\"\`: ${torch_s} s (best of 3); ratio ${ratio}x"
   echo
   .venv/bin/python -m mnist_study.timing "$workdir" | tail -n +3
+  echo
+  echo "## The training jobs against their floor"
+  echo
+  echo "From \`python -m mnist_study.bench --floors\`: the machine's limits are those of the last \`make bench\`."
+  echo
+  floor_args=()
+  for c in "${configs[@]}"; do floor_args+=(--config "$c"); done
+  .venv/bin/python -m mnist_study.bench --floors "$workdir" "${floor_args[@]}" 2>&1 || true
 } >"$out"
 echo "breakdown: written to $out"
 sed -n 1,12p "$out"

@@ -41,10 +41,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import yaml  # noqa: E402
 
-from mnist_study.networks import init_network  # noqa: E402
+from mnist_study.networks import init_network, optimizer_step  # noqa: E402
 from mnist_study.report.provenance import cpu_name  # noqa: E402
 from mnist_study.spec import ConvBlock, ModelSpec, resolve_models  # noqa: E402
 from mnist_study.train import handwritten  # noqa: E402
+from mnist_study.train.handwritten import can_fuse  # noqa: E402
 from mnist_study.train.engine import (Member, Trainer, as_inputs, epoch_order,  # noqa: E402
                                       fit_epoch, make_trainer, member_generators,
                                       resolve_device, shares_batches)
@@ -80,6 +81,8 @@ class Sizes:
     # 4096^2 (226 and 225 GFLOP/s, idle 2-core CPU) in an eighth of the time, so a sample finds
     # a quiet moment on a shared machine more often
     roof_n: int = 2048
+    # parameters of the stream-rate measurement: 4 tensors of 64 MB, far beyond any cache
+    stream_n: int = 2 ** 24
     conventional_samples: int | None = None  # None: one full epoch
     rounds: int = 3  # each path's time of a case is its best round
     warmup_steps: int = 3  # per path, before the first round
@@ -87,8 +90,8 @@ class Sizes:
     probe_steps: int = 2  # steps of model 10 in each memory subprocess, after one warm-up step
 
 
-QUICK = Sizes(roof_n=1024, conventional_samples=2048, rounds=2, warmup_steps=1, max_steps=2,
-              probe_steps=1)
+QUICK = Sizes(roof_n=1024, stream_n=2 ** 20, conventional_samples=2048, rounds=2,
+              warmup_steps=1, max_steps=2, probe_steps=1)
 
 
 # --- FLOP counts ------------------------------------------------------------------------------
@@ -115,6 +118,29 @@ def six_macs_flops(spec: ModelSpec, samples: int) -> float:
     """6 x forward MACs per sample: `ModelSpec.train_flops`'s count, for an MLP the issue's
     convention (6 x parameters)."""
     return 6.0 * spec.forward_macs() * samples
+
+
+# --- bytes: what no product hides ---------------------------------------------------------
+
+# Fused Adam reads each fp32 parameter, its gradient and both moments and writes the parameter
+# and the moments back: 7 x 4 bytes, in a pass with no arithmetic to hide them behind.
+ADAM_BYTES_PER_PARAMETER = 28
+# A step moves each parameter at least this much: Adam's pass, and the forward and backward
+# passes each read the weights once and the backward pass writes the gradient (activations,
+# a batch's worth, not counted: a lower bound).
+STEP_BYTES_PER_PARAMETER = ADAM_BYTES_PER_PARAMETER + 3 * 4
+
+
+def training_steps(spec: ModelSpec, n_train: int) -> int:
+    return math.ceil(n_train / spec.batch_size) * spec.epochs
+
+
+def parameter_traffic(spec: ModelSpec, members: int, n_train: int) -> float:
+    """Bytes that training `members` copies of `spec` must move through memory for its
+    parameters (STEP_BYTES_PER_PARAMETER a parameter a step): the floor of a job whose products
+    are too small to be bound by arithmetic (model 4 at batch 16: 4x its FLOP time)."""
+    return float(training_steps(spec, n_train) * spec.n_parameters() * members
+                 * STEP_BYTES_PER_PARAMETER)
 
 
 @dataclass(frozen=True)
@@ -156,6 +182,23 @@ def matmul_rate(n: int, device: torch.device, repeats: int = 5) -> float:
         sync(device)
         best = min(best, time.perf_counter() - t)
     return 2 * n ** 3 / best
+
+
+def stream_rate(n: int, device: torch.device, repeats: int = 5) -> float:
+    """Best rate, bytes/s, of fused Adam's pass over one flat tensor of n fp32 parameters
+    (ADAM_BYTES_PER_PARAMETER each): the memory limit of the steps that products do not bound."""
+    p = torch.zeros(n, device=device, requires_grad=True)
+    p.grad = torch.full_like(p, 1e-3)
+    opt = torch.optim.Adam([p], fused=can_fuse(device))
+    best = math.inf
+    optimizer_step(opt)
+    for _ in range(repeats):
+        sync(device)
+        t = time.perf_counter()
+        optimizer_step(opt)
+        sync(device)
+        best = min(best, time.perf_counter() - t)
+    return ADAM_BYTES_PER_PARAMETER * n / best
 
 
 def onednn_matmul_rate(n: int, repeats: int = 5) -> float | None:
@@ -355,12 +398,14 @@ def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -
 
 def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
     """Training FLOPs of the study in config: its models (all seeds) and the scan grid;
-    `*_needed` in the needed count, the others 6 x MACs (`ModelSpec.train_flops`)."""
-    out = dict.fromkeys(("models", "models_needed", "scan", "scan_needed"), 0.0)
+    `*_needed` in the needed count, the others 6 x MACs (`ModelSpec.train_flops`); and
+    `traffic`, the parameters' bytes (`parameter_traffic`) of all its jobs."""
+    out = dict.fromkeys(("models", "models_needed", "scan", "scan_needed", "traffic"), 0.0)
     for job in study_jobs(config, n_train):
         kind = "scan" if job.scan else "models"
         out[kind] += six_macs_flops(job.spec, n_train) * job.spec.epochs * job.members
         out[f"{kind}_needed"] += job.flops
+        out["traffic"] += job.traffic(n_train)
     return out
 
 
@@ -372,6 +417,13 @@ class Job:
     members: int
     flops: float  # needed FLOPs of the whole job (every member, every epoch)
     scan: bool = False
+
+    def traffic(self, n_train: int) -> float:
+        return parameter_traffic(self.spec, self.members, n_train)
+
+    def floor_seconds(self, n_train: int, roof: float, stream: float) -> tuple[float, float]:
+        """(the FLOPs at the roof, the parameter traffic at the stream rate), in seconds."""
+        return self.flops / roof, self.traffic(n_train) / stream
 
 
 def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
@@ -441,11 +493,13 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     # The roof is sampled before, between and after the measurements, and the fractions use
     # the best sample: they err on the low side when neighbours slow the machine down (one
     # product rarely finds both cores free on a busy machine; benchmarks/engine-notes.md).
+    # The stream rate (memory's limit) is sampled with it, for the same reason.
     roof_samples: list[float] = []
+    stream_samples: list[float] = []
 
-    def sample_roof() -> float:
+    def sample_roof() -> None:
         roof_samples.append(matmul_rate(sizes.roof_n, device))
-        return roof_samples[-1]
+        stream_samples.append(stream_rate(sizes.stream_n, device))
 
     sample_roof()
     data = load_data(mnist_root)
@@ -479,7 +533,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     spec10 = models["10"].spec
     probes = {p: run_memory_probe(spec10, mnist_root, sizes.probe_steps, p) for p in PATHS}
     sample_roof()
-    roof = max(roof_samples)
+    roof, stream = max(roof_samples), max(stream_samples)
 
     rows: list[dict] = []
 
@@ -492,6 +546,9 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     add("roof", roof / 1e9, "GFLOP/s",
         f"best of {len(roof_samples)} samples (before, between the cases and after): what the "
         "fractions use")
+    add("stream_rate", stream / GB, "GB/s",
+        f"fused Adam over {sizes.stream_n:,} fp32 parameters, {ADAM_BYTES_PER_PARAMETER} bytes "
+        f"each; best of {len(stream_samples)} samples, taken with the roof's")
     onednn = onednn_matmul_rate(sizes.roof_n) if device.type == "cpu" else None
     if onednn is not None:
         add("onednn_matmul_rate", onednn / 1e9, "GFLOP/s",
@@ -519,6 +576,9 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
                                           * len(case.members)) / seconds
                           for p, seconds in best.items()}) for case, steps, best in measured]
     estimate = study_estimate(config, flop_rates)
+    jobs = {job.name: job for job in study_jobs(config)}
+    for row in estimate["rows"]:
+        row["flop_floor_s"], row["memory_floor_s"] = jobs[row["job"]].floor_seconds(60000, roof, stream)
     add("study_general_over_handwritten", estimate["ratio"], "x",
         f"the study's training estimated job by job from the nearest case: general "
         f"{estimate['total']['general'] / 60:.1f} min, hand-written where it can "
@@ -534,6 +594,13 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         f"6 x MACs {(total['models'] + total['scan']) / 1e12:.1f}")
     add("study_floor", needed / roof / 60, "min",
         f"6 x MACs: {(total['models'] + total['scan']) / roof / 60:.1f} min")
+    add("study_parameter_traffic", total["traffic"] / 1e12, "TB",
+        f"{STEP_BYTES_PER_PARAMETER} bytes a parameter a step (Adam's pass, the weights read "
+        "forward and backward, the gradient written)")
+    add("study_memory_floor", total["traffic"] / stream / 60, "min", "the traffic at the stream rate")
+    add("study_floor_with_memory", (needed / roof + total["traffic"] / stream) / 60, "min",
+        "the FLOPs at the roof, then the traffic at the stream rate: the phases of a step run "
+        "one after the other (products, then Adam's pass)")
     info["load_average_end"] = round(os.getloadavg()[0], 2)
     return rows, info
 
@@ -572,7 +639,8 @@ def side_by_side_table(rows: list[dict]) -> list[str]:
 
 def job_line(job: dict) -> str:
     hand = f"{job['handwritten_s']:.0f}" if job["supported"] else "(general)"
-    return f"| {job['job']} | {job['case']} | {hand} | {job['general_s']:.0f} |"
+    return (f"| {job['job']} | {job['case']} | {hand} | {job['general_s']:.0f} | "
+            f"{job['flop_floor_s']:.0f} | {job['memory_floor_s']:.0f} |")
 
 
 def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> None:
@@ -608,10 +676,13 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "its seeds, a scan row and its learning rates) at the needed-FLOP rate of the nearest "
         "case above (same family; nearest in depth, dropout, multiply-adds per sample, members "
         "and batch), on each path. Jobs the hand-written engine cannot train cost the general "
-        "path's time on both sides. Estimates from the cases, not measurements of the jobs.",
+        "path's time on both sides. Estimates from the cases, not measurements of the jobs. "
+        "The last two columns are each job's floor on this machine: its needed FLOPs at the "
+        "roof, and its parameters' traffic (`parameter_traffic`) at the stream rate.",
         "",
-        "| job | nearest case | hand-written (s) | general (s) |",
-        "|---|---|---|---|",
+        "| job | nearest case | hand-written (s) | general (s) | FLOPs at the roof (s) | "
+        "traffic at the stream rate (s) |",
+        "|---|---|---|---|---|---|",
         *map(job_line, jobs),
         "",
         "## Results",
@@ -656,12 +727,95 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         tmp.write_text("\n".join(lines))
 
 
+# --- a finished run against its floor ------------------------------------------------------
+
+TRAINING_RULES = {"train_model": "model", "train_scan_row": "hidden"}
+
+
+def study_job_name(rule: str, wildcards: str) -> str | None:
+    """The study_jobs name of a training job in Snakemake's log ("model=10" -> "10",
+    "hidden=720" -> "scan h720"); None for any other job."""
+    key = TRAINING_RULES.get(rule)
+    if key is None or not wildcards.startswith(f"{key}="):
+        return None
+    value = wildcards[len(key) + 1:]  # the rule's one wildcard: a model id may hold ", " or "="
+    return value if rule == "train_model" else f"scan h{value}"
+
+
+def floors_of_run(workdir: Path, config: dict, roof: float, stream: float, limits_from: str = "",
+                  log_path: Path | None = None) -> str:
+    """Markdown: each training job of the finished run in workdir beside its floor (its FLOPs at
+    the roof plus its parameters' traffic at the stream rate, on the whole machine), and the
+    run's wall time against the floor of all of them. A job's efficiency is the core-seconds
+    of its floor over the core-seconds it held (wall x threads): 1 is the floor."""
+    from mnist_study import timing
+
+    run = timing.analyze(workdir, log_path)
+    cores = run.cores or os.cpu_count()
+    n_train = (config.get("mnist") or {}).get("train_samples") or 60000
+    jobs = {job.name: job for job in study_jobs(config, n_train)}
+    lines = ["| training job | threads | wall s | FLOPs at the roof s | traffic at the stream "
+             "rate s | floor s | efficiency |", "|---|---:|---:|---:|---:|---:|---:|"]
+    floor_total = 0.0
+    for r in run.jobs.sort_values("wall_s", ascending=False).itertuples():
+        name = study_job_name(r.rule, r.wildcards)
+        if name not in jobs:
+            continue
+        flop_s, memory_s = jobs[name].floor_seconds(n_train, roof, stream)
+        floor_total += flop_s + memory_s
+        efficiency = (flop_s + memory_s) * cores / (r.wall_s * r.threads) if r.wall_s else math.nan
+        lines.append(f"| {name} | {r.threads} | {r.wall_s:.0f} | {flop_s:.0f} | {memory_s:.0f} | "
+                     f"{flop_s + memory_s:.0f} | {efficiency:.2f} |")
+    head = [f"- the machine's limits{f' ({limits_from})' if limits_from else ''}: roof {roof / 1e9:.0f} GFLOP/s, "
+            f"stream rate {stream / GB:.1f} GB/s; {cores} cores; {n_train:,} training images",
+            f"- the run: {run.total_wall_s:.0f} s of wall time = {run.total_wall_s / floor_total:.2f}x "
+            f"the floor of its training jobs ({floor_total:.0f} s)" if floor_total else
+            "- the run trained nothing", ""]
+    return "\n".join(head + lines) + "\n"
+
+
+def limits_of(results_csv: Path) -> tuple[float, float]:
+    """(roof FLOP/s, stream rate bytes/s) of a benchmark run's results.csv."""
+    import pandas as pd
+
+    values = pd.read_csv(results_csv).set_index("metric")["value"]
+    missing = [m for m in ("roof", "stream_rate") if m not in values]
+    if missing:
+        raise SystemExit(f"{results_csv}: no {' or '.join(missing)} row; run `make bench` first "
+                         "(the benchmark measures the machine's limits)")
+    return float(values["roof"]) * 1e9, float(values["stream_rate"]) * GB
+
+
+def study_config(files: list[Path]) -> dict:
+    """What the workflow trains with these --configfile files: config.yaml, then the `study`
+    file it names when none of the files lists models, then each file's keys in order (a
+    dict's keys one level deep)."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    given = [yaml.safe_load(Path(f).read_text()) or {} for f in files]
+
+    def overlay(values: dict) -> None:
+        for key, value in values.items():
+            config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+
+    if not any("models" in g for g in given):
+        overlay(yaml.safe_load((REPO / config["study"]).read_text()))
+    for g in given:
+        overlay(g)
+    return config
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m mnist_study.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps per case: a smoke test")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks", help="output folder")
-    p.add_argument("--config", type=Path, default=REPO / "config" / "seed.yaml",
-                   help="the study whose models are measured (its keys over config.yaml's)")
+    p.add_argument("--config", type=Path, action="append", default=None,
+                   help="the study whose models are measured (its keys over config.yaml's; "
+                        "repeatable, later files win; default config/seed.yaml)")
+    p.add_argument("--floors", type=Path, default=None, metavar="WORKDIR",
+                   help="measure nothing: print the finished run in WORKDIR beside its floor, "
+                        "at the limits that --results holds")
+    p.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results.csv",
+                   help="the benchmark run whose roof and stream rate --floors uses")
     p.add_argument("--mnist", type=Path, default=REPO / "data" / "mnist",
                    help="folder holding MNIST/raw/ with the four verified raw files")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
@@ -675,9 +829,11 @@ def main(argv: list[str] | None = None) -> None:
         spec = ModelSpec.from_dict(json.loads(args.memory_probe))
         print(json.dumps(memory_probe(spec, args.mnist, args.probe_steps, args.probe_path)))
         return
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for key, value in yaml.safe_load(args.config.read_text()).items():  # the study's keys win
-        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+    config = study_config(args.config or [REPO / "config" / "seed.yaml"])
+    if args.floors:
+        print(floors_of_run(args.floors, config, *limits_of(args.results), str(args.results)),
+              end="")
+        return
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     start = time.perf_counter()
     rows, info = run(QUICK if args.quick else Sizes(), config, args.mnist, log)
