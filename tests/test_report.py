@@ -59,6 +59,15 @@ def test_mean_std_formatting():
     assert fmt_mean_std(float("nan"), 0.1) == "--"
 
 
+def test_a_loss_too_large_for_decimals_is_written_in_powers_of_ten():
+    from mnist_study.report.document import fmt_loss
+
+    assert fmt_loss(0.01437) == "0.014" and fmt_loss(9999.5) == "9999.500"
+    assert fmt_loss(-89551396877107.2) == r"$-8.96\times10^{13}$"
+    assert fmt_loss(12345.0) == r"$1.23\times10^{4}$"
+    assert fmt_loss(float("nan")) == "--"
+
+
 def test_halves_show_both_half_widths_and_a_dash_where_one_does_not_exist():
     from mnist_study.report.document import fmt_halves
 

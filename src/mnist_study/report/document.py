@@ -76,6 +76,16 @@ def fmt_num(x, digits: int = 3) -> str:
     return "--" if _missing(x) else f"{x:.{digits}f}"
 
 
+def fmt_loss(x, digits: int = 3) -> str:
+    r"""A loss: `digits` decimals, as fmt_num, while it is of a size that reads so; in powers of
+    ten once it is 10,000 or more in size (NLL on raw scores falls without end, to -9e13:
+    "$-8.96\times10^{13}$", not fourteen digits running off the line)."""
+    if _missing(x) or abs(x) < 1e4:
+        return fmt_num(x, digits)
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return rf"${mantissa}\times10^{{{int(exponent)}}}$"
+
+
 def fmt_halves(pair, digits: int = 3, scale: float = 1.0) -> str:
     """The half-widths of a number's two intervals, over seeds and over the test images, as the
     report's \\halves macro: "+-s/i" in small print; "--" for one that does not exist (one seed;
@@ -226,7 +236,7 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
             "has_published": not (_missing(r["published_train"]) and _missing(r["published_test"])),
             "loss_kind": r["loss"], "output_activation": r["output_activation"],
             "mechanism": loss_mechanism(r["loss"], r["output_activation"]),
-            "train_loss": fmt_num(r["train_loss_mean"]),
+            "train_loss": fmt_loss(r["train_loss_mean"]),
             "n_seeds": int(r["n_seeds"]), "epochs": int(r["epochs"]),
             "train": "failed" if failed else fmt_accuracy(r, "train"),
             "test": "failed" if failed else fmt_accuracy(r, "test"),
