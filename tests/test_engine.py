@@ -111,6 +111,33 @@ def test_every_family_equals_training_alone(spec, data):
     assert_members_match(long, [Member(3, 2e-3), Member(4, 2e-3)], data)
 
 
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_relu_after_the_pooling_gives_the_textbook_order_bit_for_bit(batch_norm, data):
+    # conv_block pools before a ReLU (faster): the output and every gradient must be those of
+    # conv -> [batch norm] -> ReLU -> pool, exactly, ties and all-negative windows included
+    conv = (ConvBlock(channels=4, kernel=3, padding=1, pool=2, batch_norm=batch_norm),
+            ConvBlock(channels=6, kernel=3, pool=2, batch_norm=batch_norm))
+    spec = ModelSpec(family="cnn", conv=conv, hidden=(8,), batch_size=32)
+    net, textbook = init_network(spec, 0), init_network(spec, 0)
+    for block in textbook.features:
+        kinds = [type(layer) for layer in block]
+        i, j = kinds.index(torch.nn.MaxPool2d), kinds.index(torch.nn.ReLU)
+        assert i == j - 1, "the pooling comes just before the ReLU"
+        block[i], block[j] = block[j], block[i]
+    x = data["train_images"][:32].reshape(32, -1).float() / 255
+    x[:4] = 0  # whole windows of equal values: ties
+    outputs = []
+    for model in (net, textbook):
+        out = model(x)
+        out.square().sum().backward()
+        outputs.append((out, {n: p.grad for n, p in model.named_parameters()}))
+    (out, grads), (ref_out, ref_grads) = outputs
+    assert torch.equal(out, ref_out)
+    assert grads.keys() == ref_grads.keys()
+    for name in grads:
+        assert torch.equal(grads[name], ref_grads[name]), name
+
+
 def test_dropout_is_on_in_training_and_off_in_evaluation(data):
     spec = ModelSpec(hidden=(64,), dropout=0.5, batch_size=64, epochs=1)
     results, outputs = train(spec, [Member(0, 1e-3)], data, log=lambda _: None)

@@ -75,9 +75,12 @@ def conv_block(block: ConvBlock, in_channels: int, activation: str) -> nn.Sequen
                                          padding=block.padding, bias=not block.batch_norm)]
     if block.batch_norm:  # a bias before batch norm would be subtracted again
         layers.append(nn.BatchNorm2d(block.channels))
-    layers.append(ACTIVATIONS[activation]())
-    if block.pool > 1:
-        layers.append(nn.MaxPool2d(block.pool))
+    act, pool = ACTIVATIONS[activation](), [nn.MaxPool2d(block.pool)] if block.pool > 1 else []
+    # ReLU after the pooling: max(relu(a), relu(b)) = relu(max(a, b)) exactly, gradients
+    # included (both route to the same first maximum, and zero where it is not positive), on a
+    # pool^2 times smaller map (benchmarks/engine-notes.md). Other activations stay first: a
+    # vectorized sigmoid or tanh need not be monotone to the last bit.
+    layers += [*pool, act] if activation == "relu" else [act, *pool]
     if block.dropout > 0:
         layers.append(nn.Dropout(block.dropout))
     return nn.Sequential(*layers)

@@ -27,7 +27,7 @@ class SpecError(ValueError):
 @dataclass(frozen=True)
 class ConvBlock:
     """One convolution block of a cnn: conv -> [batch norm] -> activation -> [max pool] ->
-    [dropout]."""
+    [dropout] (a ReLU is applied after the pooling, which gives the same numbers faster)."""
     channels: int
     kernel: int = 5  # square kernel side
     padding: int = 0  # zero padding on each side (kernel // 2 keeps the size)
