@@ -138,6 +138,27 @@ def test_relu_after_the_pooling_gives_the_textbook_order_bit_for_bit(batch_norm,
         assert torch.equal(grads[name], ref_grads[name]), name
 
 
+def test_a_job_records_the_device_threads_and_trainer_it_trained_with(data, tmp_path,
+                                                                      monkeypatch):
+    from mnist_study import files
+    from mnist_study.train.job import train_and_save
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)  # as a job's threads: would set it
+    np_data = {k: v.numpy() for k, v in data.items()}
+    files.save_npz(tmp_path / "data.npz", **np_data)
+    for spec, trainer in [(ModelSpec(hidden=(8,), batch_size=64), "handwritten"),
+                          (ModelSpec(hidden=(8,), batch_size=64, dropout=0.5), "general"),
+                          (ModelSpec(family="cnn", conv=SMALL_CONV, hidden=(), batch_size=64),
+                           "general")]:
+        out = {"metrics": tmp_path / "metrics.csv", "history_epoch": tmp_path / "epochs.csv",
+               "run": tmp_path / "run.json"}
+        train_and_save(dataclasses.replace(spec, epochs=1), [Member(0, 1e-3)],
+                       tmp_path / "data.npz", out, log=lambda _: None)
+        device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+        assert files.read_json(out["run"]) == {"device": device, "torch_threads": 3,
+                                               "trainer": trainer}
+
+
 def test_dropout_is_on_in_training_and_off_in_evaluation(data):
     spec = ModelSpec(hidden=(64,), dropout=0.5, batch_size=64, epochs=1)
     results, outputs = train(spec, [Member(0, 1e-3)], data, log=lambda _: None)

@@ -21,6 +21,18 @@ def test_quick_report_names_every_model(quick_run):
     assert "Reproducibility" in text
 
 
+def test_each_other_loss_is_explained_once_beside_its_result(quick_run):
+    # the losses section: the label as the study gives it, then the result and what the loss
+    # does with the outputs (the label already names the loss: no second "(MSE)" after it)
+    text = " ".join(pdf_text(quick_run / "report.pdf").split())
+    section = text[text.rindex("Losses other than cross-entropy"):]  # the body, not the contents
+    others = {m: e for m, e in seed_models().items() if e.get("loss", "cross_entropy") != "cross_entropy"}
+    assert others
+    for entry in others.values():
+        assert f"Model {entry['label']}: test accuracy" in section, entry["label"]
+    assert "The negative log-likelihood applied to the raw scores" in section
+
+
 def test_quick_results_have_one_row_per_seed(quick_run):
     models = seed_models()
     for model_id, entry in models.items():
@@ -76,6 +88,27 @@ def test_keep_going_reports_the_failed_model_and_why(quick_run):
     roc = json.loads((quick_run / "results" / "analysis" / "roc.json").read_text())
     assert FAILING_MODEL not in roc["models"] and FAILING_MODEL not in roc["order"]
     assert f"model {FAILING_MODEL} did not train" in (quick_run / "run.log").read_text()
+
+
+def test_every_training_job_records_how_it_trained(quick_run):
+    # the device and thread count decide a job's last digits: each job says which it had, and
+    # the report's job table shows them (the failed model left no record)
+    provenance = json.loads((quick_run / "results" / "report" / "provenance.json").read_text())
+    cores = provenance["machine"]["cores"]
+    runs = [quick_run / "results" / "models" / m / "run.json" for m in seed_models()]
+    runs += sorted((quick_run / "results" / "scan").glob("h*/run.json"))
+    assert len(runs) > len(seed_models())  # the scan's rows too
+    for path in runs:
+        how = json.loads(path.read_text())
+        assert how["trainer"] in ("handwritten", "general")
+        assert isinstance(how["torch_threads"], int) and 1 <= how["torch_threads"] <= cores, path
+    jobs = {j["job"]: j for j in provenance["jobs"]}
+    assert len(jobs) == len(runs) + 1
+    assert pd.isna(jobs[f"train_model {FAILING_MODEL}"]["torch_threads"])
+    assert provenance["training"]["n_unknown"] == 1
+    text = " ".join(pdf_text(quick_run / "report.pdf").split())
+    assert "Each training job recorded how it trained" in text
+    assert "1 job(s) left no record" in text
 
 
 def test_the_end_of_a_run_says_where_the_time_went(quick_run):

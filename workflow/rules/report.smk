@@ -20,6 +20,7 @@ rule collect_provenance:
         config_digest=config_digest(config),
         repo=str(REPO),
         benchmarks=benchmark_files(),
+        runs=run_files(),
     script:
         "../scripts/collect_provenance.py"
 

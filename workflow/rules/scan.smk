@@ -8,6 +8,7 @@ rule train_scan_row:
     output:
         metrics="results/scan/h{hidden}/metrics.csv",
         history_epoch="results/scan/h{hidden}/history_epoch.csv",
+        run="results/scan/h{hidden}/run.json",
     log:
         "logs/train_scan_row/h{hidden}.log",
     benchmark:

@@ -6,7 +6,7 @@ from mnist_study.report import provenance
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params
     data = read_dataset(snakemake.input.data)
-    times = provenance.job_times(p.benchmarks)
+    times = provenance.job_times(p.benchmarks, p.runs)
     files.write_json({
         "machine": provenance.machine(),
         "packages": provenance.package_versions(),
@@ -15,6 +15,7 @@ with redirect_to_log(snakemake.log[0]):
         "n_train": len(data["train_labels"]),
         "n_test": len(data["test_labels"]),
         "jobs": times.to_dict(orient="records"),
+        "training": provenance.training_settings(times),
         "total_job_s": float(times["wall_s"].sum()),  # of the recorded jobs
         "n_unrecorded": int((~times["recorded"]).sum()),
     }, snakemake.output.context)

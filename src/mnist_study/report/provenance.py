@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mnist_study import files
+
 PACKAGES = ["snakemake", "torch", "torchvision", "numpy", "pandas", "matplotlib", "scikit-learn",
             "scikit-image", "jinja2", "snakemake-executor-plugin-slurm"]
 
@@ -63,16 +65,35 @@ def package_versions() -> dict:
     return out
 
 
-def job_times(benchmarks: dict[str, str | Path]) -> pd.DataFrame:
-    """Job name -> wall seconds and peak RSS, from Snakemake `benchmark:` files; NaN where a
-    job has no benchmark file (its outputs were made outside Snakemake's supervision)."""
+def job_times(benchmarks: dict[str, str | Path],
+              runs: dict[str, str | Path] | None = None) -> pd.DataFrame:
+    """Job name -> wall seconds and peak RSS, from Snakemake `benchmark:` files (NaN where a
+    job has none: its outputs were made outside Snakemake's supervision), and for a training
+    job the device and torch threads it trained with, from its `run` file (`runs`: job name ->
+    path; empty and NaN where the file is missing: a job that failed, or trained before jobs
+    recorded it)."""
     rows = []
     for job, path in benchmarks.items():
         row = {"job": job, "wall_s": float("nan"), "max_rss_mb": float("nan"),
-               "recorded": Path(path).exists()}
+               "recorded": Path(path).exists(), "device": "", "torch_threads": float("nan")}
         if row["recorded"]:
             b = pd.read_csv(path, sep="\t")
             row["wall_s"] = float(b["s"].iloc[0])
             row["max_rss_mb"] = float(pd.to_numeric(b["max_rss"], errors="coerce").iloc[0])
+        run = Path((runs or {}).get(job, ""))
+        if run.is_file():
+            try:
+                how = files.read_json(run)
+                row["device"], row["torch_threads"] = how["device"], float(how["torch_threads"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{run}: not the record of how job {job!r} trained ({error!r}); "
+                                 f"delete the file's folder to retrain that job") from None
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def training_settings(jobs: pd.DataFrame) -> dict:
+    """The devices and torch thread counts the training jobs recorded (job_times), each once."""
+    return {"devices": sorted(set(jobs["device"]) - {""}),
+            "torch_threads": sorted({int(t) for t in jobs["torch_threads"].dropna()}),
+            "n_unknown": int(jobs["torch_threads"].isna().sum())}

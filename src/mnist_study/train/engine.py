@@ -97,16 +97,34 @@ class AutogradMembers:
         return {k: v.detach().cpu().clone() for k, v in self.members[m].state_dict().items()}
 
 
-def make_trainer(spec: ModelSpec, members: list[Member], device: torch.device,
-                 total_steps: int, path: str = "auto") -> Trainer:
+def chosen_path(spec: ModelSpec, path: str = "auto") -> str:
+    """The trainer that trains the spec: "handwritten" or "general" (auto: the hand-written
+    engine where it supports the spec)."""
     if path not in PATHS:
         raise ValueError(f"unknown training path {path!r}; one of {PATHS}")
     if path == "handwritten" and not handwritten.supports(spec):
         raise ValueError("the hand-written engine trains plain MLPs only (no dropout, a "
                          "constant learning rate)")
-    if path == "handwritten" or (path == "auto" and handwritten.supports(spec)):
+    if path == "auto":
+        return "handwritten" if handwritten.supports(spec) else "general"
+    return path
+
+
+def make_trainer(spec: ModelSpec, members: list[Member], device: torch.device,
+                 total_steps: int, path: str = "auto") -> Trainer:
+    if chosen_path(spec, path) == "handwritten":
         return handwritten.HandwrittenMLP(spec, members, device)
     return AutogradMembers(spec, members, device, total_steps)
+
+
+def how_trained(spec: ModelSpec, path: str = "auto") -> dict:
+    """What decides a job's numbers beyond its spec and seeds: the device, torch's thread count
+    (sums run in another order with another count, so a rerun with a different count does not
+    reproduce them bit for bit) and the trainer."""
+    device = resolve_device(spec.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    return {"device": name, "torch_threads": torch.get_num_threads(),
+            "trainer": chosen_path(spec, path)}
 
 
 def resolve_device(name: str) -> torch.device:

@@ -16,14 +16,14 @@ import torch
 from mnist_study import files
 from mnist_study.data import read_dataset
 from mnist_study.spec import ModelSpec
-from mnist_study.train.engine import Member, train
+from mnist_study.train.engine import Member, how_trained, train
 from mnist_study.train.metrics import summarize
 
 
 def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path, out: dict,
                    log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train; write out["metrics"], out["history_epoch"] and, where asked, out["history_step"],
-    out["weights"], out["test_probs"]. Returns the metrics table."""
+    out["weights"], out["test_probs"], out["run"] (`how_trained`). Returns the metrics table."""
     data = read_dataset(data_path, as_torch=True)
     log(f"training {spec.architecture()} ({spec.n_parameters():,} parameters), "
         f"{len(members)} member(s), {len(data['train_labels']):,} samples, batch {spec.batch_size}, "
@@ -53,5 +53,7 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
     if "weights" in out:
         files.save_torch({"spec": spec.to_dict(),
                        "members": {r.member.seed: r.state_dict for r in results}}, out["weights"])
+    if "run" in out:
+        files.write_json(how_trained(spec), out["run"])
     files.write_csv(table, out["metrics"])  # last: its presence means the job finished
     return table

@@ -26,7 +26,7 @@ from mnist_study import files
 # The files of one trained model, in its folder results/models/<id>/.
 MODEL_FILES = {"weights": "weights.pt", "history_epoch": "history_epoch.csv",
                "history_step": "history_step.csv", "test_probs": "test_probs.npz",
-               "metrics": "metrics.csv"}
+               "run": "run.json", "metrics": "metrics.csv"}
 OUTCOME_FILE = "outcome.json"
 # Set (to "1") by the workflow when it runs with --keep-going; read by the training jobs,
 # which may run on other hosts (SLURM exports the submitting environment to them).

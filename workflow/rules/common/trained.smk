@@ -72,3 +72,15 @@ def benchmark_files():
             for h in (SCAN.hidden_sizes if SCAN else ())
         },
     }
+
+
+def run_files():
+    """Training job name (as in benchmark_files) -> the file saying how it trained (device,
+    torch threads, trainer): mnist_study.train.engine.how_trained."""
+    return {
+        **{f"train_model {m}": f"results/models/{m}/{MODEL_FILES['run']}" for m in MODELS},
+        **{
+            f"train_scan_row h{h}": f"results/scan/h{h}/run.json"
+            for h in (SCAN.hidden_sizes if SCAN else ())
+        },
+    }
