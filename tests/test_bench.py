@@ -222,3 +222,38 @@ def test_study_config_takes_the_study_file_when_no_file_lists_models():
     assert quick["scan"]["run"] and quick["scan"]["hidden_sizes"]["stop"] == 64
     own = bench.study_config([bench.REPO / "tests" / "config" / "own-study.yaml"])
     assert set(own["models"]) != set(seed["models"])
+
+
+def test_the_library_floor_counts_every_product_of_a_step():
+    # tools/library_floor.py sums the products' and Adam's time from torch.profiler by op name:
+    # a product op it does not know (a renamed kernel, another trainer) would read as free
+    import importlib.util
+
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from mnist_study.spec import ConvBlock
+    from mnist_study.train.engine import Member, fit_epoch, make_trainer
+
+    path = bench.REPO / "tools" / "library_floor.py"
+    module_spec = importlib.util.spec_from_file_location("library_floor", path)
+    floor = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(floor)
+    x, y = torch.rand(256, 784), torch.randint(0, 10, (256,))
+    order = torch.stack([torch.randperm(256) for _ in range(2)])
+    for spec in (ModelSpec(hidden=(32, 16), batch_size=64),
+                 ModelSpec(hidden=(32,), batch_size=64, dropout=0.5),
+                 ModelSpec(family="cnn", conv=(ConvBlock(4, 5, pool=2, batch_norm=True),),
+                           hidden=(16,), batch_size=64)):
+        trainer = make_trainer(spec, [Member(0, 1e-3), Member(1, 1e-3)], x.device, 10)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            fit_epoch(trainer, spec, x, y, order, max_steps=2)
+        events = prof.key_averages()
+        products, adam = floor.split_step(events)
+        assert products > 0 and adam > 0, spec
+        uncounted = {e.key for e in events if e.self_cpu_time_total > 0
+                     and any(k in e.key for k in ("mm", "conv", "linear", "matmul", "adam"))
+                     and e.key not in floor.PRODUCT_OPS | floor.ADAM_OPS}
+        # wrappers that only dispatch to a counted kernel take no time of their own to speak of
+        assert all(sum(e.self_cpu_time_total for e in events if e.key == k)
+                   < 0.05 * products * 1e6 for k in uncounted), uncounted
