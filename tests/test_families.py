@@ -162,7 +162,7 @@ def test_job_records_of_how_each_trained(tmp_path):
     # what collect_provenance reads beside the benchmark files: each training job's run.json
     bench = {job: tmp_path / f"{job}.tsv" for job in ("a", "b", "c")}
     (tmp_path / "a.json").write_text(json.dumps({"device": "cpu", "torch_threads": 2,
-                                                 "trainer": "general"}))
+                                                 "trainer": "general"}))  # an early record
     (tmp_path / "b.json").write_text(json.dumps({"device": "cpu", "torch_threads": 1,
                                                  "trainer": "handwritten"}))
     runs = {job: tmp_path / f"{job}.json" for job in bench}  # c: failed, no record
@@ -170,7 +170,7 @@ def test_job_records_of_how_each_trained(tmp_path):
     assert times.loc["a", "torch_threads"] == 2 and times.loc["b", "torch_threads"] == 1
     assert np.isnan(times.loc["c", "torch_threads"]) and times.loc["c", "device"] == ""
     assert provenance.training_settings(times.reset_index()) == {
-        "devices": ["cpu"], "torch_threads": [1, 2], "n_unknown": 1}
+        "devices": ["cpu"], "cpu_capabilities": [], "torch_threads": [1, 2], "n_unknown": 1}
     (tmp_path / "c.json").write_text('{"device": "cpu"')  # cut off mid-write
     with pytest.raises(ValueError, match=r"c\.json: not the record of how job 'c' trained"):
         provenance.job_times(bench, runs)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import (FAILING_MODEL, HOSTILE_LABEL, REPO, pdf_text, quick_files, run_snakemake,
-                      seed_models)
+from conftest import (FAILING_MODEL, HOSTILE_LABEL, QUICK, REPO, pdf_text, quick_files,
+                      run_snakemake, seed_models)
 
 pytestmark = pytest.mark.e2e
 
@@ -91,6 +91,8 @@ def test_keep_going_reports_the_failed_model_and_why(quick_run):
 
 
 def test_every_training_job_records_how_it_trained(quick_run):
+    import torch
+
     # the device and thread count decide a job's last digits: each job says which it had, and
     # the report's job table shows them (the failed model left no record)
     provenance = json.loads((quick_run / "results" / "report" / "provenance.json").read_text())
@@ -101,6 +103,7 @@ def test_every_training_job_records_how_it_trained(quick_run):
     for path in runs:
         how = json.loads(path.read_text())
         assert how["trainer"] in ("handwritten", "general")
+        assert how["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
         assert isinstance(how["torch_threads"], int) and 1 <= how["torch_threads"] <= cores, path
     jobs = {j["job"]: j for j in provenance["jobs"]}
     assert len(jobs) == len(runs) + 1
@@ -152,6 +155,23 @@ def test_label_edit_reruns_tables_figures_and_report_but_no_network(quick_run, t
     jobs = dry_run_jobs(quick_run, edit)
     assert {"analyze_models", "render_report", "compile_report"} <= jobs, jobs
     assert not [j for j in jobs if j.startswith(("fetch_", "load_", "train_", "inspect_"))], jobs
+
+
+def test_a_retrain_at_another_thread_count_updates_the_job_table(quick_run, tmp_path):
+    # on a copy: model 5 retrained with 2 threads; its run.json is an input of the provenance,
+    # so the report's job table follows in the same invocation
+    import shutil
+
+    copy = tmp_path / "quick"
+    shutil.copytree(quick_run, copy, symlinks=True)
+    run_snakemake(copy, "--cores", "2", "--forcerun", "results/models/5", "--set-threads",
+                  "train_model=2", "--until", "collect_provenance",
+                  configfiles=[copy / "study.yaml", QUICK])
+    assert json.loads((copy / "results/models/5/run.json").read_text())["torch_threads"] == 2
+    provenance = json.loads((copy / "results/report/provenance.json").read_text())
+    threads = {j["job"]: j["torch_threads"] for j in provenance["jobs"]}
+    assert threads["train_model 5"] == 2 and threads["train_model 6"] == 1
+    assert provenance["training"]["torch_threads"] == [1, 2]
 
 
 def test_style_edit_replots_without_recomputing(quick_run):

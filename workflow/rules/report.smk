@@ -8,6 +8,7 @@ rule collect_provenance:
         # outside Snakemake's supervision, or --touch'ed) shows as "not recorded" instead of
         # being retrained only to be timed.
         trained=trained_outputs(),
+        runs=run_records,
         data="results/data/mnist.npz",
     output:
         context="results/report/provenance.json",

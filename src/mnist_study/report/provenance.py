@@ -75,7 +75,8 @@ def job_times(benchmarks: dict[str, str | Path],
     rows = []
     for job, path in benchmarks.items():
         row = {"job": job, "wall_s": float("nan"), "max_rss_mb": float("nan"),
-               "recorded": Path(path).exists(), "device": "", "torch_threads": float("nan")}
+               "recorded": Path(path).exists(), "device": "", "cpu_capability": "",
+               "torch_threads": float("nan")}
         if row["recorded"]:
             b = pd.read_csv(path, sep="\t")
             row["wall_s"] = float(b["s"].iloc[0])
@@ -85,6 +86,7 @@ def job_times(benchmarks: dict[str, str | Path],
             try:
                 how = files.read_json(run)
                 row["device"], row["torch_threads"] = how["device"], float(how["torch_threads"])
+                row["cpu_capability"] = how.get("cpu_capability", "")  # not in early records
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{run}: not the record of how job {job!r} trained ({error!r}); "
                                  f"delete the file's folder to retrain that job") from None
@@ -93,7 +95,9 @@ def job_times(benchmarks: dict[str, str | Path],
 
 
 def training_settings(jobs: pd.DataFrame) -> dict:
-    """The devices and torch thread counts the training jobs recorded (job_times), each once."""
+    """The devices, CPU kernels and torch thread counts the training jobs recorded (job_times),
+    each once."""
     return {"devices": sorted(set(jobs["device"]) - {""}),
+            "cpu_capabilities": sorted(set(jobs["cpu_capability"]) - {""}),
             "torch_threads": sorted({int(t) for t in jobs["torch_threads"].dropna()}),
             "n_unknown": int(jobs["torch_threads"].isna().sum())}

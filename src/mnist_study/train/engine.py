@@ -118,13 +118,15 @@ def make_trainer(spec: ModelSpec, members: list[Member], device: torch.device,
 
 
 def how_trained(spec: ModelSpec, path: str = "auto") -> dict:
-    """What decides a job's numbers beyond its spec and seeds: the device, torch's thread count
-    (sums run in another order with another count, so a rerun with a different count does not
-    reproduce them bit for bit) and the trainer."""
+    """What decides a job's numbers beyond its spec and seeds: the device, the instruction set
+    torch's CPU kernels were chosen for, torch's thread count and the trainer. With another
+    count, or on a CPU given other kernels, a step's sums run in another order, and training
+    amplifies the last bit: a rerun there does not reproduce the numbers bit for bit (the same
+    machine and count does)."""
     device = resolve_device(spec.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    return {"device": name, "torch_threads": torch.get_num_threads(),
-            "trainer": chosen_path(spec, path)}
+    return {"device": name, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch_threads": torch.get_num_threads(), "trainer": chosen_path(spec, path)}
 
 
 def resolve_device(name: str) -> torch.device:

@@ -76,7 +76,7 @@ def benchmark_files():
 
 def run_files():
     """Training job name (as in benchmark_files) -> the file saying how it trained (device,
-    torch threads, trainer): mnist_study.train.engine.how_trained."""
+    CPU kernels, torch threads, trainer): mnist_study.train.engine.how_trained."""
     return {
         **{f"train_model {m}": f"results/models/{m}/{MODEL_FILES['run']}" for m in MODELS},
         **{
@@ -84,3 +84,15 @@ def run_files():
             for h in (SCAN.hidden_sizes if SCAN else ())
         },
     }
+
+
+def run_records(wildcards):
+    """The run files of the models that trained and of the scan rows, as inputs: a job
+    retrained at another thread count then updates the report's job table. A model trained
+    before jobs wrote one has none, and shows none (not an error: its results stand)."""
+    trained = {f"train_model {m}" for m in trained_models()}
+    return [
+        path
+        for job, path in run_files().items()
+        if job.startswith("train_scan_row") or (job in trained and os.path.exists(path))
+    ]
