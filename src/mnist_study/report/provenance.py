@@ -81,8 +81,8 @@ def job_times(benchmarks: dict[str, str | Path],
             b = pd.read_csv(path, sep="\t")
             row["wall_s"] = float(b["s"].iloc[0])
             row["max_rss_mb"] = float(pd.to_numeric(b["max_rss"], errors="coerce").iloc[0])
-        run = Path((runs or {}).get(job, ""))
-        if run.is_file():
+        run = (runs or {}).get(job)
+        if run is not None and Path(run).is_file():
             try:
                 how = files.read_json(run)
                 row["device"], row["torch_threads"] = how["device"], float(how["torch_threads"])
