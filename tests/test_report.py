@@ -54,7 +54,7 @@ def test_latex_error_names_the_offending_line(tmp_path):
 
 
 def test_mean_std_formatting():
-    assert fmt_mean_std(0.98234, 0.00123) == "0.982 $\\pm$ 0.001"
+    assert fmt_mean_std(0.98234, 0.00123) == "0.982\\ci{0.001}"
     assert fmt_mean_std(0.98234, float("nan")) == "0.982"
     assert fmt_mean_std(float("nan"), 0.1) == "--"
 

@@ -135,14 +135,18 @@ def test_model_trust_gives_each_score_its_spread_over_seeds():
     labels = synthetic(n=3000, seed=0)[1]
     numbers = trust.model_trust(members, labels, np.array([0.5, 0.51, 0.49]))["numbers"]
     per_seed = [trust.scores(p, labels)["nll"] for p in members]
-    assert numbers["nll"] == pytest.approx(per_seed[0])
+    # one estimand per number: the mean over seeds, with the interval of that mean
+    assert numbers["nll"] == pytest.approx(np.mean(per_seed))
     assert numbers["nll_seed_half"] == pytest.approx(
         (np.subtract(*trust.seed_interval(per_seed)[::-1])) / 2)
+    assert numbers["nll_image_half"] is None  # the first seed's would belong to another value
     one = trust.model_trust(members[:1], labels, np.array([0.5]))["numbers"]
+    assert one["nll"] == pytest.approx(per_seed[0])
     assert one["nll_seed_half"] is None and one["misclassification_auroc_image_half"] > 0
+    assert one["nll_image_half"] == pytest.approx(trust.scores(members[0], labels)["nll_image_half"])
 
 
-def test_member_summary_gives_means_seed_halves_and_the_first_members_image_half():
+def test_member_summary_gives_an_image_half_only_to_a_single_member():
     import pandas as pd
 
     table = pd.DataFrame({"model": ["a", "a", "a", "b"], "seed": [0, 1, 2, 0],
@@ -150,6 +154,6 @@ def test_member_summary_gives_means_seed_halves_and_the_first_members_image_half
     out = trust.member_summary(table).set_index("model")
     assert out.loc["a", "auc_x"] == pytest.approx(0.91)  # a diverged seed has no value
     assert out.loc["a", "auc_x_seed_half"] == pytest.approx(trust.half_width(trust.seed_interval([0.9, 0.92])))
-    assert out.loc["a", "auc_x_image_half"] == 0.01
+    assert np.isnan(out.loc["a", "auc_x_image_half"])  # it would describe one seed, not the mean
     assert np.isnan(out.loc["b", "auc_x_seed_half"]) and out.loc["b", "auc_x_image_half"] == 0.05
     assert list(out.index) == ["a", "b"]

@@ -82,6 +82,43 @@ def resolve_inspection(inspect: dict, model_ids: list[str],
     return out
 
 
+def resolve_claims(claims: list[dict], model_ids: list[str]) -> list[dict]:
+    """The study's claims (`claims:`), each naming two models of the study: `a`, `b` and what
+    the claim says of b against a (`expect`). Ids are read as text (YAML may read 9 as a
+    number); an id that is not a model of the study is named by its key path."""
+    out = []
+    for k, claim in enumerate(claims):
+        claim = {**claim, "a": str(claim["a"]), "b": str(claim["b"])}
+        for side in ("a", "b"):
+            if claim[side] not in model_ids:
+                raise StudyError(f"claims.{k}.{side}: {claim[side]!r} is not a model of this study "
+                                 f"(its models: {', '.join(model_ids)}). Name one of them, or "
+                                 f"remove the claim.")
+        if claim["a"] == claim["b"]:
+            raise StudyError(f"claims.{k}: a and b are both {claim['a']!r}; a claim compares two "
+                             f"models.")
+        out.append(claim)
+    return out
+
+
+def reductions(config: dict, full_train: int, full_test: int) -> list[str]:
+    """How this run is smaller than the study it configures (empty: it is the full study):
+    fewer training or test images than MNIST has, or epochs capped by `max_epochs` below what
+    a model asks for. A reduced run's accuracies are not those of the study's specs."""
+    out = []
+    for split, full in (("train", full_train), ("test", full_test)):
+        n = config["mnist"].get(f"{split}_samples")
+        if n is not None and n < full:
+            what = "training" if split == "train" else "test"
+            out.append(f"{n:,} of the {full:,} {what} images")
+    cap = config.get("max_epochs")
+    defaults = config.get("defaults", {})
+    asked = [entry.get("epochs", defaults.get("epochs")) for entry in config["models"].values()]
+    if cap is not None and any(e is not None and e > cap for e in asked):
+        out.append(f"at most {cap} epoch{'s' if cap != 1 else ''} per model")
+    return out
+
+
 # --- the config as written ------------------------------------------------------------------
 
 # YAML 1.1 (what PyYAML and so Snakemake read) takes a number with an exponent but no dot,

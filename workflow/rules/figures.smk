@@ -198,6 +198,7 @@ rule analyze_batch_lr:
     input:
         models="results/tables/models.csv",
         metrics=model_file("metrics"),
+        probs=model_file("test_probs"),
     output:
         context="results/analysis/batch_lr.json",
     log:
@@ -207,6 +208,7 @@ rule analyze_batch_lr:
         "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
+        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
     script:
         "../scripts/analyze_batch_lr.py"
 

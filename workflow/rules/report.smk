@@ -47,6 +47,8 @@ rule compile_report:
     input:
         tex="results/report/report.tex",
         figures=lambda w: list(report_elements("figure").values()),
+        # \bibliography{references} in the .tex: bibtex finds it through BIBINPUTS
+        bibliography=str(REPO / "report" / "references.bib"),
     output:
         report("report.pdf", category="Report"),
     log:

@@ -66,3 +66,29 @@ rule plot_families:
         "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_families.py"
+
+
+# What the study found, as numbers: degenerate and identical models, each published accuracy
+# against the interval of a run of ours, and every claim of `claims:` tested.
+
+
+rule analyze_findings:
+    input:
+        models="results/tables/models.csv",
+        metrics=model_file("metrics"),
+        probs=model_file("test_probs"),
+    output:
+        context="results/analysis/findings.json",
+    log:
+        "logs/analyze_findings.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    params:
+        models=trained_models,
+        claims=CLAIMS,
+        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
+        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        reduced=reductions(config, sum(LABEL_COUNTS["train"]), sum(LABEL_COUNTS["test"])),
+    script:
+        "../scripts/analyze_findings.py"

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from mnist_study import files
-from mnist_study.evaluate import analysis
+from mnist_study.evaluate import analysis, findings
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
@@ -17,7 +17,13 @@ with redirect_to_log(snakemake.log[0]):
     errors = pd.DataFrame({m: analysis.per_digit_error(labels, probs)
                            for m, (probs, labels, _) in loaded.items()}).T
     errors.index.name = "model"
-    best, worst = analysis.best_and_worst(files.read_table(snakemake.input.models))
+    # a model that gives one label to nearly every image is no example of a best or worst
+    # network, and no part of an average over networks
+    degenerate = [m for m, (probs, labels, _) in loaded.items()
+                  if findings.degenerate(findings.model_answers(probs, labels, []))]
+    models = files.read_table(snakemake.input.models)
+    best, worst = analysis.best_and_worst(models[~models["model"].astype(str).isin(degenerate)
+                                                 & models["model"].astype(str).isin(loaded)])
     probs, labels, seeds = loaded[best]
     confident = analysis.confident_mistakes(labels, probs[0], p.gallery_size)
     similarity = np.load(snakemake.input.digit_means)["similarity"]
@@ -29,7 +35,10 @@ with redirect_to_log(snakemake.log[0]):
                  **analysis.model_mistakes(counts[best])},
         "worst": {"model": worst, "label": p.labels[worst], "n_seeds": int(len(loaded[worst][2])),
                   **analysis.model_mistakes(counts[worst])},
-        "hardest": analysis.hardest_digits(errors, counts, similarity),
+        "hardest": analysis.hardest_digits(errors.drop(index=degenerate),
+                                           {m: c for m, c in counts.items() if m not in degenerate},
+                                           similarity),
+        "degenerate": [p.labels[m] for m in degenerate],
         # models every seed of which diverged: no answers to analyse
         "without_answers": [p.labels[m] for m in p.models if m not in loaded],
         "gallery": {"model": best, "label": p.labels[best], "seed": int(seeds[0]),

@@ -1,20 +1,22 @@
 import numpy as np
 
 from mnist_study import files
-from mnist_study.evaluate import analysis, trust
+from mnist_study.evaluate import analysis, findings, trust
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
     ood = trust.member_summary(files.read_table(i.responses)).set_index("model")
     coverages = np.linspace(0.05, 1.0, 20)
-    per_model, curves = {}, {"coverages": coverages}
+    per_model, curves, degenerate = {}, {"coverages": coverages}, []
     for k, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics)):
         probs, labels, seeds = analysis.load_probs(np.load(probs_file))
         probs, seeds = analysis.answering_members(probs, seeds)
         if not len(seeds):  # every seed diverged: no answers to trust or not
             continue
         accuracy = files.read_table(metrics_file)["test_accuracy"].to_numpy()
+        if findings.degenerate(findings.model_answers(probs, labels, accuracy)):
+            degenerate.append(m)
         row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
                         "ood": {s: {part: float(ood.loc[m, f"auc_{s}{suffix}"]) for part, suffix in
@@ -29,6 +31,7 @@ with redirect_to_log(snakemake.log[0]):
                                  "seeds_wider": [r["label"] for r in several
                                                  if r["seed_half"] > r["wilson_half"]]},
                       "n_noise": p.n_noise, "n_unfamiliar": len(np.load(i.images)["names"]),
-                      "shown": trust.telling_models(per_model, p.specs), "n_test": int(len(labels)),
+                      "shown": trust.telling_models(per_model, p.specs, left_out=degenerate),
+                      "degenerate": degenerate, "n_test": int(len(labels)),
                       "bins": p.bins, "level": trust.LEVEL, "literature": p.literature,
                       "ood_sets": p.ood_sets}, snakemake.output.context)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
+from mnist_study.report.claims import study_conclusions
 from mnist_study.report.document import model_rows, render, study_facts, unreferenced_figures
 
 # Inputs are sorted by name prefix (see report_elements in workflow/rules/common/report.smk).
@@ -16,7 +17,10 @@ with redirect_to_log(snakemake.log[0]):
             continue
         prefix = next(p for p in READERS if name.startswith(p))
         context[prefix.rstrip("_")][name[len(prefix):]] = READERS[prefix](path)
-    context["models"] = model_rows(context["table"]["models"], context["ctx"]["provenance"]["n_train"])
+    findings, table = context["ctx"]["findings"], context["table"]["models"]
+    context["models"] = model_rows(table, findings, context["ctx"]["provenance"]["n_test"])
+    labels = {str(m): str(lab) for m, lab in zip(table["model"], table["label"])}
+    context["found"] = study_conclusions(findings, labels, table)
     context["study"] = study_facts(context["models"])
     templates = [Path(t).read_text() for t in snakemake.input.templates]
     if missing := unreferenced_figures(templates, list(context["fig"])):

@@ -199,13 +199,14 @@ def batch_lr_models(models: pd.DataFrame) -> pd.DataFrame:
     return best.sort_values(["lr", "batch_size"]).reset_index(drop=True)
 
 
-def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> dict:
-    """Per learning rate: test accuracy (mean, min, max over seeds) against batch size, the
-    change from the smallest to the largest batch, whether it rises with every larger batch,
-    and whether that change is a finding: the 95 % intervals of the two means over their seeds
-    (Student's t) do not overlap; with a single seed on either side, whether the change exceeds
-    the largest spread between seeds."""
-    from mnist_study.evaluate.trust import seed_interval
+def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame],
+                      answers: dict[str, dict], n_train: int) -> dict:
+    """Per learning rate: test accuracy (mean, min, max over seeds) against batch size, and the
+    difference from the smallest to the largest batch, tested (mnist_study.evaluate.compare:
+    Welch over seeds, McNemar for single seeds), with how many times the optimizer steps the
+    smallest batch takes at equal epochs (the confound the design cannot separate)."""
+    from mnist_study.evaluate import compare
+    from mnist_study.evaluate.findings import steps_ratio
 
     out = {"models": [str(m) for m in group["model"]], "by_lr": []}
     for lr, rows in group.groupby("lr", sort=True):
@@ -217,24 +218,22 @@ def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> 
                            "batch_size": int(r["batch_size"]), "n_seeds": int(len(acc)),
                            "test_accuracy_mean": float(acc.mean()), "test_accuracy_min": float(acc.min()),
                            "test_accuracy_max": float(acc.max()),
-                           "test_accuracy_ci": seed_interval(acc),
                            "n_diverged": int(metrics[str(r["model"])]["diverged"].sum())})
         means = [p["test_accuracy_mean"] for p in points]
-        spread = max(p["test_accuracy_max"] - p["test_accuracy_min"] for p in points)
-        change = means[-1] - means[0]
-        ends = [points[0]["test_accuracy_ci"], points[-1]["test_accuracy_ci"]]
-        by_intervals = all(ci is not None for ci in ends)
-        beyond = (ends[0][1] < ends[1][0] or ends[1][1] < ends[0][0]) if by_intervals \
-            else abs(change) > spread
+        first, last = points[0]["model"], points[-1]["model"]
+        try:
+            test = compare.compare(answers[first], answers[last]) if first != last else None
+        except ValueError:  # one seed on a side and no answers per image: nothing to test
+            test = None
+        smallest, largest = rows.iloc[0].to_dict(), rows.iloc[-1].to_dict()
         out["by_lr"].append({
-            "lr": float(lr), "points": points, "change": change, "max_spread": spread,
+            "lr": float(lr), "points": points, "change": means[-1] - means[0],
             "increasing": bool(len(means) > 1 and all(b > a for a, b in zip(means, means[1:]))),
-            "by_intervals": by_intervals, "beyond_spread": bool(beyond),
+            "test": test, "significant": bool(test and compare.significant(test)),
+            "steps_ratio": steps_ratio(smallest, largest, n_train),
         })
     if len(out["by_lr"]) >= 2:
-        low, high = out["by_lr"][0], out["by_lr"][-1]
-        out["low_lr"], out["high_lr"] = low["lr"], high["lr"]
-        out["high_lr_more_sensitive"] = bool(abs(high["change"]) > abs(low["change"]))
+        out["low_lr"], out["high_lr"] = out["by_lr"][0]["lr"], out["by_lr"][-1]["lr"]
     return out
 
 
@@ -327,6 +326,11 @@ def model_mistakes(counts: np.ndarray, top: int = 3) -> dict:
         "hardest_digit": int(np.nanargmax(err)), "hardest_error": float(np.nanmax(err)),
         "easiest_digit": int(np.nanargmin(err)), "easiest_error": float(np.nanmin(err)),
         "most_given_label": int(np.argmax(off.sum(0))), "most_given_count": int(off.sum(0).max()),
+        "digit_errors": {str(d): float(err[d]) for d in DIGITS},
+        # mistakes as frequent as the last one listed that the list leaves out (a tie)
+        "pairs_tied_beyond": int(len(confused_pairs(counts, N_CLASSES**2).query(
+            "count == @pairs['count'].iloc[-1]")) - (pairs["count"] == pairs["count"].iloc[-1]).sum())
+        if len(pairs) else 0,
     }
 
 
@@ -351,6 +355,7 @@ def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similari
     return {
         "n_models": int(len(errors)), "top": top,
         "mean_error": [float(mean[d]) for d in DIGITS],
+        "mean_errors": {str(d): float(mean[d]) for d in DIGITS},
         "hardest_digit": int(mean.idxmax()), "hardest_error": float(mean.max()),
         "easiest_digit": int(mean.idxmin()), "easiest_error": float(mean.min()),
         "n_models_hardest": {str(d): int(hardest_of.get(d, 0)) for d in DIGITS},

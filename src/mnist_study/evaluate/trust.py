@@ -81,8 +81,9 @@ def auroc_interval(positive, negative, level: float = LEVEL) -> tuple[float, flo
 def member_summary(per_member, by: str = "model"):
     """One row per `by` from a table of one row per member (a seed): each metric's mean over
     the members and the half-width of its interval over them (`<metric>_seed_half`, NaN with
-    one member); a column `<metric>_image_half` (the interval over the images) is the first
-    member's, the one network a single run would give. Returns a DataFrame, `by` first."""
+    one member); a column `<metric>_image_half` (the interval over the images) is kept for a
+    single member, whose value it belongs to, and NaN otherwise: one estimand per number.
+    Returns a DataFrame, `by` first."""
     import pandas as pd
 
     metrics = [c for c in per_member.columns if c not in (by, "seed") and not c.endswith("_image_half")
@@ -94,8 +95,9 @@ def member_summary(per_member, by: str = "model"):
             row[c] = float(group[c].mean())
             half = half_width(seed_interval(group[c]))
             row[f"{c}_seed_half"] = np.nan if half is None else half
-            if f"{c}_image_half" in group:
-                row[f"{c}_image_half"] = float(group[f"{c}_image_half"].iloc[0])
+            if f"{c}_image_half" in group:  # belongs to the printed value only for one member
+                row[f"{c}_image_half"] = (float(group[f"{c}_image_half"].iloc[0]) if len(group) == 1
+                                          else np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -166,6 +168,10 @@ def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
+# The temperature is searched in this range; a fit at its edge is a bound, not a value.
+TEMPERATURE_BOUNDS = (0.05, 20.0)
+
+
 def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     """The one scalar T > 0 that minimizes the NLL of softmax(log p / T) on these samples."""
     from scipy.optimize import minimize_scalar
@@ -174,7 +180,7 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     classes = list(range(probs.shape[1]))
     fit = minimize_scalar(lambda log_t: log_loss(labels, with_temperature(probs, np.exp(log_t)),
                                                  labels=classes),
-                          bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+                          bounds=tuple(np.log(TEMPERATURE_BOUNDS)), method="bounded")
     return float(np.exp(fit.x))
 
 
@@ -220,43 +226,53 @@ def risk_coverage(probs: np.ndarray, labels: np.ndarray, coverages: np.ndarray) 
 def model_trust(member_probs: np.ndarray, labels: np.ndarray, seed_accuracies: np.ndarray,
                 n_bins: int = 15) -> dict:
     """Everything the trust section says of one model, from its members' test probabilities
-    (M, N, 10; the first is the one shown) and every member's test accuracy: the accuracy's
-    two intervals (over seeds; over test images), calibration before and after cross-fitted
-    temperature scaling, and how well its confidence tells right answers from wrong ones;
-    each score of the first member with the half-widths of its intervals over the seeds
-    (`<score>_seed_half`, None for one member) and over the test images (`_image_half`).
-    Returns numbers and curves."""
-    probs = member_probs[0]
-    accuracy = float((probs.argmax(1) == labels).mean())
+    (M, N, 10) and every member's test accuracy. One estimand per number: each score
+    (`ece`, `nll`, `brier`, `misclassification_auroc`, and `ece_after`, `nll_after` after
+    cross-fitted temperature scaling) is the mean over the members, with the half-width of the
+    interval of that mean over them (`<score>_seed_half`, None for one member); for one member
+    it is that member's score, with its interval over the test images (`<score>_image_half`,
+    None where several members or no such interval). The accuracy is given both ways: the
+    first member's (`accuracy`, Wilson's interval over the test images) and the mean over
+    members (`seed_mean`, Student's t). The reliability curve and the temperatures are the
+    first member's. Returns numbers and curves."""
+    first = member_probs[0]
+    accuracy = float((first.argmax(1) == labels).mean())
     seed_ci = seed_interval(seed_accuracies)
     wilson = wilson_interval(accuracy, len(labels))
-    fitted = cross_fitted_temperature(probs, labels)
-    before, after = scores(probs, labels, n_bins), scores(fitted["probs"], labels, n_bins)
-    bins = reliability_bins(probs.max(1), probs.argmax(1) == labels, n_bins)
     finite = np.asarray(seed_accuracies, float)[np.isfinite(seed_accuracies)]
-    auroc, low, high = misclassification_auroc(probs, labels)
-    per_member = [{**scores(p, labels, n_bins), "misclassification_auroc":
-                   misclassification_auroc(p, labels)[0]} for p in member_probs]
-    numbers = {
-        "accuracy": accuracy, "wilson": wilson, "wilson_half": half_width(wilson),
-        "seed_mean": float(finite.mean()), "n_seeds": int(len(finite)), "seed_ci": seed_ci,
-        "seed_half": half_width(seed_ci),
-        **before, **{f"{k}_after": v for k, v in after.items()},
-        "temperatures": list(fitted["temperatures"]),
-        "misclassification_auroc": auroc, "misclassification_auroc_image_half": half_width((low, high)),
-        **{f"{k}_seed_half": half_width(seed_interval([m[k] for m in per_member]))
-           for k in ("ece", "nll", "brier", "misclassification_auroc")},
-    }
+    per_member, temperatures = [], None
+    for p in member_probs:
+        fitted = cross_fitted_temperature(p, labels)
+        temperatures = temperatures or list(fitted["temperatures"])
+        auc, low, high = misclassification_auroc(p, labels)
+        per_member.append({**scores(p, labels, n_bins),
+                           **{f"{k}_after": v for k, v in scores(fitted["probs"], labels, n_bins).items()},
+                           "misclassification_auroc": auc,
+                           "misclassification_auroc_image_half": half_width((low, high))})
+    one = len(per_member) == 1
+    numbers = {"accuracy": accuracy, "wilson": wilson, "wilson_half": half_width(wilson),
+               "seed_mean": float(finite.mean()), "n_seeds": int(len(finite)), "seed_ci": seed_ci,
+               "seed_half": half_width(seed_ci), "temperatures": temperatures,
+               "temperature_bounds": list(TEMPERATURE_BOUNDS)}
+    for k in ("ece", "nll", "brier", "misclassification_auroc", "ece_after", "nll_after"):
+        values = [m[k] for m in per_member]
+        numbers[k] = float(np.mean(values))
+        numbers[f"{k}_seed_half"] = half_width(seed_interval(values))
+        image = per_member[0].get(f"{k}_image_half")
+        numbers[f"{k}_image_half"] = image if one else None
+    bins = reliability_bins(first.max(1), first.argmax(1) == labels, n_bins)
     return {"numbers": numbers, "curves": {f"bin_{k}": v for k, v in bins.items()}}
 
 
-def telling_models(per_model: dict[str, dict], specs: dict[str, dict], most: int = 4) -> list[str]:
+def telling_models(per_model: dict[str, dict], specs: dict[str, dict], most: int = 4,
+                   left_out=()) -> list[str]:
     """The few models whose reliability diagrams say most: the most accurate, the worst
     calibrated, the least accurate, and the first whose output or loss is not the usual
-    softmax cross-entropy (a sigmoid output, MSE, NLL), in that order, without repeats."""
-    if not per_model:
+    softmax cross-entropy (a sigmoid output, MSE, NLL), in that order, without repeats; never
+    one of `left_out` (degenerate models, whose diagram is one bar)."""
+    ids = [m for m in per_model if m not in left_out]
+    if not ids:
         return []
-    ids = list(per_model)
     unusual = [m for m in ids if specs[m]["output_activation"] != "none"
                or specs[m]["loss"] != "cross_entropy"]
     picks = [max(ids, key=lambda m: per_model[m]["accuracy"]),

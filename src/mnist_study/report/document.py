@@ -4,24 +4,18 @@ into a template."""
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
-LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}
-_SPECIALS_RE = re.compile("|".join(re.escape(c) for c in LATEX_SPECIALS))
+from mnist_study.report import claims
 
-
-def escape_latex(text) -> str:
-    """Make free text (model names, paths, host names) safe to place in LaTeX."""
-    return _SPECIALS_RE.sub(lambda m: LATEX_SPECIALS[m.group()], str(text))
-
+from mnist_study.report.formatting import (  # noqa: F401 (the report's formatters, re-exported)
+    _missing, escape_latex, fmt_halves, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
+    fmt_pct_range, fmt_pm, fmt_si, fmt_sig,
+)
 
 def make_env(template_dir: str | Path) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -37,6 +31,11 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["num"] = fmt_num
     env.filters["pct"] = fmt_pct
     env.filters["halves"] = fmt_halves
+    env.filters["pm"] = fmt_pm
+    env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
+    env.globals["extreme_digits"] = claims.extreme_digits
+    env.globals["border_control_sentence"] = claims.border_control_sentence
+    env.globals["temperature"] = lambda t, bounds: claims.temperature_text(t, *bounds)
     return env
 
 
@@ -66,91 +65,6 @@ def study_facts(rows: list[dict]) -> dict:
         "any_published": any(r["has_published"] for r in trained),
         "seed_tables": sorted({r["table"] for r in rows if r["table"] is not None}),
     }
-
-
-def _missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def fmt_num(x, digits: int = 3) -> str:
-    return "--" if _missing(x) else f"{x:.{digits}f}"
-
-
-def fmt_loss(x, digits: int = 3) -> str:
-    r"""A loss: `digits` decimals, as fmt_num, while it is of a size that reads so; in powers of
-    ten once it is 10,000 or more in size (NLL on raw scores falls without end, to -9e13:
-    "$-8.96\times10^{13}$", not fourteen digits running off the line)."""
-    if _missing(x) or abs(x) < 1e4:
-        return fmt_num(x, digits)
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return rf"${mantissa}\times10^{{{int(exponent)}}}$"
-
-
-def fmt_halves(pair, digits: int = 3, scale: float = 1.0) -> str:
-    """The half-widths of a number's two intervals, over seeds and over the test images, as the
-    report's \\halves macro: "+-s/i" in small print; "--" for one that does not exist (one seed;
-    a score without a sampling interval)."""
-    seed, image = (None if _missing(h) else scale * h for h in pair)
-    return rf"\halves{{{fmt_num(seed, digits)}}}{{{fmt_num(image, digits)}}}"
-
-
-def fmt_pct(x, digits: int = 1) -> str:
-    return "--" if _missing(x) else f"{100 * x:.{digits}f}\\%"
-
-
-def fmt_mean_std(mean, std, digits: int = 3) -> str:
-    if _missing(mean):
-        return "--"
-    if _missing(std):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} $\\pm$ {std:.{digits}f}"
-
-
-def fmt_lr(lr: float) -> str:
-    return f"{lr:g}"
-
-
-# The seed trained every model on all of MNIST's training images for 10 epochs.
-SEED_TRAIN_SAMPLES, SEED_EPOCHS = 60000, 10
-# Adam from this learning rate on gave test accuracies spread over tens of points between
-# seeds in this study's runs (models 2-4, 7): one run is one draw, not a finding.
-CHAOTIC_LR = 0.05
-# A hidden layer this narrow or narrower (the seed's models 5-7) makes the result depend on
-# the initialization.
-BOTTLENECK_UNITS = 5
-
-
-def deviation_reason(row: pd.Series, n_train: int) -> str:
-    """Why a model's measured accuracy can differ from the seed's, judged from its spec and
-    its spread over seeds; the numbers come from the results table."""
-    spread = row["test_accuracy_max"] - row["test_accuracy_min"]
-    reasons = []
-    if n_train < SEED_TRAIN_SAMPLES or row["epochs"] < SEED_EPOCHS:
-        reasons.append(f"this run trained on {n_train:,} images for {row['epochs']} epoch(s), not "
-                       f"the seed's {SEED_TRAIN_SAMPLES:,} for {SEED_EPOCHS}")
-    if row["lr"] >= CHAOTIC_LR:
-        reasons.append(f"Adam at learning rate {fmt_lr(row['lr'])} is chaotic: test accuracy over "
-                       f"{row['n_seeds']} seeds spans {fmt_num(row['test_accuracy_min'])} to "
-                       f"{fmt_num(row['test_accuracy_max'])}, so a single published run is one draw "
-                       f"from a wide distribution")
-    hidden = hidden_sizes(row)
-    if hidden and min(hidden) <= BOTTLENECK_UNITS:
-        reasons.append(f"a {min(hidden)}-unit bottleneck makes the result depend on the "
-                       f"initialization (spread {fmt_num(spread)} over {row['n_seeds']} seeds)")
-    if row["output_activation"] == "sigmoid":
-        reasons.append("the sigmoid squashes the logits into (0, 1), so cross-entropy can never "
-                       "be confident and the gradients are weak")
-    if row["n_diverged"]:
-        reasons.append(f"{row['n_diverged']} of {row['n_seeds']} seeds diverged")
-    if not reasons and row["test_accuracy_mean"] < row["published_test"]:
-        reasons.append("the measured model is less accurate under the same spec; the seed's "
-                       "unstated details (initialization, data order, input scaling) are the "
-                       "likely cause")
-    if not reasons:
-        reasons.append("the measured model is more accurate under the same spec; the seed's "
-                       "unstated details (initialization, data order, input scaling) are the "
-                       "likely cause")
-    return "; ".join(reasons)
 
 
 def fmt_accuracy(row: pd.Series, split: str) -> str:
@@ -216,11 +130,17 @@ def spec_summary(r: pd.Series) -> str:
             f"batch size {int(r['batch_size'])}")
 
 
-def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
+def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
     """The models table's rows, formatted: every hidden layer, the activations and loss as
-    configured, and the published accuracies where the study gives them."""
+    configured, the published accuracies where the study gives them with the interval a run of
+    ours falls in and the verdict (mnist_study.evaluate.findings), and whether the model is
+    degenerate."""
+    from mnist_study.report import claims
+
     rows = []
     for _, r in table.iterrows():
+        found = findings["models"].get(str(r["model"]), {})
+        rep = found.get("reproduction")
         failed = r.get("status") == "failed"
         hidden_activation = ACTIVATION_NAMES.get(r["activation"], r["activation"])
         output = ("" if r["output_activation"] == "none"
@@ -243,11 +163,14 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
             "published_train": fmt_num(r["published_train"]),
             "published_test": fmt_num(r["published_test"]),
             "delta_test": "--" if _missing(r["delta_test"]) else f"{r['delta_test']:+.3f}",
-            "reproduced": None if _missing(r["reproduced"]) else bool(r["reproduced"]),
+            "verdict": rep["verdict"] if rep else None,
+            "run_interval": fmt_range(rep["low"], rep["high"]) if rep else "--",
+            "reproduction": claims.reproduction_sentence(r["label"], rep) if rep else "",
+            "degenerate": found.get("degenerate"),
             "diverged": int(r["n_diverged"]),
             "diverged_at": r["diverged_at"] if isinstance(r["diverged_at"], str) else "",
             "spec": spec_summary(r),
-            "reason": "" if failed else deviation_reason(r, n_train),
+            "reason": "" if failed or not rep else claims.deviation_hypotheses(r, rep, n_test),
             "failed": failed,
             "failure": r["failure"] if failed else "",
             "log": r["failure_log"] if failed else "",
@@ -258,39 +181,6 @@ def model_rows(table: pd.DataFrame, n_train: int) -> list[dict]:
 # --- choosing a network: the families table ---------------------------------------------------
 
 FAMILY_NAMES = {"mlp": "MLP", "cnn": "CNN"}
-SI_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
-
-
-def fmt_sig(x, digits: int = 3) -> str:
-    """`digits` significant digits, trailing zeros kept, never in exponent notation: 0.0123,
-    12.0, 1.00, 1230."""
-    import numpy as np
-
-    if _missing(x):
-        return "--"
-    return np.format_float_positional(float(x), precision=digits, unique=False,
-                                      fractional=False, trim="k").rstrip(".")
-
-
-def fmt_si(x, digits: int = 3, unit: str = "") -> str:
-    r"""A count with an SI prefix and `digits` significant digits: 101, 636\,k, 1.00\,M;
-    with a unit: 1.43\,TFLOP."""
-    if _missing(x):
-        return "--"
-    rounded = float(f"{float(x):.{digits}g}")  # 999,999 -> 1e6: "1.00 M", not "1000 k"
-    for scale, prefix in SI_PREFIXES:
-        if abs(rounded) >= scale:
-            return f"{fmt_sig(rounded / scale, digits)}\\,{prefix}{unit}"
-    return fmt_sig(rounded, digits) + (f"\\,{unit}" if unit else "")
-
-
-def fmt_pct_range(low, high, digits: int = 2) -> str:
-    """An interval of fractions in percent, without the sign (the column header says %)."""
-    if _missing(low) or _missing(high):
-        return "--"
-    return f"{100 * low:.{digits}f}--{100 * high:.{digits}f}"
-
-
 def family_row(r) -> dict:
     """A families-table row (mnist_study.evaluate.families), formatted for the report; label,
     architecture and source stay free text, for the template to escape."""

@@ -21,6 +21,8 @@ MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults me
 INSPECT = resolve_inspection(
     config["inspect"], list(MODELS), {m: s.spec.family for m, s in MODELS.items()}
 )
+# Claims to test, each about two of its models.
+CLAIMS = resolve_claims(config["claims"], list(MODELS))
 # The scan (learning rate x hidden size), when the study runs it; else no scan rules at all.
 SCAN = scan_grid(config["scan"]) if config["scan"]["run"] else None
 # The last file each scan row's training job writes.

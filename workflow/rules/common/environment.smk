@@ -29,7 +29,9 @@ from mnist_study.study import (
     check_config,
     check_model_ids,
     load_schema,
+    resolve_claims,
     resolve_inspection,
+    reductions,
     study_file,
 )
 from mnist_study.train.outcome import (

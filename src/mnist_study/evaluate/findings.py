@@ -1,0 +1,184 @@
+"""What a study found, as plain numbers for the report's conclusions: which models are
+degenerate (one answer for nearly every image, or no answer), which gave identical results,
+whether each published accuracy is consistent with a run of ours, and the tested answer to
+every claim the study states (`claims:` in its config). No prose here: the sentences are
+chosen from these numbers by mnist_study.report.claims.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from mnist_study.evaluate import compare
+from mnist_study.evaluate.trust import run_interval
+
+# A model answers "one class" when, on the test images, a single label takes at least this
+# share of its answers in every seed (a constant answer gets about a tenth right on MNIST).
+ONE_CLASS_SHARE = 0.9
+
+
+def model_answers(probs: np.ndarray, labels: np.ndarray, accuracies) -> dict:
+    """What the comparisons need of one model: every seed's test accuracy (NaN where it
+    diverged), the first answering seed's right/wrong per test image, the share of its answers
+    the most frequent label takes per answering seed, and a digest of every seed's answers
+    (two models with the same digest gave the same label to every test image in every seed;
+    their probabilities may differ in the last bits, as two formulas of one loss do)."""
+    finite = np.isfinite(probs).all(axis=(1, 2))
+    answering = probs[finite]
+    preds = answering.argmax(-1)
+    shares = [float(np.bincount(p, minlength=probs.shape[-1]).max() / len(p)) for p in preds]
+    return {"accuracies": [float(a) for a in accuracies],
+            "correct": preds[0] == labels if len(preds) else None,
+            "majority_shares": shares,
+            "digest": hashlib.sha256(np.ascontiguousarray(
+                np.where(finite[:, None], probs.argmax(-1), -1)).tobytes()).hexdigest()}
+
+
+def degenerate(answers: dict) -> str | None:
+    """Why a model cannot stand for a working network, or None: 'diverged' (no seed answers),
+    'one class' (every answering seed gives one label to at least ONE_CLASS_SHARE of images)."""
+    shares = answers["majority_shares"]
+    if not shares:
+        return "diverged"
+    if min(shares) >= ONE_CLASS_SHARE:
+        return "one class"
+    return None
+
+
+def identical_groups(answers: dict[str, dict]) -> list[list[str]]:
+    """Models whose seeds gave the same answer to every test image (groups of 2 or more, in
+    the order given)."""
+    by_digest: dict[str, list[str]] = {}
+    for m, a in answers.items():
+        by_digest.setdefault(a["digest"], []).append(m)
+    return [g for g in by_digest.values() if len(g) > 1]
+
+
+# Losses that are the same function of the network's scores (a fact of the mathematics):
+# the negative log-likelihood of log-softmax outputs is the softmax cross-entropy.
+SAME_LOSS = {("nll", "log_softmax"): ("cross_entropy", "none")}
+
+
+def same_training(a: dict, b: dict) -> bool:
+    """Two specs (models-table rows) that train the same function with the same seeds: equal in
+    everything but an output activation and loss that SAME_LOSS makes the same."""
+    def canonical(r):
+        loss = SAME_LOSS.get((r["loss"], r["output_activation"]), (r["loss"], r["output_activation"]))
+        keys = ("architecture", "activation", "lr", "batch_size", "epochs", "dropout", "schedule")
+        return (loss, *(r[k] for k in keys))
+    return canonical(a) == canonical(b)
+
+
+def reproduction(accuracies, published: float, n_test: int, comparable: bool) -> dict:
+    """A published test accuracy against our runs: the interval in which one run of ours would
+    fall (trust.run_interval, clipped to [0, 1]), the interval the rounded published number
+    stands for, and the verdict: 'consistent', 'below' or 'above' (the published value is
+    below or above every run we would expect), or 'not comparable' when this run trained on
+    fewer images or epochs than the published one."""
+    acc = np.asarray(accuracies, float)
+    low, high, over = run_interval(acc[np.isfinite(acc)], n_test)
+    low, high = compare.clip_interval(low, high)
+    pub_low, pub_high = compare.rounding_interval(published)
+    if not comparable:
+        verdict = "not comparable"
+    elif not over:
+        verdict = "no run"
+    elif compare.agrees_with_published(low, high, published):
+        verdict = "consistent"
+    else:
+        verdict = "below" if pub_high < low else "above"
+    return {"low": low, "high": high, "over": over, "published": published,
+            "published_low": pub_low, "published_high": pub_high, "verdict": verdict}
+
+
+def differing_keys(a: dict, b: dict) -> list[str]:
+    """The spec keys in which two models-table rows differ: what a comparison of the two
+    measures, and what it cannot separate."""
+    keys = ("family", "architecture", "activation", "output_activation", "loss", "lr",
+            "batch_size", "epochs", "dropout", "schedule")
+    return [k for k in keys if a[k] != b[k]]
+
+
+def steps_ratio(a: dict, b: dict, n_train: int) -> float:
+    """How many times the optimizer steps of b model a takes in its training (ceil of the
+    images over the batch, times the epochs)."""
+    def steps(r):
+        return int(np.ceil(n_train / r["batch_size"])) * int(r["epochs"])
+    return steps(a) / steps(b)
+
+
+def tested_claim(claim: dict, rows: dict[str, dict], answers: dict[str, dict],
+               n_train: int) -> dict:
+    """One claim of the config (`a`, `b`: model ids, `expect`: 'better', 'worse' or 'same',
+    what the claim says of b against a), tested: the difference b - a with its test, what
+    else differs between the two, and the verdict ('supported', 'contradicted', 'not shown',
+    'not contradicted', or 'untestable' with the reason)."""
+    a, b = str(claim["a"]), str(claim["b"])
+    out = {**claim, "a": a, "b": b}
+    for m in (a, b):
+        if m not in answers:
+            return {**out, "verdict": "untestable", "why": f"model {m} did not train"}
+        if (why := degenerate(answers[m])) == "diverged":
+            return {**out, "verdict": "untestable", "why": f"every seed of model {m} diverged"}
+    result = compare.compare(answers[a], answers[b])
+    out.update(result=result, differs=differing_keys(rows[a], rows[b]),
+               steps_ratio=steps_ratio(rows[a], rows[b], n_train))
+    found = compare.significant(result)
+    sign = np.sign(result["difference"]) if found else 0
+    if claim["expect"] == "same":
+        out["verdict"] = "contradicted" if found else "not contradicted"
+    else:
+        wanted = 1 if claim["expect"] == "better" else -1
+        out["verdict"] = ("supported" if sign == wanted else "contradicted" if sign == -wanted
+                          else "not shown")
+    return out
+
+
+def study_findings(models: pd.DataFrame, answers: dict[str, dict], claims: list[dict],
+                   n_test: int, n_train: int, comparable: bool) -> dict:
+    """Everything the report concludes, as numbers: per model its degeneracy and reproduction,
+    the groups of identical models (and whether their specs train the same function), and
+    every claim tested."""
+    rows = {str(r["model"]): r for r in models.to_dict("records")}
+    per_model = {}
+    for m, a in answers.items():
+        r = rows[m]
+        entry = {"degenerate": degenerate(a), "majority_share": min(a["majority_shares"], default=None)}
+        if pd.notna(r.get("published_test")):
+            entry["reproduction"] = reproduction(a["accuracies"], float(r["published_test"]),
+                                                 n_test, comparable)
+        per_model[m] = entry
+    working = [m for m in answers if per_model[m]["degenerate"] is None]
+    groups = [{"models": g, "same_training": all(same_training(rows[g[0]], rows[x]) for x in g[1:])}
+              for g in identical_groups(answers)]
+    return {"models": per_model, "identical": groups, "comparable": comparable,
+            "n_test": int(n_test),
+            "one_class_share": ONE_CLASS_SHARE,
+            "claims": [tested_claim(c, rows, answers, n_train) for c in claims],
+            "families": family_bests(rows, answers, working, n_train)}
+
+
+def family_bests(rows: dict[str, dict], answers: dict[str, dict], working: list[str],
+                 n_train: int) -> dict:
+    """The most accurate working model (mean test accuracy over seeds), the most accurate of
+    each family, and each family's best tested against the overall best."""
+    if not working:
+        return {"best": None, "by_family": {}}
+    mean = {m: float(np.nanmean(answers[m]["accuracies"])) for m in working}
+    best = max(working, key=lambda m: mean[m])
+    by_family = {}
+    for m in working:
+        fam = rows[m]["family"]
+        if fam not in by_family or mean[m] > mean[by_family[fam]]:
+            by_family[fam] = m
+    out = {}
+    for fam, m in by_family.items():
+        entry = {"model": m, "mean": mean[m], "accuracies": answers[m]["accuracies"]}
+        if m != best:
+            entry["against_best"] = tested_claim({"a": best, "b": m, "expect": "worse"}, rows,
+                                                 answers, n_train)
+        out[fam] = entry
+    return {"best": best, "best_mean": mean[best], "by_family": out}

@@ -1,0 +1,316 @@
+r"""Every conclusion the report can draw, in one place: each function takes the numbers a rule
+computed and returns the sentence (LaTeX) that those numbers support, so that the data can make
+any of them false. Templates hold no conclusion of their own; they place these sentences.
+Each function is unit-tested on data on both sides of its decision (tests/test_claims.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+from mnist_study.report.formatting import escape_latex, fmt_num, fmt_p, fmt_pct, fmt_signed
+
+VERDICTS = {
+    "supported": "holds", "contradicted": "contradicted", "not shown": "not shown",
+    "not contradicted": "no difference found", "untestable": "untestable",
+}
+EXPECT_WORDS = {"better": "more accurate than", "worse": "less accurate than",
+                "same": "as accurate as"}
+TEST_NAMES = {"Welch": r"Welch's $t$-test over seeds",
+              "McNemar": r"McNemar's exact test on the same test images"}
+
+
+def label(labels: dict, m: str) -> str:
+    return escape_latex(labels.get(m, m))
+
+
+def tested_difference(result: dict) -> str:
+    """'+0.073 (95 % interval +0.05 to +0.09; Welch's t-test over seeds, p = 0.003)'."""
+    level = round(100 * result["level"])
+    return (f"{fmt_signed(result['difference'])} ({level}\\,\\% interval "
+            f"{fmt_signed(result['low'])} to {fmt_signed(result['high'])}; "
+            f"{TEST_NAMES[result['test']]}, {fmt_p(result['p'])})")
+
+
+def confounds(claim: dict, labels: dict) -> str:
+    """What else differs between the two models of a comparison, which the design cannot
+    separate from the difference it names; '' when the two differ in one setting only."""
+    differs = claim.get("differs", [])
+    notes = []
+    ratio = claim.get("steps_ratio", 1.0)
+    if "batch_size" in differs and "epochs" not in differs and ratio != 1:
+        more, fewer = (claim["a"], claim["b"]) if ratio > 1 else (claim["b"], claim["a"])
+        notes.append(f"at equal epochs model {label(labels, more)} takes "
+                     f"{fmt_num(max(ratio, 1 / ratio), 1)} times the optimizer steps of model "
+                     f"{label(labels, fewer)}, so batch size and step count are not separated")
+    if len(differs) > 1 and "batch_size" not in differs:
+        notes.append("the two differ in " + ", ".join(d.replace("_", " ") for d in differs))
+    return "; ".join(notes)
+
+
+def claim_sentence(claim: dict, labels: dict) -> str:
+    """The verdict on one claim of the study, with the difference it rests on and its test."""
+    a, b = label(labels, claim["a"]), label(labels, claim["b"])
+    said = f"model {b} is {EXPECT_WORDS[claim['expect']]} model {a}"
+    if claim["verdict"] == "untestable":
+        return f"That {said} cannot be tested here: {escape_latex(claim['why'])}."
+    r = claim["result"]
+    diff = f"the difference in test accuracy ({b} $-$ {a}) is {tested_difference(r)}"
+    if claim["verdict"] == "supported":
+        text = f"That {said} holds: {diff}."
+    elif claim["verdict"] == "contradicted":
+        direction = "more" if r["difference"] > 0 else "less"
+        text = f"That {said} is contradicted: model {b} is {direction} accurate; {diff}."
+    elif claim["verdict"] == "not shown":
+        text = f"That {said} is not shown: {diff}, which does not tell the two apart."
+    else:  # expected the same, no difference found
+        text = (f"No difference between models {a} and {b} is found: {diff}; differences "
+                f"smaller than that interval cannot be excluded.")
+    if note := confounds(claim, labels):
+        text += f" Note: {note}."
+    return text
+
+
+def reproduction_sentence(label_text: str, rep: dict) -> str:
+    """One model's published test accuracy against the interval where a run of ours falls."""
+    name = escape_latex(label_text)
+    pub = f"{fmt_num(rep['published'])} (read as {fmt_num(rep['published_low'], 4)} to " \
+          f"{fmt_num(rep['published_high'], 4)})"
+    where = (f"{fmt_num(rep['low'], 4)} to {fmt_num(rep['high'], 4)}, "
+             + ("the 95\\,\\% prediction interval of one more seed" if rep["over"] == "seeds"
+                else "Wilson's interval of our one seed over the test images"))
+    verdict = rep["verdict"]
+    if verdict == "not comparable":
+        return (f"Model {name}: published {pub}; this reduced run is not comparable with it.")
+    if verdict == "consistent":
+        return f"Model {name}: published {pub} is consistent with a run of ours ({where})."
+    side = "below" if verdict == "below" else "above"
+    return f"Model {name}: published {pub} lies {side} the runs of ours ({where})."
+
+
+def degenerate_note(models: dict, labels: dict, share: float) -> str:
+    """Which models cannot stand for a working network and are left out of the best/worst
+    examples and the averages over models; '' when none."""
+    one = [m for m, v in models.items() if v["degenerate"] == "one class"]
+    if not one:
+        return ""
+    names = ", ".join(label(labels, m) for m in one)
+    verb = "gives" if len(one) == 1 else "give"
+    return (f"Model{'s' if len(one) > 1 else ''} {names} {verb} one label to at least "
+            f"{fmt_pct(share, 0)} of the test images in every seed: "
+            f"{'it is' if len(one) == 1 else 'they are'} named in the tables but left out of the "
+            f"best and worst examples and of averages over models.")
+
+
+def identical_note(groups: list[dict], labels: dict) -> str:
+    """Models that gave the same answer to every test image, and why where the specs say."""
+    out = []
+    for g in groups:
+        names = " and ".join(label(labels, m) for m in g["models"])
+        why = (" their losses are the same function of the network's scores (the negative "
+               "log-likelihood of log-softmax outputs is the cross-entropy), trained from the "
+               "same seeds" if g["same_training"] else " their specs differ, so this is a "
+               "coincidence of the test set")
+        out.append(f"Models {names} give the same answer to every test image in every seed:"
+                   f"{why}.")
+    return " ".join(out)
+
+
+def tied(values: dict, best: str) -> list:
+    """The keys whose value equals the extreme ('max' or 'min') of `values`."""
+    finite = {k: v for k, v in values.items() if v is not None and not math.isnan(v)}
+    target = (max if best == "max" else min)(finite.values())
+    return [k for k, v in finite.items() if v == target]
+
+
+def extreme_digits(errors: dict, digits: int = 1) -> str:
+    """'digit 8 is the hardest (12.0 %) and digit 1 the easiest (1.1 %)', naming every digit
+    of a tie ('digits 3 and 5 are the hardest (both 4.0 %)')."""
+    parts = []
+    for best, word in (("max", "hardest"), ("min", "easiest")):
+        ks = tied(errors, best)
+        value = fmt_pct(errors[ks[0]], digits)
+        if len(ks) == 1:
+            parts.append((f"digit {ks[0]}", f"the {word} ({value})", "is"))
+        else:
+            names = ", ".join(str(k) for k in ks[:-1]) + f" and {ks[-1]}"
+            parts.append((f"digits {names}", f"the {word} (each {value})", "are"))
+    (s1, p1, v1), (s2, p2, v2) = parts
+    return f"{s1} {v1} {p1} and {s2} {p2}"
+
+
+def temperature_text(t: float, low: float, high: float) -> str:
+    """A fitted temperature, or the search bound it stopped at ('$\\geq$ 20 (bound)')."""
+    if t >= high * (1 - 1e-3):
+        return f"$\\geq${fmt_num(high, 0)} (bound)"
+    if t <= low * (1 + 1e-3):
+        return f"$\\leq${fmt_num(low, 2)} (bound)"
+    return fmt_num(t, 2)
+
+
+MOVED_MOST = 0.5  # "the frame" is there when most never-used pixels moved from the start
+
+
+def border_control_sentence(model: dict, control: dict, what: str) -> str:
+    """What a control did to the frame of never-used pixels around the ideal digits, from the
+    share of those pixels that moved from the start and their share of the target logit."""
+    moved, before = control["never_used_moved"], model["never_used_moved"]
+    logit = control["logit_from_never_used"]
+    if moved >= MOVED_MOST:
+        return (f"{what}, {fmt_pct(moved)} of the never-used pixels still move from the start, so "
+                f"the frame stays; they now supply {fmt_num(logit, 2)} of the target logit "
+                f"(model: {fmt_num(model['logit_from_never_used'], 2)}).")
+    return (f"{what}, only {fmt_pct(moved)} of the never-used pixels move from the start "
+            f"(model: {fmt_pct(before)}): the frame disappears.")
+
+
+def deviation_hypotheses(row, rep: dict, n_test: int) -> str:
+    """Where a published accuracy lies outside the runs of ours, what could explain it, each
+    reason chosen from this model's own numbers and spec, and said as a hypothesis."""
+    from mnist_study.evaluate.trust import half_width, wilson_interval
+
+    if rep["verdict"] not in ("below", "above"):
+        return ""
+    reasons = []
+    spread = row["test_accuracy_max"] - row["test_accuracy_min"]
+    sampling = half_width(wilson_interval(float(row["test_accuracy_mean"]), n_test))
+    if row["n_seeds"] > 1 and spread > 2 * sampling:
+        reasons.append(f"its {int(row['n_seeds'])} seeds span {fmt_num(row['test_accuracy_min'])} "
+                       f"to {fmt_num(row['test_accuracy_max'])}, far more than the test set's "
+                       f"sampling error ($\\pm${fmt_num(sampling)}): one published run is one draw "
+                       f"from a wide distribution")
+    if row["n_diverged"]:
+        reasons.append(f"{int(row['n_diverged'])} of its {int(row['n_seeds'])} seeds diverged")
+    if row["n_seeds"] == 1:
+        reasons.append("one seed of ours cannot show how far another run would land")
+    if row["output_activation"] == "sigmoid":
+        reasons.append("a sigmoid output bounds every score to (0, 1), so the loss cannot tell "
+                       "a confident answer from a hesitant one and its gradients are weak")
+    reasons.append("details the seed does not state (initialization, data order, input "
+                   "scaling) may differ")
+    return "Possible reasons (hypotheses, not tested here): " + "; ".join(reasons) + "."
+
+
+# --- the whole study: abstract, findings at a glance, conclusion ---------------------------
+
+def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:
+    """One row of the 'Findings at a glance' table: the question, the measured difference with
+    its interval, the test and p, and the verdict."""
+    row = {"question": question, "source": escape_latex(source),
+           "verdict": VERDICTS[claim["verdict"]]}
+    if claim["verdict"] == "untestable":
+        return {**row, "answer": "--", "test": escape_latex(claim["why"])}
+    r = claim["result"]
+    return {**row, "answer": f"{fmt_signed(r['difference'])} [{fmt_signed(r['low'])}, "
+                             f"{fmt_signed(r['high'])}]",
+            "test": f"{r['test']}, {fmt_p(r['p'])}"}
+
+
+def reproduction_counts(models: dict) -> dict:
+    reps = [v["reproduction"] for v in models.values() if "reproduction" in v]
+    count = {k: sum(r["verdict"] == k for r in reps)
+             for k in ("consistent", "below", "above", "not comparable")}
+    return {"n": len(reps), **count}
+
+
+def study_conclusions(findings: dict, labels: dict, table) -> dict:
+    """Everything the frame of the report concludes (abstract, findings at a glance,
+    conclusion), from the findings file and the models table."""
+    rows = {str(r["model"]): r for r in table.to_dict("records")}
+    claims = findings["claims"]
+    glance = []
+    for c in claims:
+        said = f"{label(labels, c['b'])} {EXPECT_WORDS[c['expect']]} {label(labels, c['a'])}"
+        if c.get("says"):
+            said = f"``{escape_latex(c['says'])}'' ({said})"
+        glance.append(glance_row(c, labels, said, c.get("source") or "the study"))
+    fam = findings["families"]
+    family_sentences = []
+    for name, entry in fam["by_family"].items():
+        if "against_best" in entry:
+            c = entry["against_best"]
+            glance.append(glance_row(c, labels, f"best {escape_latex(name.upper())} "
+                                     f"({label(labels, entry['model'])}) against the best model "
+                                     f"({label(labels, fam['best'])})", "beyond the seed"))
+            family_sentences.append(claim_sentence(c, labels))
+    rep = reproduction_counts(findings["models"])
+    verdicts = [c["verdict"] for c in claims]
+    out = {
+        "glance": glance, "claim_sentences": [claim_sentence(c, labels) for c in claims],
+        "family_sentences": family_sentences, "reproduction": rep,
+        "degenerate": degenerate_note(findings["models"], labels, findings["one_class_share"]),
+        "identical": identical_note(findings["identical"], labels),
+        "n_claims": len(claims), "n_holds": verdicts.count("supported"),
+        "n_contradicted": verdicts.count("contradicted"),
+        "n_open": verdicts.count("not shown") + verdicts.count("not contradicted"),
+        "reduced": findings["reduced"],
+        "limitations": limitations(findings, table, findings["n_test"]),
+    }
+    best = fam.get("best")
+    if best:
+        r = rows[best]
+        if r["n_seeds"] > 1 and not math.isnan(r["test_accuracy_ci_low"]):
+            interval = (f"{fmt_num(r['test_accuracy_ci_low'], 4)}--"
+                        f"{fmt_num(r['test_accuracy_ci_high'], 4)}, 95\\,\\% interval of the mean "
+                        f"over {int(r['n_seeds'])} seeds")
+        else:
+            from mnist_study.evaluate.trust import wilson_interval
+            low, high = wilson_interval(float(r["test_accuracy_mean"]), findings["n_test"])
+            interval = (f"{fmt_num(low, 4)}--{fmt_num(high, 4)}, Wilson's 95\\,\\% interval of "
+                        f"its one seed over the test images")
+        out["best"] = {"label": label(labels, best), "accuracy": fmt_num(r["test_accuracy_mean"], 4),
+                       "interval": interval}
+    return out
+
+
+def limitations(findings: dict, table, n_test: int) -> list[str]:
+    """What this design cannot tell, each item only where this study has the case."""
+    out = [f"Every accuracy is measured on MNIST's one test set of {n_test:,} images. No part of "
+           f"the training images is held out for choosing or fitting anything, so the "
+           f"calibration temperature is fitted on halves of the test set "
+           f"(Section~\\ref{{sec:trust}})."]
+    one_seed = [str(r["label"]) for r in table.to_dict("records") if r["n_seeds"] == 1]
+    if one_seed:
+        out.append(f"Model{'s' if len(one_seed) > 1 else ''} "
+                   f"{', '.join(escape_latex(x) for x in one_seed)} "
+                   f"{'have' if len(one_seed) > 1 else 'has'} one seed: "
+                   f"{'their' if len(one_seed) > 1 else 'its'} intervals cover only the test "
+                   f"images, and a verdict resting on one seed says nothing of how far another "
+                   f"run would land.")
+    if any("batch_size" in c.get("differs", []) for c in findings["claims"]):
+        out.append("Models compared at equal epochs but different batch sizes also differ in "
+                   "the number of optimizer steps; this design does not separate the two.")
+    if any("reproduction" in v for v in findings["models"].values()):
+        out.append("Each published value is one run, rounded to three decimals; it is compared "
+                   "as the interval its rounding stands for, against the interval in which one "
+                   "run of ours would fall.")
+    if findings["reduced"]:
+        out.append(f"This reduced run ({', '.join(findings['reduced'])}) trains far less than "
+                   f"the study specifies: its accuracies, and so its verdicts, are those of the "
+                   f"reduced training.")
+    return out
+
+
+def batch_lr_sentence(group: dict) -> str:
+    """One learning rate of the batch-size question: the accuracies by batch size, the tested
+    change from the smallest to the largest batch, and the step-count confound."""
+    points = []
+    for p in group["points"]:
+        spread = (f", seeds from {fmt_num(p['test_accuracy_min'])} to "
+                  f"{fmt_num(p['test_accuracy_max'])}" if p["n_seeds"] > 1 else "")
+        diverged = f", {p['n_diverged']} diverged" if p["n_diverged"] else ""
+        points.append(f"{fmt_num(p['test_accuracy_mean'])} at batch size {p['batch_size']} "
+                      f"(model {escape_latex(p['label'])}{spread}{diverged})")
+    text = (f"At learning rate {group['lr']:g} the mean test accuracy is "
+            + ", ".join(points) + ".")
+    small, large = group["points"][0], group["points"][-1]
+    if group["test"] is None:
+        return text + " The two ends cannot be tested against each other."
+    found = "a difference" if group["significant"] else "no difference at the 5\\,\\% level"
+    text += (f" From batch size {small['batch_size']} to {large['batch_size']} it changes by "
+             f"{tested_difference(group['test'])}: {found}.")
+    if group["steps_ratio"] != 1:
+        text += (f" At equal epochs, batch size {small['batch_size']} takes "
+                 f"{fmt_num(group['steps_ratio'], 1)} times the optimizer steps of batch size "
+                 f"{large['batch_size']}, so batch size and step count are not separated.")
+    return text

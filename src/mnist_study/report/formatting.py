@@ -1,0 +1,130 @@
+"""Numbers and free text as LaTeX: the one place where the report's numbers are formatted
+(analysis files hold plain numbers). Every function returns "--" for a missing value."""
+
+from __future__ import annotations
+
+import math
+import re
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+_SPECIALS_RE = re.compile("|".join(re.escape(c) for c in LATEX_SPECIALS))
+
+
+def escape_latex(text) -> str:
+    """Make free text (model names, paths, host names) safe to place in LaTeX."""
+    return _SPECIALS_RE.sub(lambda m: LATEX_SPECIALS[m.group()], str(text))
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_num(x, digits: int = 3) -> str:
+    return "--" if _missing(x) else f"{x:.{digits}f}"
+
+
+def fmt_loss(x, digits: int = 3) -> str:
+    r"""A loss: `digits` decimals, as fmt_num, while it is of a size that reads so; in powers of
+    ten once it is 10,000 or more in size (NLL on raw scores falls without end, to -9e13:
+    "$-8.96\times10^{13}$", not fourteen digits running off the line)."""
+    if _missing(x) or abs(x) < 1e4:
+        return fmt_num(x, digits)
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return rf"${mantissa}\times10^{{{int(exponent)}}}$"
+
+
+def fmt_halves(pair, digits: int = 3, scale: float = 1.0) -> str:
+    """The half-widths of a number's two intervals, over seeds and over the test images, as the
+    report's \\halves macro: "+-s/i" in small print; "--" for one that does not exist (one seed;
+    a score without a sampling interval)."""
+    seed, image = (None if _missing(h) else scale * h for h in pair)
+    return rf"\halves{{{fmt_num(seed, digits)}}}{{{fmt_num(image, digits)}}}"
+
+
+def fmt_pct(x, digits: int = 1) -> str:
+    return "--" if _missing(x) else f"{100 * x:.{digits}f}\\%"
+
+
+def fmt_mean_std(mean, std, digits: int = 3) -> str:
+    if _missing(mean):
+        return "--"
+    if _missing(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f}\\ci{{{std:.{digits}f}}}"
+
+
+def fmt_lr(lr: float) -> str:
+    return f"{lr:g}"
+
+
+SI_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def fmt_sig(x, digits: int = 3) -> str:
+    """`digits` significant digits, trailing zeros kept, never in exponent notation: 0.0123,
+    12.0, 1.00, 1230."""
+    import numpy as np
+
+    if _missing(x):
+        return "--"
+    return np.format_float_positional(float(x), precision=digits, unique=False,
+                                      fractional=False, trim="k").rstrip(".")
+
+
+def fmt_si(x, digits: int = 3, unit: str = "") -> str:
+    r"""A count with an SI prefix and `digits` significant digits: 101, 636\,k, 1.00\,M;
+    with a unit: 1.43\,TFLOP."""
+    if _missing(x):
+        return "--"
+    rounded = float(f"{float(x):.{digits}g}")  # 999,999 -> 1e6: "1.00 M", not "1000 k"
+    for scale, prefix in SI_PREFIXES:
+        if abs(rounded) >= scale:
+            return f"{fmt_sig(rounded / scale, digits)}\\,{prefix}{unit}"
+    return fmt_sig(rounded, digits) + (f"\\,{unit}" if unit else "")
+
+
+def fmt_pct_range(low, high, digits: int = 2) -> str:
+    """An interval of fractions in percent, without the sign (the column header says %)."""
+    if _missing(low) or _missing(high):
+        return "--"
+    return f"{100 * low:.{digits}f}--{100 * high:.{digits}f}"
+
+
+
+
+def fmt_signed(x, digits: int = 3) -> str:
+    """A difference with its sign and a true minus: $+0.073$, $-0.012$."""
+    return "--" if _missing(x) else f"${x:+.{digits}f}$"
+
+
+def fmt_p(p: float) -> str:
+    """A p-value as the text reads it: 'p = 0.029', 'p = 0.0031', 'p < 0.0001'."""
+    if _missing(p):
+        return "--"
+    if p < 1e-4:
+        return "$p < 0.0001$"
+    return f"$p = {fmt_sig(p, 2)}$"
+
+
+def fmt_range(low, high, digits: int = 3) -> str:
+    """An interval as a range: 0.975--0.982."""
+    if _missing(low) or _missing(high):
+        return "--"
+    return f"{low:.{digits}f}--{high:.{digits}f}"
+
+
+def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0) -> str:
+    r"""A value with the one interval that belongs to it: the mean over seeds $\pm$ the
+    half-width over seeds, or one seed's value $\pm$ its half-width over the test images,
+    marked $^\dagger$; the value alone where neither exists."""
+    if _missing(value):
+        return "--"
+    text = fmt_num(scale * value, digits)
+    if not _missing(seed_half):
+        return rf"{text}\ci{{{fmt_num(scale * seed_half, digits)}}}"
+    if not _missing(image_half):
+        return rf"{text}\ci{{{fmt_num(scale * image_half, digits)}}}$^\dagger$"
+    return text
