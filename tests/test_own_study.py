@@ -65,7 +65,7 @@ def test_the_report_names_the_diverged_model_when_and_its_spec(own):
 def test_the_report_describes_this_study_and_not_the_seed_s(own):
     _, text = own
     assert "A study of my own" in text
-    assert "4 networks (Table 1: 3 fully connected, 1 convolutional)" in text
+    assert re.search(r"4 networks \(Table \d+: 3 fully connected, 1 convolutional\)", text)
     assert "3@3x3 pad1 bn, 5@4x4 pool3 | 320-10" in text  # the user's cnn, as its spec built it
     assert "hidden layers use ReLU, sigmoid" in text
     assert "16-16-16" in text  # every hidden layer of the three-layer model
@@ -86,3 +86,12 @@ def test_image_files_with_any_name_reach_the_report(own):
     assert set(ODD_NAMES) <= set(images["names"])  # every name as it is on disk
     assert "plus 5 image(s) from data/unfamiliar/" in text
     assert "Not read from that folder: .hidden (hidden); sub/ (a folder" in text
+
+
+def test_an_own_study_report_passes_the_page_checks(own):
+    from mnist_study.report.pages import check_report
+
+    workdir, _ = own
+    report = workdir / "results" / "report"
+    problems = check_report(workdir / "report.pdf", report / "report.log", report / "report.tex")
+    assert problems == [], "\n".join(problems)

@@ -28,7 +28,7 @@ CAPTIONS = [
     "Test accuracy against batch size",
     "Reliability diagrams of",
     "Risk and coverage: accuracy on the test images",
-    "Half-widths of the 95 % intervals",
+    "test accuracy with its 95 % intervals",
     "Maximum-softmax-probability detectors",
     "Test error of every model that trained against its number of parameters (left)",
 ]

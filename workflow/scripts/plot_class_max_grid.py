@@ -10,4 +10,4 @@ with redirect_to_log(snakemake.log[0]):
     result = np.load(snakemake.input.images)
     images = dict(zip(result["models"], result[p.images]))  # class maximization or deep dream
     rows = {f"model {p.labels[m]}": images[m] for m in p.rows if m in images}  # trained ones
-    plots_inside.image_rows(rows, snakemake.output.figure, fontsize=6.5)
+    plots_inside.image_rows(rows, snakemake.output.figure)

@@ -56,6 +56,7 @@ def study_facts(rows: list[dict]) -> dict:
     trained = [r for r in rows if not r["failed"]]
     return {
         "n_models": len(rows),
+        "n_several_seeds": sum(r["n_seeds"] > 1 for r in rows),
         "n_mlp": sum(r["family"] == "mlp" for r in rows),
         "n_cnn": sum(r["family"] == "cnn" for r in rows),
         "activations": sorted({r["hidden_activation"] for r in rows}),

@@ -119,12 +119,12 @@ def fmt_range(low, high, digits: int = 3) -> str:
 def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0) -> str:
     r"""A value with the one interval that belongs to it: the mean over seeds $\pm$ the
     half-width over seeds, or one seed's value $\pm$ its half-width over the test images,
-    marked $^\dagger$; the value alone where neither exists."""
+    marked \dag; the value alone where neither exists."""
     if _missing(value):
         return "--"
     text = fmt_num(scale * value, digits)
     if not _missing(seed_half):
         return rf"{text}\ci{{{fmt_num(scale * seed_half, digits)}}}"
     if not _missing(image_half):
-        return rf"{text}\ci{{{fmt_num(scale * image_half, digits)}}}$^\dagger$"
+        return rf"{text}\ci{{{fmt_num(scale * image_half, digits)}}}\,\dag"
     return text

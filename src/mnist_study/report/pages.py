@@ -10,7 +10,7 @@ it is printed at: the text matrix times every transformation above it, so a tabl
 Sizes come in steps of 1/3 pt (pdftohtml's largest zoom, 3): text within 1/6 pt below the limit
 can pass, text at or above it never fails. Type 3 fonts (matplotlib's default) cannot be
 measured this way (poppler guesses their scale from the width of an "m"), so they are a
-problem of their own and their text is left out of the size check.
+problem of their own, and text in a font that may be one is left out of the size check.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from mnist_study.report.plots import figure_text, model_styles  # noqa: E402
+from mnist_study.report.plots import SMALL, _save, figure_text, model_styles  # noqa: E402
 from mnist_study.spec import DIGITS  # noqa: E402
 
 
@@ -27,35 +27,40 @@ def _image(ax, x, vmin=0.0, vmax=1.0, cmap="gray"):
 def unfamiliar(names, originals, inputs, probs: dict[str, np.ndarray], labels: dict[str, str],
                all_models: list[str], out: str | Path, blocks: int = 2) -> None:
     """Per image: the original, the 28 x 28 input, and each model's class probabilities (mean
-    over its seeds) as grouped bars. Images fill `blocks` side-by-side columns."""
+    over its seeds) as grouped bars. Images fill `blocks` side-by-side columns; an image's name
+    (wrapped, never cut) on its left; the legend of models above, in as many columns as fit."""
+    from mnist_study.report.plots import _legend_columns, _legend_lines
+
     styles = model_styles(all_models)
     n = len(names)
     rows = -(-n // blocks)
-    fig = plt.figure(figsize=(6.3, 0.72 * rows + 0.4), constrained_layout=False)
-    outer = fig.add_gridspec(rows, 3 * blocks, width_ratios=[1, 1, 2.6] * blocks,
-                             left=0.01, right=0.99, top=1 - 0.35 / (0.72 * rows + 0.4),
-                             bottom=0.04, wspace=0.25, hspace=0.35)
-    width = 0.8 / len(probs)
+    entries = [figure_text(f"model {labels[m]}", 30) for m in probs]
+    ncol = _legend_columns(entries, 6.0)
+    legend_in = 0.155 * _legend_lines(entries, ncol)
+    fig = plt.figure(figsize=(6.3, 0.75 * rows + 0.35 + legend_in))
+    outer = fig.add_gridspec(rows, 3 * blocks, width_ratios=[1, 1, 2.6] * blocks)
+    width = 0.8 / max(1, len(probs))
+    handles = []
     for i in range(n):
         r, b = i % rows, i // rows
         ax_o, ax_i, ax_p = (fig.add_subplot(outer[r, 3 * b + k]) for k in range(3))
         _image(ax_o, originals[i], cmap=None)
-        ax_o.set_ylabel(figure_text(names[i], 12), fontsize=6.5)
+        # level and wrapped: turned upright, a long name was taller than its row
+        ax_o.set_ylabel(figure_text(names[i], 10), fontsize=SMALL, rotation=0, ha="right",
+                        va="center")
         _image(ax_i, inputs[i])
-        for k, (m, p) in enumerate(probs.items()):
-            ax_p.bar(np.arange(10) + (k - (len(probs) - 1) / 2) * width, p[:, i].mean(0), width,
-                     color=styles[m]["color"], label=figure_text(f"model {labels[m]}", 30))
-        ax_p.set(ylim=(0, 1), xticks=range(10), yticks=[0, 0.5, 1])
-        ax_p.tick_params(labelsize=5.5, length=1.5, pad=1)
+        handles = [ax_p.bar(np.arange(10) + (k - (len(probs) - 1) / 2) * width, p[:, i].mean(0),
+                            width, color=styles[m]["color"])
+                   for k, (m, p) in enumerate(probs.items())]
+        ax_p.set(ylim=(0, 1), xticks=range(10), yticks=[0, 0.5, 1], yticklabels=["0", ".5", "1"])
+        ax_p.tick_params(labelsize=SMALL, length=1.5, pad=1)
         ax_p.grid(axis="x", visible=False)
         if r == 0:
-            ax_o.set_title("original", fontsize=7)
-            ax_i.set_title("input", fontsize=7)
-            ax_p.set_title("class probability", fontsize=7)
-    handles, texts = fig.axes[2].get_legend_handles_labels()
-    fig.legend(handles, texts, loc="upper center", ncol=len(probs), bbox_to_anchor=(0.5, 1.0))
-    fig.savefig(out)
-    plt.close(fig)
+            ax_o.set_title("image", fontsize=SMALL)
+            ax_i.set_title("input", fontsize=SMALL)
+            ax_p.set_title("class probability", fontsize=SMALL)
+    fig.legend(handles, entries, loc="outside upper center", ncol=ncol)
+    _save(fig, out)
 
 
 def class_maximization(images: np.ndarray, means: np.ndarray, logits: np.ndarray,
@@ -70,8 +75,7 @@ def class_maximization(images: np.ndarray, means: np.ndarray, logits: np.ndarray
         rgba[..., 3] = np.clip(means[c] / means[c].max(), 0, 1) * 0.75
         ax.imshow(rgba, interpolation="nearest")
         ax.set_title(f"{c}  (logit {logits[c, c]:.0f})", fontsize=7)
-    fig.savefig(out)
-    plt.close(fig)
+    _save(fig, out)
 
 
 def deep_dream(d: dict[str, np.ndarray], out: str | Path) -> None:
@@ -96,24 +100,28 @@ def deep_dream(d: dict[str, np.ndarray], out: str | Path) -> None:
                 ax.set_title(str(c), fontsize=7)
             if c == 0:
                 ax.set_ylabel(tag, fontsize=7)
-    fig.savefig(out)
-    plt.close(fig)
+    _save(fig, out)
 
 
 def image_rows(rows: dict[str, np.ndarray], out: str | Path, label_width: float = 0.0,
-               fontsize: float = 7) -> None:
-    """One row of ten digits per entry, gray in [0, 1], the row's name on its left."""
+               fontsize: float = SMALL) -> None:
+    """One row of ten digits per entry, gray in [0, 1], the row's name (wrapped, never cut) on
+    its left. Many rows get shorter, so that the figure stays within the page's height cap
+    instead of being shrunk with its text (24 rows: 0.32 in each); `label_width` is unused,
+    kept for callers."""
     n = len(rows)
-    fig, axes = plt.subplots(n, 10, figsize=(6.3, 0.62 * n + 0.25), squeeze=False)
+    row_in = min(0.62, 7.75 / max(n, 1))
+    # a short row holds two lines of 7 pt, not three: wrap the names wider there
+    wrap = 16 if row_in >= 0.45 else 26
+    fig, axes = plt.subplots(n, 10, figsize=(6.3, row_in * n + 0.25), squeeze=False)
     for r, (name, x) in enumerate(rows.items()):
         for c in DIGITS:
             _image(axes[r, c], x[c])
             if r == 0:
                 axes[r, c].set_title(str(c), fontsize=fontsize)
-        axes[r, 0].set_ylabel(figure_text(name, 16), fontsize=fontsize, rotation=0, ha="right",
+        axes[r, 0].set_ylabel(figure_text(name, wrap), fontsize=fontsize, rotation=0, ha="right",
                               va="center")
-    fig.savefig(out)
-    plt.close(fig)
+    _save(fig, out)
 
 
 def border_analysis(m: dict[str, np.ndarray], out: str | Path) -> None:
@@ -145,12 +153,11 @@ def border_analysis(m: dict[str, np.ndarray], out: str | Path) -> None:
                  color="C3", marker="x", label="never used (at left)")
     ax_s.set(xscale="log", xlabel="share of images non-zero", ylabel="relative weight change")
     ax_s.set_title("change from initialization", fontsize=7)
-    ax_s.legend(loc="upper left", fontsize=6)
+    ax_s.legend(loc="upper left", fontsize=SMALL)
     axes = bottom.subplots(3, 10)
     for r, (key, name) in enumerate((("render_model", "model"), ("render_inputs cut", "inputs cut"),
                                      ("render_weight decay", "weight\ndecay"))):
         for c in DIGITS:
             _image(axes[r, c], m[key][c])
-        axes[r, 0].set_ylabel(name, fontsize=6.5)
-    fig.savefig(out)
-    plt.close(fig)
+        axes[r, 0].set_ylabel(name, fontsize=SMALL)
+    _save(fig, out)
