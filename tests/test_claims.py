@@ -152,3 +152,13 @@ def test_the_study_conclusions_count_verdicts_and_name_the_best_model():
     reduced = claims.study_conclusions({**found, "reduced": ["3,000 of the 60,000 training images"]},
                                        LABELS, table)
     assert any("reduced run" in x for x in reduced["limitations"])
+
+
+def test_the_reproduction_summary_counts_each_verdict():
+    base = {"n": 5, "consistent": 3, "below": 1, "above": 1, "not comparable": 0}
+    assert claims.reproduction_summary(base) == (
+        "Of the 5 published test accuracies, 3 are consistent with a run of ours, 1 lies below "
+        "the runs we would expect and 1 lies above the runs we would expect.")
+    assert "not compared" in claims.reproduction_summary({**base, "not comparable": 5})
+    assert claims.reproduction_summary({**base, "consistent": 1, "below": 0, "above": 0, "n": 1}) \
+        == "Of the 1 published test accuracy, 1 is consistent with a run of ours."

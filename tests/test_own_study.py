@@ -84,7 +84,7 @@ def test_image_files_with_any_name_reach_the_report(own):
     workdir, text = own
     images = np.load(workdir / "results" / "inspect" / "unfamiliar" / "images.npz")
     assert set(ODD_NAMES) <= set(images["names"])  # every name as it is on disk
-    assert "plus 5 image(s) from data/unfamiliar/" in text
+    assert "plus 5 images from data/unfamiliar/" in text
     assert "Not read from that folder: .hidden (hidden); sub/ (a folder" in text
 
 

@@ -16,6 +16,7 @@ VERDICTS = {
 }
 EXPECT_WORDS = {"better": "more accurate than", "worse": "less accurate than",
                 "same": "as accurate as"}
+FAMILY_WORDS = {"mlp": "fully connected network", "cnn": "convolutional network"}
 TEST_NAMES = {"Welch": r"Welch's $t$-test over seeds",
               "McNemar": r"McNemar's exact test on the same test images"}
 
@@ -225,10 +226,14 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
             said = f"``{escape_latex(c['says'])}'' ({said})"
         glance.append(glance_row(c, labels, said, c.get("source") or "the study"))
     fam = findings["families"]
-    family_sentences = []
+    family_sentences, family_abstract = [], []
     for name, entry in fam["by_family"].items():
-        if "against_best" in entry:
+        if "against_best" in entry and entry["against_best"]["verdict"] != "untestable":
             c = entry["against_best"]
+            family_abstract.append(
+                f"the best {escape_latex(FAMILY_WORDS.get(name, name))} "
+                f"({label(labels, entry['model'])}) differs from it by "
+                f"{tested_difference(c['result'])}")
             glance.append(glance_row(c, labels, f"best {escape_latex(name.upper())} "
                                      f"({label(labels, entry['model'])}) against the best model "
                                      f"({label(labels, fam['best'])})", "beyond the seed"))
@@ -237,7 +242,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
     verdicts = [c["verdict"] for c in claims]
     out = {
         "glance": glance, "claim_sentences": [claim_sentence(c, labels) for c in claims],
-        "family_sentences": family_sentences, "reproduction": rep,
+        "family_sentences": family_sentences, "family_abstract": family_abstract,
+        "reproduction": rep,
+        "reproduction_summary": reproduction_summary(rep),
         "degenerate": degenerate_note(findings["models"], labels, findings["one_class_share"]),
         "identical": identical_note(findings["identical"], labels),
         "n_claims": len(claims), "n_holds": verdicts.count("supported"),
@@ -314,3 +321,21 @@ def batch_lr_sentence(group: dict) -> str:
                  f"{fmt_num(group['steps_ratio'], 1)} times the optimizer steps of batch size "
                  f"{large['batch_size']}, so batch size and step count are not separated.")
     return text
+
+
+def reproduction_summary(counts: dict) -> str:
+    """How many published test accuracies a run of ours is consistent with, one sentence."""
+    n = counts["n"]
+    if not n:
+        return ""
+    if counts["not comparable"]:
+        return (f"This reduced run is not compared with the {n} published test "
+                f"accurac{'y' if n == 1 else 'ies'}: it trained on fewer images or epochs.")
+    parts = [f"{counts['consistent']} {'is' if counts['consistent'] == 1 else 'are'} consistent "
+             f"with a run of ours"]
+    for side in ("below", "above"):
+        if counts[side]:
+            parts.append(f"{counts[side]} lie{'s' if counts[side] == 1 else ''} {side} the runs "
+                         f"we would expect")
+    return (f"Of the {n} published test accurac{'y' if n == 1 else 'ies'}, "
+            + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + ".")

@@ -128,3 +128,9 @@ def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0) ->
     if not _missing(image_half):
         return rf"{text}\ci{{{fmt_num(scale * image_half, digits)}}}\,\dag"
     return text
+
+
+def fmt_count(n, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in agreement: 1 epoch, 2 epochs, 0 cells; 1,000 images."""
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -177,7 +177,7 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
         ax_step.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
         ax_step.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         names = ", ".join(labels[m] for m in negative)
-        fig.suptitle(figure_text(f"losses of {len(negative)} model(s) fall to zero or below "
+        fig.suptitle(figure_text(f"losses of {len(negative)} model{'s' if len(negative) != 1 else ''} fall to zero or below "
                                  f"({names}): symmetric log scale, linear within "
                                  f"\u00b1{shown['linthresh']:g}", 110), fontsize=SMALL)
     else:
@@ -604,7 +604,7 @@ def families(table: pd.DataFrame, out: str | Path) -> None:
     top = min(1.0, 2 * highest)
     for ax, x_col, xlabel in ((axes[0], "n_parameters", "parameters"),
                               (axes[1], "wall_s_per_member",
-                               "training wall time per member,\nthis machine (s)")):
+                               "training wall time per seed,\nthis machine (s)")):
         points = []
         for number, r in enumerate(table.itertuples(index=False), start=1):
             x = getattr(r, x_col)
