@@ -68,9 +68,13 @@ def test_a_loss_too_large_for_decimals_is_written_in_powers_of_ten():
     assert fmt_loss(float("nan")) == "--"
 
 
-def test_halves_show_both_half_widths_and_a_dash_where_one_does_not_exist():
-    from mnist_study.report.document import fmt_halves
+def test_a_value_is_printed_with_the_one_interval_that_belongs_to_it():
+    from mnist_study.report.formatting import fmt_pm
 
-    assert fmt_halves([0.00123, 0.0046], 4) == r"\halves{0.0012}{0.0046}"
-    assert fmt_halves([None, float("nan")], 1, 100) == r"\halves{--}{--}"
-    assert fmt_halves([0.004, None], 1, 100) == r"\halves{0.4}{--}"
+    # the mean over seeds with the interval of that mean; an image interval would be another's
+    assert fmt_pm(0.91234, 0.0123, 0.02, 3) == r"0.912\ci{0.012}"
+    # one seed: its value with its interval over the test images, marked
+    assert fmt_pm(0.91234, None, 0.02, 3) == r"0.912\ci{0.020}\,\dag"
+    assert fmt_pm(0.91234, float("nan"), float("nan"), 3) == "0.912"
+    assert fmt_pm(0.5, 0.01, None, 1, 100) == r"50.0\ci{1.0}"
+    assert fmt_pm(float("nan"), 0.1, 0.1) == "--"

@@ -13,7 +13,7 @@ import pandas as pd
 from mnist_study.report import claims
 
 from mnist_study.report.formatting import (  # noqa: F401 (the report's formatters, re-exported)
-    _missing, escape_latex, fmt_halves, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
+    _missing, escape_latex, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
     fmt_count, fmt_pct_range, fmt_pm, fmt_si, fmt_sig,
 )
 
@@ -30,7 +30,6 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["e"] = escape_latex
     env.filters["num"] = fmt_num
     env.filters["pct"] = fmt_pct
-    env.filters["halves"] = fmt_halves
     env.filters["pm"] = fmt_pm
     env.filters["count"] = fmt_count
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence

@@ -36,14 +36,6 @@ def fmt_loss(x, digits: int = 3) -> str:
     return rf"${mantissa}\times10^{{{int(exponent)}}}$"
 
 
-def fmt_halves(pair, digits: int = 3, scale: float = 1.0) -> str:
-    """The half-widths of a number's two intervals, over seeds and over the test images, as the
-    report's \\halves macro: "+-s/i" in small print; "--" for one that does not exist (one seed;
-    a score without a sampling interval)."""
-    seed, image = (None if _missing(h) else scale * h for h in pair)
-    return rf"\halves{{{fmt_num(seed, digits)}}}{{{fmt_num(image, digits)}}}"
-
-
 def fmt_pct(x, digits: int = 1) -> str:
     return "--" if _missing(x) else f"{100 * x:.{digits}f}\\%"
 
