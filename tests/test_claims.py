@@ -76,7 +76,9 @@ def test_reproduction_accounts_for_rounding_and_a_reduced_run():
 
 def test_a_model_that_answers_one_class_is_degenerate_and_named():
     assert findings.degenerate(_answers([0.1], shares=[1.0, 0.95])) == "one class"
-    assert findings.degenerate(_answers([0.9], shares=[0.13, 0.95])) is None
+    # most seeds constant, one seed not (the model 7): still one class
+    assert findings.degenerate(_answers([0.1], shares=[1.0, 1.0, 1.0, 1.0, 0.8])) == "one class"
+    assert findings.degenerate(_answers([0.9], shares=[0.13, 0.95, 0.2])) is None
     assert findings.degenerate(_answers([float("nan")], shares=[])) == "diverged"
     note = claims.degenerate_note({"a": {"degenerate": "one class"}, "b": {"degenerate": None}},
                                   LABELS, 0.9)
@@ -162,3 +164,39 @@ def test_the_reproduction_summary_counts_each_verdict():
     assert "not compared" in claims.reproduction_summary({**base, "not comparable": 5})
     assert claims.reproduction_summary({**base, "consistent": 1, "below": 0, "above": 0, "n": 1}) \
         == "Of the 1 published test accuracy, 1 is consistent with a run of ours."
+
+
+def test_a_claim_on_a_degenerate_or_identical_pair_is_untestable():
+    answers = {"a": _answers([0.90, 0.905, 0.895]), "b": _answers([0.1, 0.1], shares=[1.0, 1.0])}
+    c = findings.tested_claim({"a": "a", "b": "b", "expect": "worse"}, ROWS, answers, 60000)
+    assert c["verdict"] == "untestable" and "one label" in c["why"]
+    same = {"a": _answers([0.9, 0.91]), "b": _answers([0.9, 0.91])}  # same digest
+    c = findings.tested_claim({"a": "a", "b": "b", "expect": "same"}, ROWS, same, 60000)
+    assert c["verdict"] == "untestable" and "same answer" in c["why"]
+
+
+def test_verdicts_rest_on_holm_adjusted_p_values():
+    rows = {m: ROWS["a"] for m in "abc"}
+    answers = {"a": _answers([0.900, 0.905, 0.895]), "b": _answers([0.890, 0.893, 0.886]),
+               "c": _answers([0.8901, 0.8931, 0.8861])}
+    alone = findings.tested_claim({"a": "a", "b": "b", "expect": "worse"}, rows, answers, 60000)
+    assert alone["result"]["p"] < 0.05 and alone["verdict"] == "supported"
+    # two such claims at once: Holm doubles the smaller p-value, past 0.05, and neither holds
+    tested = findings.tested_claims([{"a": "a", "b": "b", "expect": "worse"},
+                                     {"a": "a", "b": "c", "expect": "worse"}], rows, answers, 60000)
+    ps = sorted(c["result"]["p"] for c in tested)
+    assert min(c["result"]["p_adjusted"] for c in tested) == pytest.approx(2 * ps[0])
+    assert [c["verdict"] for c in tested] == ["not shown", "not shown"]
+
+
+def test_the_best_model_names_the_models_a_test_cannot_tell_from_it():
+    assert claims.best_ties([], LABELS) == ""
+    one = claims.best_ties(["b"], LABELS)
+    assert "does not tell it apart from model B" in one
+    many = claims.best_ties(list("abcdef"), {}, most=4)
+    assert "models a, b, c, d and 2 more" in many
+    rows = {m: ROWS["a"] for m in "abc"}
+    answers = {"a": _answers([0.95, 0.951, 0.949]), "b": _answers([0.9495, 0.9505, 0.9485]),
+               "c": _answers([0.80, 0.81, 0.79])}
+    fam = findings.family_bests(rows, answers, list(answers), 60000)
+    assert fam["best"] == "a" and fam["not_told_apart"] == ["b"]

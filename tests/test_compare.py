@@ -93,3 +93,15 @@ def test_a_published_number_stands_for_its_rounding_interval():
     assert compare.agrees_with_published(0.975, 0.98173, 0.982)
     assert not compare.agrees_with_published(0.975, 0.9810, 0.982)
     assert compare.clip_interval(-0.017, 0.31) == (0.0, 0.31)
+
+
+def test_holm_adjusts_as_its_step_down_definition():
+    # worked by hand: sorted 0.01, 0.02, 0.03, 0.2 times 4, 3, 2, 1 -> 0.04, 0.06, 0.06, 0.2
+    assert compare.holm([0.03, 0.2, 0.01, 0.02]) == pytest.approx([0.06, 0.2, 0.04, 0.06])
+    assert compare.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert compare.holm([]) == []
+    # never below the raw p-value, never above 1
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=20)
+    adj = np.array(compare.holm(p))
+    assert (adj >= p - 1e-15).all() and (adj <= 1).all()

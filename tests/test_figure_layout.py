@@ -440,3 +440,9 @@ def test_a_mathtext_exponent_is_measured_at_its_shrunken_size_and_plain_ticks_av
     assert ticks and not any("$" in t for t in ticks) and "10⁻⁶" in ticks
     assert layout_problems(fig) == []
     plt.close(fig)
+
+
+def test_a_batch_size_figure_without_models_is_drawn_empty(tmp_path):
+    # a study without models that differ only in learning rate and batch size (an own study)
+    plots.batch_lr({"models": [], "by_lr": []}, {}, {}, tmp_path / "b.pdf")
+    assert (tmp_path / "b.pdf").stat().st_size > 0

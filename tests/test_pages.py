@@ -255,7 +255,7 @@ REQUIRED = {
 KEYS = {"urbanc2024", "lecun1998", "simard2003", "srivastava2014", "kingma2015", "guo2017",
         "hendrycks2017", "delong1988", "wilson1927", "welch1947", "mcnemar1947", "efron1993",
         "olah2017", "mordvintsev2015", "smith2019", "ioffe2015", "molder2021", "paszke2019",
-        "pedregosa2011", "agarwal2021", "dror2018", "bouthillier2021", "brier1950", "lucid"}
+        "pedregosa2011", "agarwal2021", "dror2018", "bouthillier2021", "brier1950", "lucid", "holm1979"}
 
 
 def bib_entries(text: str) -> dict[str, tuple[str, set[str]]]:
@@ -276,6 +276,10 @@ def test_every_reference_parses_with_its_required_fields():
     text = BIB.read_text()
     entries = bib_entries(text)
     assert set(entries) == KEYS
+    # every key a template cites is in the file
+    cited = {k.strip() for t in (REPO / "report").rglob("*.tex.j2")
+             for group in re.findall(r"\\cite\{([^}]*)\}", t.read_text()) for k in group.split(",")}
+    assert cited and cited <= set(entries), cited - set(entries)
     assert len(re.findall(r"^@", text, re.M)) == len(entries)  # no entry the parser skipped
     for key, (kind, fields) in entries.items():
         assert kind in REQUIRED, f"{key}: @{kind}"

@@ -78,3 +78,8 @@ def test_a_value_is_printed_with_the_one_interval_that_belongs_to_it():
     assert fmt_pm(0.91234, float("nan"), float("nan"), 3) == "0.912"
     assert fmt_pm(0.5, 0.01, None, 1, 100) == r"50.0\ci{1.0}"
     assert fmt_pm(float("nan"), 0.1, 0.1) == "--"
+    # an interval past what the quantity can be is printed as its range, cut there
+    assert fmt_pm(0.030, 0.032, None, 3) == "0.030 [0.000, 0.062]"
+    assert fmt_pm(0.817, 0.212, None, 1, 100) == "81.7 [60.5, 100.0]"
+    assert fmt_pm(2.3, 3.0, None, 2, highest=None) == "2.30 [0.00, 5.30]"
+    assert fmt_pm(2.3, 0.1, None, 2, highest=None) == r"2.30\ci{0.10}"

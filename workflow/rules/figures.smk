@@ -121,6 +121,7 @@ rule plot_mistakes:
 rule plot_digit_errors:
     input:
         errors="results/analysis/digit_errors.csv",
+        mistakes="results/analysis/mistakes.json",
         style=STYLE,
     output:
         figure=report("results/figures/digit_errors.pdf", category="Figures"),

@@ -39,6 +39,7 @@ with redirect_to_log(snakemake.log[0]):
                                            {m: c for m, c in counts.items() if m not in degenerate},
                                            similarity),
         "degenerate": [p.labels[m] for m in degenerate],
+        "degenerate_models": degenerate,
         # models every seed of which diverged: no answers to analyse
         "without_answers": [p.labels[m] for m in p.models if m not in loaded],
         "gallery": {"model": best, "label": p.labels[best], "seed": int(seeds[0]),

@@ -25,11 +25,11 @@ with redirect_to_log(snakemake.log[0]):
         curves.update({f"m{k}_{name}": v for name, v in row["curves"].items()})
         curves[f"m{k}_risk"] = trust.risk_coverage(probs[0], labels, coverages)
     files.save_npz(snakemake.output.curves, **curves)
-    several = [r for r in per_model.values() if r["seed_half"] is not None]
+    several = [r for r in per_model.values() if r["seed_sd"] is not None]
     files.write_json({"models": per_model, "order": [m for m in p.models if m in per_model],
                       "spread": {"several_seeds": [r["label"] for r in several],
                                  "seeds_wider": [r["label"] for r in several
-                                                 if r["seed_half"] > r["wilson_half"]]},
+                                                 if r["seed_sd"] > r["binomial_se"]]},
                       "n_noise": p.n_noise, "n_unfamiliar": len(np.load(i.images)["names"]),
                       "shown": trust.telling_models(per_model, p.specs, left_out=degenerate),
                       "degenerate": degenerate, "n_test": int(len(labels)),

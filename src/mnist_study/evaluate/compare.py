@@ -81,6 +81,20 @@ def significant(result: dict, alpha: float = 1 - LEVEL) -> bool:
     return result["p"] < alpha
 
 
+def holm(pvalues) -> list[float]:
+    """Holm's step-down adjustment of several p-values (Holm 1979): the k-th smallest is
+    multiplied by (m - k + 1), and the adjusted values are made non-decreasing and at most 1.
+    Rejecting where the adjusted p is below alpha keeps the chance of any false finding among
+    all m tests at most alpha."""
+    p = np.asarray(pvalues, float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out = np.empty(m)
+    out[order] = adjusted
+    return [float(x) for x in out]
+
+
 # --- one run against a published number --------------------------------------------------
 
 def rounding_interval(value: float, decimals: int | None = None) -> tuple[float, float]:

@@ -253,6 +253,10 @@ def model_trust(member_probs: np.ndarray, labels: np.ndarray, seed_accuracies: n
     numbers = {"accuracy": accuracy, "wilson": wilson, "wilson_half": half_width(wilson),
                "seed_mean": float(finite.mean()), "n_seeds": int(len(finite)), "seed_ci": seed_ci,
                "seed_half": half_width(seed_ci), "temperatures": temperatures,
+               # one run's accuracy: its spread between seeds, and its sampling error over the
+               # test images (binomial), the two sources of variation of a single run
+               "seed_sd": float(finite.std(ddof=1)) if len(finite) > 1 else None,
+               "binomial_se": float(np.sqrt(accuracy * (1 - accuracy) / len(labels))),
                "temperature_bounds": list(TEMPERATURE_BOUNDS)}
     for k in ("ece", "nll", "brier", "misclassification_auroc", "ece_after", "nll_after"):
         values = [m[k] for m in per_member]

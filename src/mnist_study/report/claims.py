@@ -18,7 +18,15 @@ EXPECT_WORDS = {"better": "more accurate than", "worse": "less accurate than",
                 "same": "as accurate as"}
 FAMILY_WORDS = {"mlp": "fully connected network", "cnn": "convolutional network"}
 TEST_NAMES = {"Welch": r"Welch's $t$-test over seeds",
-              "McNemar": r"McNemar's exact test on the same test images"}
+              "McNemar": r"the first seeds' answers to the same test images, McNemar's exact test"}
+
+
+def fmt_p_adjusted(result: dict) -> str:
+    """'p = 0.029' and, where the test is one of several, its Holm-adjusted value."""
+    text = fmt_p(result["p"])
+    if "p_adjusted" in result:
+        text += f" (Holm-adjusted: {fmt_p(result['p_adjusted'])})"
+    return text
 
 
 def label(labels: dict, m: str) -> str:
@@ -30,7 +38,7 @@ def tested_difference(result: dict) -> str:
     level = round(100 * result["level"])
     return (f"{fmt_signed(result['difference'])} ({level}\\,\\% interval "
             f"{fmt_signed(result['low'])} to {fmt_signed(result['high'])}; "
-            f"{TEST_NAMES[result['test']]}, {fmt_p(result['p'])})")
+            f"{TEST_NAMES[result['test']]}, {fmt_p_adjusted(result)})")
 
 
 def confounds(claim: dict, labels: dict) -> str:
@@ -202,9 +210,12 @@ def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:
     if claim["verdict"] == "untestable":
         return {**row, "answer": "--", "test": escape_latex(claim["why"])}
     r = claim["result"]
+    if "batch_size" in claim.get("differs", []) and claim.get("steps_ratio", 1) != 1:
+        row["verdict"] += " (steps differ)"
     return {**row, "answer": f"{fmt_signed(r['difference'])} [{fmt_signed(r['low'])}, "
                              f"{fmt_signed(r['high'])}]",
-            "test": f"{r['test']}, {fmt_p(r['p'])}"}
+            "test": f"{r['test']}, {fmt_p(r['p'])}"
+                    + (f" (Holm: {fmt_p(r['p_adjusted'])})" if "p_adjusted" in r else "")}
 
 
 def reproduction_counts(models: dict) -> dict:
@@ -250,6 +261,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "n_claims": len(claims), "n_holds": verdicts.count("supported"),
         "n_contradicted": verdicts.count("contradicted"),
         "n_open": verdicts.count("not shown") + verdicts.count("not contradicted"),
+        "n_untestable": verdicts.count("untestable"),
         "reduced": findings["reduced"],
         "limitations": limitations(findings, table, findings["n_test"]),
     }
@@ -265,8 +277,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
             low, high = wilson_interval(float(r["test_accuracy_mean"]), findings["n_test"])
             interval = (f"{fmt_num(low, 4)}--{fmt_num(high, 4)}, Wilson's 95\\,\\% interval of "
                         f"its one seed over the test images")
+        tied = fam.get("not_told_apart", [])
         out["best"] = {"label": label(labels, best), "accuracy": fmt_num(r["test_accuracy_mean"], 4),
-                       "interval": interval}
+                       "interval": interval, "tied": best_ties(tied, labels)}
     return out
 
 
@@ -339,3 +352,13 @@ def reproduction_summary(counts: dict) -> str:
                          f"we would expect")
     return (f"Of the {n} published test accurac{'y' if n == 1 else 'ies'}, "
             + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + ".")
+
+
+def best_ties(tied: list[str], labels: dict, most: int = 4) -> str:
+    """'', or the clause saying which models a test does not tell from the best one."""
+    if not tied:
+        return ""
+    names = ", ".join(label(labels, m) for m in tied[:most])
+    more = f" and {len(tied) - most} more" if len(tied) > most else ""
+    return (f"; a test at the 5\\,\\% level does not tell it apart from "
+            f"{'model' if len(tied) == 1 else 'models'} {names}{more}")

@@ -72,7 +72,7 @@ def fmt_accuracy(row: pd.Series, split: str) -> str:
     """Mean over seeds +- the half-width of its 95 % interval (Student t); the mean alone for
     one seed."""
     half = (row[f"{split}_accuracy_ci_high"] - row[f"{split}_accuracy_ci_low"]) / 2
-    return fmt_mean_std(row[f"{split}_accuracy_mean"], half)
+    return fmt_pm(row[f"{split}_accuracy_mean"], half, None)
 
 
 LOSS_NAMES = {"cross_entropy": "cross-entropy", "nll": "NLL", "mse": "MSE"}
@@ -93,8 +93,8 @@ LOSS_MECHANISMS = {
                         "log-probabilities is minus the true class's probability, a bounded "
                         "loss with weak gradients when the network is wrong",
     ("mse", "none"): "The mean squared error between one-hot targets and the raw scores asks "
-                     "each score to be exactly 0 or 1, a regression target that ignores how the "
-                     "classes rank",
+                     "each score to be exactly 0 or 1: a regression onto the one-hot target, "
+                     "whose largest score is still the class the network answers",
     ("mse", "softmax"): "The mean squared error between the softmax probabilities and one-hot "
                         "targets (the Brier score) is a proper scoring rule: minimized by the "
                         "true class probabilities",

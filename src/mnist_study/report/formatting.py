@@ -108,18 +108,26 @@ def fmt_range(low, high, digits: int = 3) -> str:
     return f"{low:.{digits}f}--{high:.{digits}f}"
 
 
-def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0) -> str:
+def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0,
+           lowest: float | None = 0.0, highest: float | None = 1.0) -> str:
     r"""A value with the one interval that belongs to it: the mean over seeds $\pm$ the
     half-width over seeds, or one seed's value $\pm$ its half-width over the test images,
-    marked \dag; the value alone where neither exists."""
+    marked \dag; the value alone where neither exists. An interval that would reach past
+    what the quantity can be ([lowest, highest], before `scale`; None: no such bound) is
+    printed as its range cut there: 0.030 [0.000, 0.062]."""
     if _missing(value):
         return "--"
     text = fmt_num(scale * value, digits)
-    if not _missing(seed_half):
-        return rf"{text}\ci{{{fmt_num(scale * seed_half, digits)}}}"
-    if not _missing(image_half):
-        return rf"{text}\ci{{{fmt_num(scale * image_half, digits)}}}\,\dag"
-    return text
+    seed, image = (None if _missing(h) else h for h in (seed_half, image_half))
+    half, mark = (seed, "") if seed is not None else (image, "\\,\\dag")
+    if half is None:
+        return text
+    low, high = value - half, value + half
+    if (lowest is not None and low < lowest) or (highest is not None and high > highest):
+        low = low if lowest is None else max(low, lowest)
+        high = high if highest is None else min(high, highest)
+        return f"{text} [{fmt_num(scale * low, digits)}, {fmt_num(scale * high, digits)}]{mark}"
+    return rf"{text}\ci{{{fmt_num(scale * half, digits)}}}{mark}"
 
 
 def fmt_count(n, noun: str, plural: str | None = None) -> str:

@@ -201,6 +201,8 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
 def _legend_lines(texts: list[str], ncol: int) -> int:
     """Text lines of a legend of `texts` in `ncol` columns, which matplotlib fills column by
     column: its tallest column, plus one line for the title."""
+    if not texts:  # nothing to list (a figure left empty for a study without its models)
+        return 0
     per_column = -(-len(texts) // ncol)
     columns = [texts[k:k + per_column] for k in range(0, len(texts), per_column)]
     return 1 + max((sum(t.count("\n") + 1 for t in c) for c in columns), default=0)
