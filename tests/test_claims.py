@@ -200,3 +200,14 @@ def test_the_best_model_names_the_models_a_test_cannot_tell_from_it():
                "c": _answers([0.80, 0.81, 0.79])}
     fam = findings.family_bests(rows, answers, list(answers), 60000)
     assert fam["best"] == "a" and fam["not_told_apart"] == ["b"]
+
+
+def test_the_calibration_sentence_counts_each_side_and_the_bound():
+    row = {"temperature_bounds": [0.05, 20.0], "ece": 0.05, "ece_after": 0.01}
+    models = {"a": {**row, "temperatures": [1.5, 1.7]}, "b": {**row, "temperatures": [0.8, 0.9]},
+              "c": {**row, "temperatures": [20.0, 3.0], "ece_after": 0.06}}
+    text = claims.calibration_sentence(models)
+    assert "Of the 3 models, 2 were over-confident" in text and "1 under-confident" in text
+    assert "lowered the ECE of 2" in text and "For 1 the fit stopped" in text
+    calm = claims.calibration_sentence({"a": {**row, "temperatures": [1.5, 1.7]}})
+    assert "1 was over-confident" in calm and "stopped" not in calm

@@ -366,3 +366,18 @@ def test_checklist_renders_and_its_page_passes_the_checks(tmp_path, threads):
     pdf = compile_pdf(tex, bib_dirs=[BIB.parent])
     assert check_report(pdf, tex.with_suffix(".log"), tex) == []
     assert "Paper checklist" in pdf_text(pdf)
+
+
+def test_a_float_no_sentence_refers_to_is_found():
+    from mnist_study.report.pages import unreferenced_floats
+
+    tex = ("As Figure~\\ref{fig:a} shows, and Tables~\\ref{tab:b} and \\ref{tab:c}.\n"
+           "\\begin{figure}\\caption{A}\\label{fig:a}\\end{figure}\n"
+           "\\begin{table}\\caption{B}\\label{tab:b}\\end{table}\n"
+           "\\begin{table}\\caption{C}\\label{tab:c}\\end{table}\n")
+    assert unreferenced_floats(tex) == []
+    lonely = tex + "\\begin{figure}\\caption{D}\\label{fig:d}\\end{figure}\n% \\ref{fig:d}\n"
+    assert unreferenced_floats(lonely) == [
+        "fig:d is referred to nowhere in the text; add a sentence that points to it"]
+    # one page per model in the appendix is reached through its section
+    assert unreferenced_floats(tex + "\\appendix\n\\begin{figure}\\label{fig:roc-1}\\end{figure}") == []

@@ -83,3 +83,11 @@ def test_a_value_is_printed_with_the_one_interval_that_belongs_to_it():
     assert fmt_pm(0.817, 0.212, None, 1, 100) == "81.7 [60.5, 100.0]"
     assert fmt_pm(2.3, 3.0, None, 2, highest=None) == "2.30 [0.00, 5.30]"
     assert fmt_pm(2.3, 0.1, None, 2, highest=None) == r"2.30\ci{0.10}"
+
+
+def test_a_list_whose_items_hold_commas_is_set_with_semicolons():
+    from mnist_study.report.formatting import fmt_list
+
+    assert fmt_list([]) == "" and fmt_list(["a"]) == "a" and fmt_list(["a", "b"]) == "a and b"
+    assert fmt_list(["MSE", "NLL", "cross-entropy"]) == "MSE, NLL and cross-entropy"
+    assert fmt_list(["11 (MSE, raw scores)", "12", "13"]) == "11 (MSE, raw scores); 12 and 13"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 
-from mnist_study.report.formatting import escape_latex, fmt_num, fmt_p, fmt_pct, fmt_signed
+from mnist_study.report.formatting import (
+    escape_latex, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_signed,
+)
 
 VERDICTS = {
     "supported": "holds", "contradicted": "contradicted", "not shown": "not shown",
@@ -103,7 +105,7 @@ def degenerate_note(models: dict, labels: dict, share: float) -> str:
     one = [m for m, v in models.items() if v["degenerate"] == "one class"]
     if not one:
         return ""
-    names = ", ".join(label(labels, m) for m in one)
+    names = fmt_list(label(labels, m) for m in one)
     verb = "gives" if len(one) == 1 else "give"
     return (f"Model{'s' if len(one) > 1 else ''} {names} {verb} one label to at least "
             f"{fmt_pct(share, 0)} of the test images in every seed: "
@@ -292,7 +294,7 @@ def limitations(findings: dict, table, n_test: int) -> list[str]:
     one_seed = [str(r["label"]) for r in table.to_dict("records") if r["n_seeds"] == 1]
     if one_seed:
         out.append(f"Model{'s' if len(one_seed) > 1 else ''} "
-                   f"{', '.join(escape_latex(x) for x in one_seed)} "
+                   f"{fmt_list(escape_latex(x) for x in one_seed)} "
                    f"{'have' if len(one_seed) > 1 else 'has'} one seed: "
                    f"{'their' if len(one_seed) > 1 else 'its'} intervals cover only the test "
                    f"images, and a verdict resting on one seed says nothing of how far another "
@@ -358,7 +360,32 @@ def best_ties(tied: list[str], labels: dict, most: int = 4) -> str:
     """'', or the clause saying which models a test does not tell from the best one."""
     if not tied:
         return ""
-    names = ", ".join(label(labels, m) for m in tied[:most])
-    more = f" and {len(tied) - most} more" if len(tied) > most else ""
+    shown = [label(labels, m) for m in tied[:most]]
+    if len(tied) > most:
+        shown.append(f"{len(tied) - most} more")
+    names, more = fmt_list(shown), ""
     return (f"; a test at the 5\\,\\% level does not tell it apart from "
             f"{'model' if len(tied) == 1 else 'models'} {names}{more}")
+
+
+def calibration_sentence(models: dict) -> str:
+    """What the calibration table shows across models: how many were over- or under-confident
+    (both cross-fitted temperatures above or below 1), how many fits stopped at the search
+    bound, and for how many temperature scaling lowered the mean ECE."""
+    rows = list(models.values())
+    if not rows:
+        return ""
+    low, high = rows[0]["temperature_bounds"]
+    over = sum(all(t > 1 for t in r["temperatures"]) for r in rows)
+    under = sum(all(t < 1 for t in r["temperatures"]) for r in rows)
+    bound = sum(any(t >= high * (1 - 1e-3) or t <= low * (1 + 1e-3) for t in r["temperatures"])
+                for r in rows)
+    better = sum(r["ece_after"] < r["ece"] for r in rows)
+    n = len(rows)
+    text = (f"Of the {n} models, {over} {'was' if over == 1 else 'were'} over-confident on "
+            f"both halves of the test set ($T > 1$) and {under} under-confident ($T < 1$); "
+            f"temperature scaling lowered the ECE of {better}.")
+    if bound:
+        text += (f" For {bound} the fit stopped at the edge of its range: no single temperature "
+                 f"makes such a network calibrated.")
+    return text

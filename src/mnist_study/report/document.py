@@ -14,7 +14,7 @@ from mnist_study.report import claims
 
 from mnist_study.report.formatting import (  # noqa: F401 (the report's formatters, re-exported)
     _missing, escape_latex, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
-    fmt_count, fmt_pct_range, fmt_pm, fmt_si, fmt_sig,
+    fmt_count, fmt_list, fmt_pct_range, fmt_pm, fmt_si, fmt_sig,
 )
 
 def make_env(template_dir: str | Path) -> jinja2.Environment:
@@ -32,8 +32,10 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["pct"] = fmt_pct
     env.filters["pm"] = fmt_pm
     env.filters["count"] = fmt_count
+    env.filters["and_list"] = fmt_list
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
     env.globals["extreme_digits"] = claims.extreme_digits
+    env.globals["calibration_sentence"] = claims.calibration_sentence
     env.globals["border_control_sentence"] = claims.border_control_sentence
     env.globals["temperature"] = lambda t, bounds: claims.temperature_text(t, *bounds)
     return env

@@ -134,3 +134,13 @@ def fmt_count(n, noun: str, plural: str | None = None) -> str:
     """A count with its noun in agreement: 1 epoch, 2 epochs, 0 cells; 1,000 images."""
     n = int(n)
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def fmt_list(items) -> str:
+    """Items as a sentence lists them: 'a', 'a and b', 'a, b and c'; with semicolons where an
+    item holds a comma of its own ('11 (MSE, raw scores); 12 and 13'), so none is misread."""
+    items = [str(x) for x in items]
+    if len(items) < 2:
+        return "".join(items)
+    sep = "; " if any("," in x for x in items) else ", "
+    return sep.join(items[:-1]) + " and " + items[-1]

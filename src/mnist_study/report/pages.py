@@ -161,6 +161,21 @@ def caption_placement(tex_text: str) -> list[str]:
     return problems
 
 
+_FLOAT_LABEL = re.compile(r"\\label\{((?:fig|tab):[^}]*)\}")
+_REF = re.compile(r"\\(?:ref|autoref|cref|pageref)\{([^}]*)\}")
+
+
+def unreferenced_floats(tex_text: str) -> list[str]:
+    """Figures and tables of the main text (labels fig:... and tab:... before \\appendix) that
+    no sentence refers to: a float the text never points the reader to is never interpreted
+    either. The appendix's pages of one figure per model are reached through its section."""
+    tex = _strip_comments(tex_text)
+    referenced = {key.strip() for group in _REF.findall(tex) for key in group.split(",")}
+    main = tex.split("\\appendix", 1)[0]
+    return [f"{label} is referred to nowhere in the text; add a sentence that points to it"
+            for label in dict.fromkeys(_FLOAT_LABEL.findall(main)) if label not in referenced]
+
+
 def _run(cmd: list[str]) -> str:
     try:
         return subprocess.run(cmd, capture_output=True, text=True, check=True,
@@ -269,7 +284,8 @@ def check_report(pdf: str | Path, log: str | Path | None, tex: str | Path | None
         problems += (overfull_boxes(log_text, overfull_pt) + unresolved_citations(log_text)
                      + undefined_references(log_text))
     if tex is not None:
-        problems += caption_placement(Path(tex).read_text(errors="replace"))
+        tex_text = Path(tex).read_text(errors="replace")
+        problems += caption_placement(tex_text) + unreferenced_floats(tex_text)
     return problems
 
 
