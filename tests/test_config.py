@@ -102,3 +102,18 @@ def test_a_wrong_existing_copy_stops_the_dry_run(tmp_path, copy, named):
     assert result.returncode != 0
     assert f"mnist.existing_copy: " in result.stderr + result.stdout
     assert named in result.stderr + result.stdout
+
+
+def test_a_claim_names_two_models_of_the_study_and_what_it_expects(config, tmp_path):
+    from mnist_study.study import StudyError, check_config, load_schema, resolve_claims
+
+    ids = ["0", "9", "12"]
+    assert resolve_claims([{"a": 0, "b": 9, "expect": "worse"}], ids)[0]["a"] == "0"  # as text
+    with pytest.raises(StudyError, match=r"^claims\.1\.b: 'nine' is not a model of this study"):
+        resolve_claims([{"a": "0", "b": "9", "expect": "same"}, {"a": "0", "b": "nine",
+                                                                   "expect": "worse"}], ids)
+    with pytest.raises(StudyError, match=r"^claims\.0: a and b are both '0'"):
+        resolve_claims([{"a": "0", "b": "0", "expect": "same"}], ids)
+    config["claims"] = [{"a": "0", "b": "9", "expect": "smaller"}]
+    with pytest.raises(StudyError, match=r"claims\.0\.expect"):
+        check_config(config, load_schema(Path(SCHEMA)), lambda *_: None)
