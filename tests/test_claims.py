@@ -211,3 +211,16 @@ def test_the_calibration_sentence_counts_each_side_and_the_bound():
     assert "lowered the ECE of 2" in text and "For 1 the fit stopped" in text
     calm = claims.calibration_sentence({"a": {**row, "temperatures": [1.5, 1.7]}})
     assert "1 was over-confident" in calm and "stopped" not in calm
+
+
+def test_the_conclusion_lists_the_claims_by_verdict():
+    table = pd.DataFrame([{"model": "a", "label": "A", "n_seeds": 3, "test_accuracy_mean": 0.9,
+                           "test_accuracy_ci_low": 0.89, "test_accuracy_ci_high": 0.91}])
+    found = {"claims": [{**_claim("worse", -0.1, 0.001), "verdict": "supported", "says": "x"},
+                        {**_claim("same", -0.1, 0.001), "verdict": "contradicted", "says": "y"},
+                        {**_claim("worse", 0.0, 0.5), "verdict": "not shown", "says": "z"}],
+             "families": {"best": "a", "by_family": {}}, "models": {}, "identical": [],
+             "one_class_share": 0.9, "reduced": [], "n_test": 10000}
+    out = claims.study_conclusions(found, LABELS, table)
+    assert [q[:3] for q in out["by_verdict"]["supported"]] == ["``x"]
+    assert [q[:3] for q in out["by_verdict"]["contradicted"]] == ["``y"]

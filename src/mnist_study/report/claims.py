@@ -241,16 +241,18 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
     fam = findings["families"]
     family_sentences, family_abstract = [], []
     for name, entry in fam["by_family"].items():
-        if "against_best" in entry and entry["against_best"]["verdict"] != "untestable":
-            c = entry["against_best"]
+        if "against_best" not in entry:
+            continue
+        c = entry["against_best"]
+        glance.append(glance_row(c, labels, f"best {escape_latex(name.upper())} "
+                                 f"({label(labels, entry['model'])}) against the best model "
+                                 f"({label(labels, fam['best'])})", "beyond the seed"))
+        family_sentences.append(claim_sentence(c, labels))
+        if c["verdict"] != "untestable":
             family_abstract.append(
                 f"the best {escape_latex(FAMILY_WORDS.get(name, name))} "
                 f"({label(labels, entry['model'])}) differs from it by "
                 f"{tested_difference(c['result'])}")
-            glance.append(glance_row(c, labels, f"best {escape_latex(name.upper())} "
-                                     f"({label(labels, entry['model'])}) against the best model "
-                                     f"({label(labels, fam['best'])})", "beyond the seed"))
-            family_sentences.append(claim_sentence(c, labels))
     rep = reproduction_counts(findings["models"])
     verdicts = [c["verdict"] for c in claims]
     out = {
@@ -264,6 +266,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "n_contradicted": verdicts.count("contradicted"),
         "n_open": verdicts.count("not shown") + verdicts.count("not contradicted"),
         "n_untestable": verdicts.count("untestable"),
+        # the claims by verdict, as the conclusion lists them
+        "by_verdict": {v: [g["question"] for g, c in zip(glance, claims) if c["verdict"] == v]
+                       for v in ("supported", "contradicted")},
         "reduced": findings["reduced"],
         "limitations": limitations(findings, table, findings["n_test"]),
     }
