@@ -89,6 +89,8 @@ def quick_run(tmp_path_factory, mnist_raw_dir) -> Path:
     return workdir
 
 
-def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+def pdf_text(pdf: Path, layout: bool = True) -> str:
+    """The PDF's text; without `layout`, in reading order, so that a table cell that wraps
+    over lines reads as one piece instead of interleaved with its neighbours."""
+    return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout

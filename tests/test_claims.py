@@ -110,8 +110,8 @@ def test_ties_name_every_tied_digit():
 
 
 def test_a_temperature_at_its_search_bound_is_a_bound():
-    assert claims.temperature_text(20.0, 0.05, 20.0) == "$\\geq$20 (bound)"
-    assert claims.temperature_text(0.05, 0.05, 20.0).endswith("(bound)")
+    assert claims.temperature_text(20.0, 0.05, 20.0) == "$\\geq$20"
+    assert claims.temperature_text(0.05, 0.05, 20.0) == "$\\leq$0.05"
     assert claims.temperature_text(1.37, 0.05, 20.0) == "1.37"
 
 

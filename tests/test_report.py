@@ -91,3 +91,12 @@ def test_a_list_whose_items_hold_commas_is_set_with_semicolons():
     assert fmt_list([]) == "" and fmt_list(["a"]) == "a" and fmt_list(["a", "b"]) == "a and b"
     assert fmt_list(["MSE", "NLL", "cross-entropy"]) == "MSE, NLL and cross-entropy"
     assert fmt_list(["11 (MSE, raw scores)", "12", "13"]) == "11 (MSE, raw scores); 12 and 13"
+
+
+def test_a_long_layer_list_or_number_may_break_in_a_narrow_cell():
+    from mnist_study.report.formatting import breakable
+
+    assert breakable("784-392-196") == r"784-\allowbreak{}392-\allowbreak{}196"
+    assert breakable("1099511627776") == r"1,\allowbreak{}099,\allowbreak{}511,\allowbreak{}627,\allowbreak{}776"
+    assert breakable("a_b & 1") == r"a\_b \& 1"  # still escaped
+    assert breakable("12345") == "12345"

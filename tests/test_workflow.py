@@ -111,7 +111,7 @@ def test_every_training_job_records_how_it_trained(quick_run):
     assert provenance["training"]["n_unknown"] == 1
     text = " ".join(pdf_text(quick_run / "report.pdf").split())
     assert "Each training job recorded how it trained" in text
-    assert "1 job(s) left no record" in text
+    assert "1 job left no record" in text
 
 
 def test_the_end_of_a_run_says_where_the_time_went(quick_run):

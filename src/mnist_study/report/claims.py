@@ -151,11 +151,11 @@ def extreme_digits(errors: dict, digits: int = 1) -> str:
 
 
 def temperature_text(t: float, low: float, high: float) -> str:
-    """A fitted temperature, or the search bound it stopped at ('$\\geq$ 20 (bound)')."""
+    """A fitted temperature, or the search bound it stopped at ('$\\geq$20': at least that)."""
     if t >= high * (1 - 1e-3):
-        return f"$\\geq${fmt_num(high, 0)} (bound)"
+        return f"$\\geq${fmt_num(high, 0)}"
     if t <= low * (1 + 1e-3):
-        return f"$\\leq${fmt_num(low, 2)} (bound)"
+        return f"$\\leq${fmt_num(low, 2)}"
     return fmt_num(t, 2)
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from mnist_study.report import claims
 
 from mnist_study.report.formatting import (  # noqa: F401 (the report's formatters, re-exported)
-    _missing, escape_latex, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
+    _missing, breakable, escape_latex, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
     fmt_count, fmt_list, fmt_pct_range, fmt_pm, fmt_si, fmt_sig,
 )
 
@@ -33,6 +33,7 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["pm"] = fmt_pm
     env.filters["count"] = fmt_count
     env.filters["and_list"] = fmt_list
+    env.filters["breakable"] = breakable
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
     env.globals["extreme_digits"] = claims.extreme_digits
     env.globals["calibration_sentence"] = claims.calibration_sentence

@@ -144,3 +144,16 @@ def fmt_list(items) -> str:
         return "".join(items)
     sep = "; " if any("," in x for x in items) else ", "
     return sep.join(items[:-1]) + " and " + items[-1]
+
+
+_LONG_NUMBER = re.compile(r"\d{6,}")
+
+
+def breakable(text) -> str:
+    r"""Free text escaped for LaTeX, with places a narrow table cell may break it: after each
+    hyphen of a layer list (784-392-196) and between the digit groups of a long number
+    (1,099,511,627,776), which would otherwise run past the cell's edge."""
+    escaped = escape_latex(text)
+    escaped = _LONG_NUMBER.sub(lambda m: f"{int(m.group()):,}".replace(",", ",\\allowbreak{}"),
+                               escaped)
+    return escaped.replace("-", "-\\allowbreak{}")
