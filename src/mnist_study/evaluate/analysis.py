@@ -334,9 +334,6 @@ def model_mistakes(counts: np.ndarray, top: int = 3) -> dict:
     }
 
 
-ALIKE_RANK = 11
-
-
 def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similarity: np.ndarray,
                    top: int = 3) -> dict:
     """Across models: the mean error rate per digit, how many models find each digit their
@@ -363,9 +360,6 @@ def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similari
                           "similarity": float(similarity[t, p]), "similarity_rank": rank[tuple(sorted((t, p)))]}
                          for (t, p), n in ranked],
         "mean_similarity": float(pair_corr.mean()),
-        # "alike": among the most correlated quarter of the 45 pairs of average images
-        "alike_rank": ALIKE_RANK,
-        "n_shared_alike": sum(rank[tuple(sorted(k))] <= ALIKE_RANK for k, _ in ranked),
     }
 
 
