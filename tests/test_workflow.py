@@ -83,7 +83,7 @@ def test_keep_going_reports_the_failed_model_and_why(quick_run):
     assert (table["status"] == "trained").sum() == len(table) - 1
     text = " ".join(pdf_text(quick_run / "report.pdf").split())
     assert "Models that did not train" in text
-    assert f"1 of {len(table)} models are missing from this report" in text
+    assert f"1 of {len(table)} models is missing from this report" in text
     assert f"logs/train_model/{FAILING_MODEL}.log" in text
     roc = json.loads((quick_run / "results" / "analysis" / "roc.json").read_text())
     assert FAILING_MODEL not in roc["models"] and FAILING_MODEL not in roc["order"]
