@@ -61,6 +61,7 @@ rule plot_digit_means:
 rule analyze_mistakes:
     input:
         probs=model_file("test_probs"),
+        findings="results/analysis/findings.json",
         models="results/tables/models.csv",
         digit_means="results/analysis/digit_means.npz",
     output:

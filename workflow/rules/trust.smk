@@ -5,6 +5,7 @@
 rule analyze_trust:
     input:
         probs=model_file("test_probs"),
+        findings="results/analysis/findings.json",
         metrics=model_file("metrics"),
         responses="results/inspect/responses.csv",
         images="results/inspect/unfamiliar/images.npz",

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from mnist_study import files
-from mnist_study.evaluate import analysis, findings
+from mnist_study.evaluate import analysis
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
@@ -19,8 +19,8 @@ with redirect_to_log(snakemake.log[0]):
     errors.index.name = "model"
     # a model that gives one label to nearly every image is no example of a best or worst
     # network, and no part of an average over networks
-    degenerate = [m for m, (probs, labels, _) in loaded.items()
-                  if findings.degenerate(findings.model_answers(probs, labels, []))]
+    found = files.read_json(snakemake.input.findings)["models"]  # analyze_findings decides it
+    degenerate = [m for m in loaded if found[m]["degenerate"]]
     models = files.read_table(snakemake.input.models)
     best, worst = analysis.best_and_worst(models[~models["model"].astype(str).isin(degenerate)
                                                  & models["model"].astype(str).isin(loaded)])

@@ -1,22 +1,21 @@
 import numpy as np
 
 from mnist_study import files
-from mnist_study.evaluate import analysis, findings, trust
+from mnist_study.evaluate import analysis, trust
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
     ood = trust.member_summary(files.read_table(i.responses)).set_index("model")
     coverages = np.linspace(0.05, 1.0, 20)
-    per_model, curves, degenerate = {}, {"coverages": coverages}, []
+    per_model, curves = {}, {"coverages": coverages}
+    found = files.read_json(i.findings)["models"]
     for k, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics)):
         probs, labels, seeds = analysis.load_probs(np.load(probs_file))
         probs, seeds = analysis.answering_members(probs, seeds)
         if not len(seeds):  # every seed diverged: no answers to trust or not
             continue
         accuracy = files.read_table(metrics_file)["test_accuracy"].to_numpy()
-        if findings.degenerate(findings.model_answers(probs, labels, accuracy)):
-            degenerate.append(m)
         row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
                         "ood": {s: {part: float(ood.loc[m, f"auc_{s}{suffix}"]) for part, suffix in
@@ -25,6 +24,8 @@ with redirect_to_log(snakemake.log[0]):
         curves.update({f"m{k}_{name}": v for name, v in row["curves"].items()})
         curves[f"m{k}_risk"] = trust.risk_coverage(probs[0], labels, coverages)
     files.save_npz(snakemake.output.curves, **curves)
+    # one label for nearly every image (analyze_findings decides it): no telling diagram
+    degenerate = [m for m in per_model if found[m]["degenerate"]]
     several = [r for r in per_model.values() if r["seed_sd"] is not None]
     files.write_json({"models": per_model, "order": [m for m in p.models if m in per_model],
                       "spread": {"several_seeds": [r["label"] for r in several],
