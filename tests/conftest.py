@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,22 @@ from mnist_study.data import RAW_FILES, DataError, provision_raw, verify_raw_fil
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE_LABEL = "a_b & 50% #1 {x}"
+# The report's own preamble (packages, siunitx set-up), for tests that set a piece of the report.
+REPORT_PREAMBLE = (REPO / "report" / "report.tex.j2").read_text().split("\\title")[0]
+
+
+def as_read(tex: str) -> str:
+    r"""LaTeX from the report's formatters with its siunitx macros as the page shows them, for
+    tests that check sentences: \num{10000} -> 10,000, \qty{4.0}{\percent} -> 4.0\%,
+    \numrange{a}{b} -> a--b. (tests/test_report.py checks the real typesetting.)"""
+    def number(m):
+        text = m.group(1)
+        return f"{int(text):,}" if re.fullmatch(r"-?\d{4,}", text) else text
+    tex = re.sub(r"\\qty\{([^}]*)\}\{\\percent\}", r"\1\\%", tex)
+    tex = re.sub(r"\\numrange\{([^}]*)\}\{([^}]*)\}", r"\1--\2", tex)
+    return re.sub(r"\\num\{([^}]*)\}", number, tex)
+
+
 # A model this machine cannot hold (its first layer alone needs ~3.4 PB, beyond any address
 # space), so its training fails at once, for real: the quick run exercises --keep-going.
 FAILING_MODEL = "too_big"

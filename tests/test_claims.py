@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import as_read
 from mnist_study.evaluate import compare, findings
 from mnist_study.report import claims
 
@@ -54,8 +55,8 @@ def test_a_claim_on_a_model_that_did_not_train_is_untestable():
 
 
 def test_a_batch_size_comparison_names_the_step_count_confound():
-    note = claims.confounds(_claim("better", 0.05, 0.01, differs=["batch_size"], steps_ratio=4.0),
-                            LABELS)
+    note = as_read(claims.confounds(
+        _claim("better", 0.05, 0.01, differs=["batch_size"], steps_ratio=4.0), LABELS))
     assert "4.0 times the optimizer steps" in note and "not separated" in note
     assert claims.confounds(_claim("better", 0.05, 0.01, differs=["loss"]), LABELS) == ""
 
@@ -103,16 +104,16 @@ def test_identical_answers_are_grouped_and_the_same_loss_explains_them():
 
 
 def test_ties_name_every_tied_digit():
-    assert claims.extreme_digits({"3": 0.04, "5": 0.04, "1": 0.01}) == \
+    assert as_read(claims.extreme_digits({"3": 0.04, "5": 0.04, "1": 0.01})) == \
         "digits 3 and 5 are the hardest (each 4.0\\%) and digit 1 the easiest (1.0\\%)"
-    assert claims.extreme_digits({"3": 0.05, "5": 0.04, "1": 0.01}).startswith(
+    assert as_read(claims.extreme_digits({"3": 0.05, "5": 0.04, "1": 0.01})).startswith(
         "digit 3 is the hardest (5.0\\%)")
 
 
 def test_a_temperature_at_its_search_bound_is_a_bound():
-    assert claims.temperature_text(20.0, 0.05, 20.0) == "$\\geq$20"
-    assert claims.temperature_text(0.05, 0.05, 20.0) == "$\\leq$0.05"
-    assert claims.temperature_text(1.37, 0.05, 20.0) == "1.37"
+    assert as_read(claims.temperature_text(20.0, 0.05, 20.0)) == "$\\geq$20"
+    assert as_read(claims.temperature_text(0.05, 0.05, 20.0)) == "$\\leq$0.05"
+    assert as_read(claims.temperature_text(1.37, 0.05, 20.0)) == "1.37"
 
 
 def test_the_border_stays_only_where_its_pixels_moved():
@@ -131,7 +132,7 @@ def test_a_batch_size_sentence_reports_the_test_not_the_overlap():
     test = compare.welch([0.3, 0.4, 0.5, 0.4, 0.4], [0.88, 0.9, 0.92, 0.9, 0.9])
     found = claims.batch_lr_sentence({"lr": 0.1, "points": points, "test": test,
                                       "significant": True, "steps_ratio": 16.0})
-    assert "a difference" in found and "Welch" in found and "16.0 times" in found
+    assert "a difference" in found and "Welch" in found and "16.0 times" in as_read(found)
     none = claims.batch_lr_sentence({"lr": 0.1, "points": points, "test": test,
                                      "significant": False, "steps_ratio": 1.0})
     assert "no difference at the 5" in none and "steps" not in none
@@ -148,7 +149,7 @@ def test_the_study_conclusions_count_verdicts_and_name_the_best_model():
              "one_class_share": 0.9, "reduced": [], "n_test": 10000}
     out = claims.study_conclusions(found, LABELS, table)
     assert (out["n_holds"], out["n_contradicted"], out["n_open"]) == (1, 1, 0)
-    assert out["best"]["label"] == "A" and "0.8900--0.9100" in out["best"]["interval"]
+    assert out["best"]["label"] == "A" and "0.8900--0.9100" in as_read(out["best"]["interval"])
     assert any("has one seed" in x for x in out["limitations"])
     assert not any("reduced run" in x for x in out["limitations"])
     reduced = claims.study_conclusions({**found, "reduced": ["3,000 of the 60,000 training images"]},

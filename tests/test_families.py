@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from conftest import as_read
 from mnist_study import files
 from mnist_study.evaluate import families, trust
 from mnist_study.evaluate.tables import model_table
@@ -177,15 +178,21 @@ def test_job_records_of_how_each_trained(tmp_path):
 
 
 def test_formatting_helpers():
-    assert document.fmt_si(101) == "101"
-    assert document.fmt_si(636_010) == "636\\,k"
-    assert document.fmt_si(62_159_210) == "62.2\\,M"
-    assert document.fmt_si(999_999) == "1.00\\,M" and document.fmt_si(1_002_158) == "1.00\\,M"
-    assert document.fmt_si(1.434e12, unit="FLOP") == "1.43\\,TFLOP"
-    assert document.fmt_si(float("nan")) == "--"
-    assert document.fmt_sig(0.012345) == "0.0123" and document.fmt_sig(1234.5) == "1230"
-    assert document.fmt_sig(12.0) == "12.0" and document.fmt_sig(2250.3) == "2250"
-    assert document.fmt_pct_range(0.0161, 0.0203) == "1.61--2.03"
+    def si(x, **kw):
+        return as_read(document.fmt_si(x, **kw))
+
+    def sig(x):
+        return as_read(document.fmt_sig(x))
+
+    assert si(101) == "101"
+    assert si(636_010) == "636\\,k"
+    assert si(62_159_210) == "62.2\\,M"
+    assert si(999_999) == "1.00\\,M" and si(1_002_158) == "1.00\\,M"
+    assert si(1.434e12, unit="FLOP") == "1.43\\,TFLOP"
+    assert si(float("nan")) == "--"
+    assert sig(0.012345) == "0.0123" and sig(1234.5) == "1,230"
+    assert sig(12.0) == "12.0" and sig(2250.3) == "2,250"
+    assert as_read(document.fmt_pct_range(0.0161, 0.0203)) == "1.61--2.03"
     assert document.fmt_pct_range(float("nan"), 0.1) == "--"
 
 
@@ -197,11 +204,11 @@ def test_report_context_is_formatted_and_json(table, models, tmp_path):
     # the families table's order: mlps by error, then the cnn
     assert [r["model"] for r in back["rows"]] == ["three", "half", "one", "cnn"]
     assert back["left_out"] == ["all diverged"] and back["n_without_wall"] == 1
-    assert back["level"] == 95 and back["n_test"] == "10,000"
+    assert back["level"] == 95 and as_read(back["n_test"]) == "10,000"
     assert back["any_literature"] and back["any_one_seed"]
     rows = {r["model"]: r for r in back["rows"]}
-    assert rows["three"]["error"] == f'{100 * row(table, "three")["test_error_mean"]:.2f}'
-    assert rows["three"]["literature"] == "2.00" and rows["one"]["literature"] == "--"
+    assert as_read(rows["three"]["error"]) == f'{100 * row(table, "three")["test_error_mean"]:.2f}'
+    assert as_read(rows["three"]["literature"]) == "2.00" and rows["one"]["literature"] == "--"
     assert [r["number"] for r in back["rows"]] == [1, 2, 3, 4]
     assert rows["three"]["source_key"] == "a" and rows["one"]["source_key"] == ""
     assert back["sources"] == [{"key": "a", "text": "Someone et al. 1999 & 50% {x}"}]

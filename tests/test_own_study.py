@@ -57,7 +57,7 @@ def test_the_report_names_the_diverged_model_when_and_its_spec(own):
     _, text = own
     assert "Models that diverged" in text
     assert re.search(r"Model blows up \(nan; hidden layers \[64, 32\], ReLU, cross-entropy loss, "
-                     r"Adam at learning rate 1e\+12, batch size 64\): 2 of 2 seeds diverged "
+                     r"Adam at learning rate 1 × 10 ?12 ?, batch size 64\): 2 of 2 seeds diverged "
                      r"\(seed 0 at epoch 1, step \d+; seed 1 at epoch 1, step \d+\)", text), text[:3000]
     assert "Every seed of model blows up diverged" in text
 

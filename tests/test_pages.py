@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, pdf_text
+from conftest import REPO, REPORT_PREAMBLE, as_read, pdf_text
 from mnist_study.report.latex import compile_pdf
 from mnist_study.report.pages import (
-    caption_placement, check_report, overfull_boxes, small_text, text_sizes, type3_fonts,
-    undefined_references, unresolved_citations,
+    caption_placement, check_report, overfull_boxes, printed_commands, small_text, text_sizes,
+    type3_fonts, undefined_references, unresolved_citations,
 )
 
 BIB = REPO / "report" / "references.bib"
@@ -170,6 +170,19 @@ def test_six_point_text_is_found(tmp_path):
     problems = small_text(pdf)
     assert len(problems) == 1
     assert "6 pt" in problems[0] and "Tiny words here." in problems[0] and "page 1" in problems[0]
+
+
+def test_a_command_printed_as_text_is_found_and_one_set_passes(tmp_path):
+    from mnist_study.report.document import escape_latex
+    from mnist_study.report.formatting import fmt_lr
+
+    twice = compile_doc(tmp_path, "Adam at learning rate " + escape_latex(fmt_lr(1e12)) + ".",
+                        "\\usepackage{siunitx}\n")
+    problems = printed_commands(twice)
+    assert len(problems) == 1 and "page 1" in problems[0] and "\\num{" in problems[0]
+    once = compile_doc(tmp_path, "Adam at learning rate " + fmt_lr(1e12) + ". A path: "
+                       + escape_latex("C:\\temp\\x") + ".", "\\usepackage{siunitx}\n")
+    assert printed_commands(once) == []
 
 
 def test_normal_text_passes(tmp_path):
@@ -352,7 +365,7 @@ def test_checklist_renders_and_its_page_passes_the_checks(tmp_path, threads):
     section = render(REPO / "report", "sections/checklist.tex.j2",
                      {"ctx": {"provenance": provenance}, "found": {"glance": [{"verdict": "holds"}]}})
     assert "\\VAR" not in section and "\\BLOCK" not in section
-    assert "AMD EPYC" in section and "3,000" in section
+    assert "AMD EPYC" in section and "3,000" in as_read(section)
     assert ("torch thread" in section) == bool(threads)
     targets = "".join(f"\\section{{{l}}}\\label{{{l}}}\n" for l in LABELS)
     targets += ("\\begin{table}\\caption{Findings.}\\label{tab:findings}\\begin{tabular}{l}"
@@ -360,12 +373,8 @@ def test_checklist_renders_and_its_page_passes_the_checks(tmp_path, threads):
                 "\\begin{table}\\caption{Jobs.}\\label{tab:jobs}\\begin{tabular}{l}"
                 "a\\\\\\end{tabular}\\end{table}\n")
     tex = tmp_path / "checklist.tex"
-    tex.write_text("\\documentclass[11pt,a4paper]{article}\n\\usepackage[T1]{fontenc}\n"
-                   "\\usepackage{lmodern}\n\\usepackage[margin=2.2cm]{geometry}\n"
-                   "\\usepackage{amsmath}\n\\usepackage[numbers]{natbib}\n"
-                   "\\usepackage[hidelinks]{hyperref}\n\\begin{document}\n" + targets +
-                   "\\appendix\n" + section +
-                   "\\bibliographystyle{plainnat}\n\\bibliography{references}\n\\end{document}\n")
+    tex.write_text(REPORT_PREAMBLE + "\\begin{document}\n" + targets + "\\appendix\n" + section +
+                   "\\bibliographystyle{plain}\n\\bibliography{references}\n\\end{document}\n")
     pdf = compile_pdf(tex, bib_dirs=[BIB.parent])
     assert check_report(pdf, tex.with_suffix(".log"), tex) == []
     assert "Paper checklist" in pdf_text(pdf)

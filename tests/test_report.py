@@ -5,8 +5,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from conftest import HOSTILE_LABEL, pdf_text
-from mnist_study.report.document import escape_latex, fmt_mean_std, make_env
+from conftest import HOSTILE_LABEL, REPORT_PREAMBLE, pdf_text
+from mnist_study.report.document import escape_latex, make_env
 from mnist_study.report.latex import LatexError, compile_pdf
 
 
@@ -53,18 +53,12 @@ def test_latex_error_names_the_offending_line(tmp_path):
     assert "l.4" in str(err.value)
 
 
-def test_mean_std_formatting():
-    assert fmt_mean_std(0.98234, 0.00123) == "0.982\\ci{0.001}"
-    assert fmt_mean_std(0.98234, float("nan")) == "0.982"
-    assert fmt_mean_std(float("nan"), 0.1) == "--"
-
-
 def test_a_loss_too_large_for_decimals_is_written_in_powers_of_ten():
     from mnist_study.report.document import fmt_loss
 
-    assert fmt_loss(0.01437) == "0.014" and fmt_loss(9999.5) == "9999.500"
-    assert fmt_loss(-89551396877107.2) == r"$-8.96\times10^{13}$"
-    assert fmt_loss(12345.0) == r"$1.23\times10^{4}$"
+    assert fmt_loss(0.01437) == r"\num{0.014}" and fmt_loss(9999.5) == r"\num{9999.500}"
+    assert fmt_loss(-89551396877107.2) == r"\num{-8.96e13}"
+    assert fmt_loss(12345.0) == r"\num{1.23e4}"
     assert fmt_loss(float("nan")) == "--"
 
 
@@ -72,17 +66,34 @@ def test_a_value_is_printed_with_the_one_interval_that_belongs_to_it():
     from mnist_study.report.formatting import fmt_pm
 
     # the mean over seeds with the interval of that mean; an image interval would be another's
-    assert fmt_pm(0.91234, 0.0123, 0.02, 3) == r"0.912\ci{0.012}"
+    assert fmt_pm(0.91234, 0.0123, 0.02, 3) == r"\num{0.912}\ci{\num{0.012}}"
     # one seed: its value with its interval over the test images, marked
-    assert fmt_pm(0.91234, None, 0.02, 3) == r"0.912\ci{0.020}\,\dag"
-    assert fmt_pm(0.91234, float("nan"), float("nan"), 3) == "0.912"
-    assert fmt_pm(0.5, 0.01, None, 1, 100) == r"50.0\ci{1.0}"
+    assert fmt_pm(0.91234, None, 0.02, 3) == r"\num{0.912}\ci{\num{0.020}}\,\dag"
+    assert fmt_pm(0.91234, float("nan"), float("nan"), 3) == r"\num{0.912}"
+    assert fmt_pm(0.5, 0.01, None, 1, 100) == r"\num{50.0}\ci{\num{1.0}}"
     assert fmt_pm(float("nan"), 0.1, 0.1) == "--"
     # an interval past what the quantity can be is printed as its range, cut there
-    assert fmt_pm(0.030, 0.032, None, 3) == "0.030 [0.000, 0.062]"
-    assert fmt_pm(0.817, 0.212, None, 1, 100) == "81.7 [60.5, 100.0]"
-    assert fmt_pm(2.3, 3.0, None, 2, highest=None) == "2.30 [0.00, 5.30]"
-    assert fmt_pm(2.3, 0.1, None, 2, highest=None) == r"2.30\ci{0.10}"
+    assert fmt_pm(0.030, 0.032, None, 3) == r"\num{0.030} [\num{0.000}, \num{0.062}]"
+    assert fmt_pm(0.817, 0.212, None, 1, 100) == r"\num{81.7} [\num{60.5}, \num{100.0}]"
+    assert fmt_pm(2.3, 3.0, None, 2, highest=None) == r"\num{2.30} [\num{0.00}, \num{5.30}]"
+    assert fmt_pm(2.3, 0.1, None, 2, highest=None) == r"\num{2.30}\ci{\num{0.10}}"
+
+
+def test_numbers_read_as_a_paper_sets_them(tmp_path):
+    """Through the report's own preamble (its siunitx set-up), every formatter prints a true
+    minus, one thousands separator, the decimals it was given, and powers of ten."""
+    from mnist_study.report import formatting as f
+
+    cells = [f.fmt_signed(-0.0123), f.fmt_signed(0.073), f.fmt_int(60000), f.fmt_num(0.9940, 4),
+             f.fmt_loss(-89551396877107.2), f.fmt_pct(0.975), f.fmt_range(0.9937, 0.9951, 4),
+             f.fmt_lr(1e-5), f.fmt_lr(1e12), f.fmt_p(1e-6), f.fmt_pm(0.5, 0.01, None, 1, 100),
+             f.fmt_si(636_000), f.fmt_count(1, "epoch"), f.fmt_count(12000, "image")]
+    tex = tmp_path / "numbers.tex"
+    tex.write_text(REPORT_PREAMBLE + "\\begin{document}\n" + " | ".join(cells) + "\n\\end{document}\n")
+    text = " ".join(pdf_text(compile_pdf(tex)).split())
+    assert text.startswith("\u22120.012 | +0.073 | 60,000 | 0.9940 | \u22128.96 \u00d7 10"), text
+    assert "| 97.5 % | 0.9937\u20130.9951 | 1 \u00d7 10\u22125 | 1 \u00d7 1012 | p < 0.0001 | 50.0 \u00b1 1.0 |" in text
+    assert "| 636 k | 1 epoch | 12,000 images" in text, text
 
 
 def test_a_list_whose_items_hold_commas_is_set_with_semicolons():

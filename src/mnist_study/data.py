@@ -223,10 +223,9 @@ def digit_means(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.
 
 def save_dataset(arrays: dict[str, np.ndarray], path: str | Path) -> None:
     """The loaded splits as one uncompressed .npz: it loads in a fraction of a second."""
-    from mnist_study.files import atomic_path
+    from mnist_study.files import write_npz
 
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+    write_npz(path, arrays, compress=False)
 
 
 def read_dataset(path: str | Path, as_torch: bool = False) -> dict:

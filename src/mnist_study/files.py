@@ -64,10 +64,17 @@ def read_json(path: str | Path):
 # torch is imported where it is used: the workflow imports this package while it parses the
 # Snakefile, and a no-op rerun should not pay for loading torch.
 def save_torch(obj, path: str | Path) -> None:
+    """torch.save, through memory: saved to a file, its zip archive names every record after
+    that file, here the atomic write's random temporary name, so the same tensors gave other
+    bytes on every run. From a buffer the records are always named `archive/...`."""
+    import io
+
     import torch
 
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_torch(path: str | Path):
@@ -76,7 +83,23 @@ def load_torch(path: str | Path):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+# np.savez stamps each array's zip record with the current time: the same arrays saved twice
+# were other bytes. Every record here carries this one date instead (zip's earliest).
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
+    """Arrays as an .npz that np.load reads, atomically; the same arrays give the same bytes."""
+    import zipfile
+
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", method, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            record = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_DATE)
+            record.compress_type = method
+            with archive.open(record, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+
+
 def save_npz(path: str | Path, **arrays: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a name
-            np.savez_compressed(f, **arrays)
+    write_npz(path, arrays)

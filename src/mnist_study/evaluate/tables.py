@@ -15,9 +15,10 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
                 n_train: int = 60_000) -> pd.DataFrame:
     """One row per model: its spec, the mean/std of each metric over members, the published
     accuracies and the difference to them. A model in `failures` (id -> {"reason", "log"}: its
-    training failed under --keep-going) keeps its row, with the reason and no metrics. A
-    published test accuracy counts as reproduced when it lies in the 95 % interval where one
-    run of ours would fall (trust.run_interval over the seeds, or over the n_test images)."""
+    training failed under --keep-going) keeps its row, with the reason and no metrics. The
+    95 % interval where one run of ours would fall (trust.run_interval over the seeds, or over
+    the n_test images) is here; whether a published value agrees with it is decided once, in
+    evaluate.findings.reproduction."""
     failures = failures or {}
     rows = []
     for model_id, m in models.items():
@@ -60,8 +61,5 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
             row[f"delta_{split}"] = row[f"{split}_accuracy_mean"] - pub if pub is not None else None
         low, high, over = run_interval(df["test_accuracy"], n_test)
         row.update(test_run_low=low, test_run_high=high, test_run_interval_over=over)
-        pub_test = m.published.get("test")
-        row["reproduced"] = (None if pub_test is None or model_id in failures or not over
-                             else bool(low <= pub_test <= high))
         rows.append(row)
     return pd.DataFrame(rows)

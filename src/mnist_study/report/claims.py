@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from mnist_study.report.formatting import (
-    escape_latex, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_signed,
+    escape_latex, fmt_int, fmt_list, fmt_lr, fmt_num, fmt_p, fmt_pct, fmt_signed,
 )
 
 VERDICTS = {
@@ -292,7 +292,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
 
 def limitations(findings: dict, table, n_test: int) -> list[str]:
     """What this design cannot tell, each item only where this study has the case."""
-    out = [f"Every accuracy is measured on MNIST's one test set of {n_test:,} images. No part of "
+    out = [f"Every accuracy is measured on MNIST's one test set of {fmt_int(n_test)} images. No part of "
            f"the training images is held out for choosing or fitting anything, so the "
            f"calibration temperature is fitted on halves of the test set "
            f"(Section~\\ref{{sec:trust}})."]
@@ -328,7 +328,7 @@ def batch_lr_sentence(group: dict) -> str:
         diverged = f", {p['n_diverged']} diverged" if p["n_diverged"] else ""
         points.append(f"{fmt_num(p['test_accuracy_mean'])} at batch size {p['batch_size']} "
                       f"(model {escape_latex(p['label'])}{spread}{diverged})")
-    text = (f"At learning rate {group['lr']:g} the mean test accuracy is "
+    text = (f"At learning rate {fmt_lr(group['lr'])} the mean test accuracy is "
             + ", ".join(points) + ".")
     small, large = group["points"][0], group["points"][-1]
     if group["test"] is None:

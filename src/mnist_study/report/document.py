@@ -13,8 +13,9 @@ import pandas as pd
 from mnist_study.report import claims
 
 from mnist_study.report.formatting import (  # noqa: F401 (the report's formatters, re-exported)
-    _missing, breakable, escape_latex, fmt_range, fmt_loss, fmt_lr, fmt_mean_std, fmt_num, fmt_pct,
-    fmt_count, fmt_list, fmt_pct_range, fmt_pm, fmt_si, fmt_sig,
+    _missing, breakable, escape_latex, fmt_range, fmt_loss, fmt_lr, fmt_num, fmt_pct,
+    fmt_count, fmt_int, fmt_list, fmt_pct_range, fmt_pm, fmt_si, fmt_sig, fmt_signed,
+    significant,
 )
 
 def make_env(template_dir: str | Path) -> jinja2.Environment:
@@ -32,6 +33,7 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["pct"] = fmt_pct
     env.filters["pm"] = fmt_pm
     env.filters["count"] = fmt_count
+    env.filters["integer"] = fmt_int
     env.filters["and_list"] = fmt_list
     env.filters["breakable"] = breakable
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
@@ -125,13 +127,15 @@ def layers_text(r) -> str:
 
 
 def spec_summary(r: pd.Series) -> str:
-    """A model's training spec in a few words, as the text names what made a model diverge."""
+    """A model's training spec in a few words, as the text names what made a model diverge
+    (LaTeX: its words escaped, its learning rate a number)."""
     hidden = ", ".join(str(h) for h in hidden_sizes(r))
     layers = (f"convolutions {r['architecture']}" if r.get("family", "mlp") == "cnn"
               else f"hidden layers [{hidden}]")
-    return (f"{layers}, {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
-            f"{LOSS_NAMES.get(r['loss'], r['loss'])} loss, Adam at learning rate {fmt_lr(r['lr'])}, "
-            f"batch size {int(r['batch_size'])}")
+    words = escape_latex(f"{layers}, {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
+                         f"{LOSS_NAMES.get(r['loss'], r['loss'])} loss")
+    return (f"{words}, Adam at learning rate {fmt_lr(r['lr'])}, "
+            f"batch size {fmt_int(r['batch_size'])}")
 
 
 def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
@@ -166,7 +170,7 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
             "test": "failed" if failed else fmt_accuracy(r, "test"),
             "published_train": fmt_num(r["published_train"]),
             "published_test": fmt_num(r["published_test"]),
-            "delta_test": "--" if _missing(r["delta_test"]) else f"{r['delta_test']:+.3f}",
+            "delta_test": fmt_signed(r["delta_test"]),
             "verdict": rep["verdict"] if rep else None,
             "run_interval": fmt_range(rep["low"], rep["high"]) if rep else "--",
             "reproduction": claims.reproduction_sentence(r["label"], rep) if rep else "",
@@ -221,7 +225,7 @@ def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | Non
         r["source_key"] = keys.get(r["source"], "")
     context = {
         "rows": rows, "sources": [{"key": keys[s], "text": s} for s in sources],
-        "level": round(100 * level), "n_test": f"{int(n_test):,}",
+        "level": round(100 * level), "n_test": fmt_int(n_test),
         "left_out": [str(x) for x in trained.loc[~trained["model"].isin(table["model"]), "label"]],
         "n_without_wall": int(table["wall_s_per_member"].isna().sum()),
         "any_literature": bool(table["literature_test_error"].notna().any()),
@@ -235,6 +239,6 @@ def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | Non
         context["pick"] = {
             "best": numbered[pick["best"]], "cheapest": numbered[pick["cheapest"]],
             "same": pick["best"] == pick["cheapest"], "n_within": len(pick["within"]),
-            "flops_ratio": fmt_sig(ratio, 2), "fewer_flops": fmt_sig(ratio, 2) != "1",
+            "flops_ratio": fmt_sig(ratio, 2), "fewer_flops": significant(ratio, 2) != "1",
         }
     return context

@@ -1,5 +1,8 @@
 """Numbers and free text as LaTeX: the one place where the report's numbers are formatted
-(analysis files hold plain numbers). Every function returns "--" for a missing value."""
+(analysis files hold plain numbers). Every number goes out through siunitx (\\num, \\qty,
+\\numrange; set up once in report.tex.j2), so that minus signs, thousands separators and
+exponents look the same everywhere; the decimals are chosen here. Every function returns "--"
+for a missing value."""
 
 from __future__ import annotations
 
@@ -22,48 +25,55 @@ def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def num(text: str) -> str:
+    r"""A number already rounded to its decimals, set by siunitx: \num{-0.012}."""
+    return rf"\num{{{text}}}"
+
+
 def fmt_num(x, digits: int = 3) -> str:
-    return "--" if _missing(x) else f"{x:.{digits}f}"
+    return "--" if _missing(x) else num(f"{x:.{digits}f}")
+
+
+def fmt_int(n) -> str:
+    """A count, with siunitx's thousands separator: 60,000."""
+    return "--" if _missing(n) else num(str(int(n)))
 
 
 def fmt_loss(x, digits: int = 3) -> str:
-    r"""A loss: `digits` decimals, as fmt_num, while it is of a size that reads so; in powers of
+    """A loss: `digits` decimals, as fmt_num, while it is of a size that reads so; in powers of
     ten once it is 10,000 or more in size (NLL on raw scores falls without end, to -9e13:
-    "$-8.96\times10^{13}$", not fourteen digits running off the line)."""
+    -8.96 x 10^13, not fourteen digits running off the line)."""
     if _missing(x) or abs(x) < 1e4:
         return fmt_num(x, digits)
     mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return rf"${mantissa}\times10^{{{int(exponent)}}}$"
+    return num(f"{mantissa}e{int(exponent)}")
 
 
 def fmt_pct(x, digits: int = 1) -> str:
-    return "--" if _missing(x) else f"{100 * x:.{digits}f}\\%"
-
-
-def fmt_mean_std(mean, std, digits: int = 3) -> str:
-    if _missing(mean):
-        return "--"
-    if _missing(std):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f}\\ci{{{std:.{digits}f}}}"
+    """A fraction in percent: 97.5 %."""
+    return "--" if _missing(x) else rf"\qty{{{100 * x:.{digits}f}}}{{\percent}}"
 
 
 def fmt_lr(lr: float) -> str:
-    return f"{lr:g}"
+    """A learning rate as the study writes it: 0.001; 1e-05 as 1 x 10^-5, 1e+12 as 1 x 10^12."""
+    mantissa, _, exponent = f"{lr:g}".partition("e")
+    return num(f"{mantissa}e{int(exponent)}" if exponent else mantissa)
 
 
 SI_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
 
 
-def fmt_sig(x, digits: int = 3) -> str:
-    """`digits` significant digits, trailing zeros kept, never in exponent notation: 0.0123,
-    12.0, 1.00, 1230."""
+def significant(x, digits: int = 3) -> str:
+    """`digits` significant digits as plain text, trailing zeros kept, never in exponent
+    notation: 0.0123, 12.0, 1.00, 1230."""
     import numpy as np
 
-    if _missing(x):
-        return "--"
     return np.format_float_positional(float(x), precision=digits, unique=False,
                                       fractional=False, trim="k").rstrip(".")
+
+
+def fmt_sig(x, digits: int = 3) -> str:
+    return "--" if _missing(x) else num(significant(x, digits))
 
 
 def fmt_si(x, digits: int = 3, unit: str = "") -> str:
@@ -82,14 +92,14 @@ def fmt_pct_range(low, high, digits: int = 2) -> str:
     """An interval of fractions in percent, without the sign (the column header says %)."""
     if _missing(low) or _missing(high):
         return "--"
-    return f"{100 * low:.{digits}f}--{100 * high:.{digits}f}"
+    return rf"\numrange{{{100 * low:.{digits}f}}}{{{100 * high:.{digits}f}}}"
 
 
 
 
 def fmt_signed(x, digits: int = 3) -> str:
-    """A difference with its sign and a true minus: $+0.073$, $-0.012$."""
-    return "--" if _missing(x) else f"${x:+.{digits}f}$"
+    """A difference with its sign (siunitx sets a true minus): +0.073, -0.012."""
+    return "--" if _missing(x) else num(f"{x:+.{digits}f}")
 
 
 def fmt_p(p: float) -> str:
@@ -97,7 +107,7 @@ def fmt_p(p: float) -> str:
     if _missing(p):
         return "--"
     if p < 1e-4:
-        return "$p < 0.0001$"
+        return rf"$p < {num('0.0001')}$"
     return f"$p = {fmt_sig(p, 2)}$"
 
 
@@ -105,7 +115,7 @@ def fmt_range(low, high, digits: int = 3) -> str:
     """An interval as a range: 0.975--0.982."""
     if _missing(low) or _missing(high):
         return "--"
-    return f"{low:.{digits}f}--{high:.{digits}f}"
+    return rf"\numrange{{{low:.{digits}f}}}{{{high:.{digits}f}}}"
 
 
 def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0,
@@ -133,7 +143,7 @@ def fmt_pm(value, seed_half, image_half, digits: int = 3, scale: float = 1.0,
 def fmt_count(n, noun: str, plural: str | None = None) -> str:
     """A count with its noun in agreement: 1 epoch, 2 epochs, 0 cells; 1,000 images."""
     n = int(n)
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+    return f"{fmt_int(n)} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def fmt_list(items) -> str:

@@ -185,6 +185,22 @@ def _run(cmd: list[str]) -> str:
                            f"poppler-utils)") from e
 
 
+# A LaTeX command printed as text: LaTeX from a formatter escaped a second time (|e on a
+# value that already holds \num{...}), which the reader sees as "\num{1e+12}".
+_PRINTED_COMMAND = re.compile(r"\\[A-Za-z]+\{")
+
+
+def printed_commands(pdf_path: str | Path) -> list[str]:
+    """Pages whose text shows a LaTeX command (\\num{...}) instead of what it sets."""
+    out = []
+    for page, text in enumerate(_run(["pdftotext", str(pdf_path), "-"]).split("\f"), start=1):
+        found = [m.group() for m in _PRINTED_COMMAND.finditer(text)]
+        if found:
+            out.append(f"page {page}: LaTeX printed as text ({', '.join(dict.fromkeys(found))}): "
+                       f"a value escaped twice")
+    return out
+
+
 def _fonts(pdf_path: Path) -> list[tuple[str, str]]:
     """(name, type) of every font in the PDF, from pdffonts."""
     out = _run(["pdffonts", str(pdf_path)]).splitlines()
@@ -278,7 +294,7 @@ def check_report(pdf: str | Path, log: str | Path | None, tex: str | Path | None
                  min_pt: float = 7.0, overfull_pt: float = 1.0) -> list[str]:
     """Every check above on one compiled report. Without a log or a .tex, the checks that need
     it are skipped."""
-    problems = small_text(pdf, min_pt) + type3_fonts(pdf)
+    problems = small_text(pdf, min_pt) + type3_fonts(pdf) + printed_commands(pdf)
     if log is not None:
         log_text = Path(log).read_text(errors="replace")
         problems += (overfull_boxes(log_text, overfull_pt) + unresolved_citations(log_text)

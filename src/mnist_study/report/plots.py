@@ -47,7 +47,8 @@ def save_pages(figures: Iterable["matplotlib.figure.Figure"], out: str | Path,
     first (figure_checks.layout_problems, the page printed `printed_width_in` wide): a page
     with overlapping or cut text, text below 7 pt printed or lines alike raises ValueError
     naming the file, the page and the problems, so that a bad figure fails its job."""
-    with PdfPages(out) as pdf:
+    # no creation date: the same figure is the same bytes on every run
+    with PdfPages(out, metadata={"CreationDate": None}) as pdf:
         for page, fig in enumerate(figures, start=1):
             if fig.get_layout_engine() is None:
                 # the report's style lays every figure out so; a caller without it (a test)
