@@ -29,6 +29,12 @@ if SCAN:
     include: "workflow/rules/scan.smk"
 
 
+# The border analysis needs an mlp (a first dense layer over the pixels).
+if INSPECT["border_model"]:
+
+    include: "workflow/rules/border.smk"
+
+
 rule all:
     default_target: True
     input:

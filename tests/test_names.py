@@ -71,10 +71,27 @@ def test_an_id_yaml_read_as_something_else_is_refused_with_how_to_write_it(key):
 
 def test_inspection_defaults_to_the_study_s_models_and_names_a_wrong_one():
     assert resolve_inspection({"model": None, "unfamiliar_models": None}, ["a", "b", "c"]) == {
-        "model": "a", "unfamiliar_models": ["a", "c"]}
+        "model": "a", "unfamiliar_models": ["a", "c"], "border_model": "a"}
     assert resolve_inspection({}, ["only"])["unfamiliar_models"] == ["only"]
     with pytest.raises(StudyError, match=r"inspect.model: '0' is not a model of this study"):
         resolve_inspection({"model": "0"}, ["a", "b"])
+
+
+def test_the_border_analysis_goes_to_an_mlp_or_to_none():
+    """Class maximization and the dreams look inside any network; the border analysis needs a
+    first dense layer over the pixels, which only an mlp has."""
+    families = {"c1": "cnn", "m1": "mlp", "c2": "cnn", "m2": "mlp"}
+    ids = list(families)
+    # the default inspected model is the first mlp, and it is also the border's
+    default = resolve_inspection({}, ids, families)
+    assert (default["model"], default["border_model"]) == ("m1", "m1")
+    # a cnn asked for is inspected; the border analysis reads the first mlp
+    chosen = resolve_inspection({"model": "c2"}, ids, families)
+    assert (chosen["model"], chosen["border_model"]) == ("c2", "m1")
+    assert resolve_inspection({"model": "m2"}, ids, families)["border_model"] == "m2"
+    # a study of only cnns: inspected all the same, with no border analysis
+    only = resolve_inspection({}, ["c1", "c2"], {"c1": "cnn", "c2": "cnn"})
+    assert (only["model"], only["border_model"]) == ("c1", None)
 
 
 # file names: any a filesystem allows, but not hidden (a leading dot) and not a path

@@ -54,19 +54,17 @@ def check_model_ids(config: dict) -> None:
 
 def resolve_inspection(inspect: dict, model_ids: list[str],
                        families: dict[str, str] | None = None) -> dict:
-    """`inspect` with its models filled in: `model` (null: the study's first mlp, since the
-    border analysis reads a first dense layer over the pixels) and `unfamiliar_models` (null:
-    its first and last). Each must be a model of the study; `model` an mlp."""
+    """`inspect` with its models filled in: `model` (null: the study's first mlp, else its first
+    model: class maximization and the dreams work for any differentiable network),
+    `unfamiliar_models` (null: its first and last) and `border_model`, the model of the border
+    analysis, which reads a first dense layer over the pixels: `model` when it is an mlp, else
+    the study's first mlp, else None (a study without one has no border analysis). Each named
+    model must be a model of the study."""
     out = dict(inspect)
     families = families or {}
     mlps = [m for m in model_ids if families.get(m, "mlp") == "mlp"]
     if out.get("model") is None:
-        if not mlps:
-            raise StudyError("inspect.model: the inspection's border analysis reads the first "
-                             "dense layer's weights over the pixels, and this study has no mlp "
-                             "(family: mlp) to read them from. Add one, such as "
-                             "`probe: {hidden: [100], seeds: [0]}`.")
-        out["model"] = mlps[0]
+        out["model"] = (mlps or model_ids)[0]
     if out.get("unfamiliar_models") is None:
         out["unfamiliar_models"] = list(dict.fromkeys([model_ids[0], model_ids[-1]]))
     for key, chosen in (("model", [out["model"]]), ("unfamiliar_models", out["unfamiliar_models"])):
@@ -74,11 +72,7 @@ def resolve_inspection(inspect: dict, model_ids: list[str],
             if m not in model_ids:
                 raise StudyError(f"inspect.{key}: {m!r} is not a model of this study (its models: "
                                  f"{', '.join(model_ids)}). Name one of them, or leave it out.")
-    if families.get(out["model"], "mlp") != "mlp":
-        raise StudyError(f"inspect.model: {out['model']!r} is a {families[out['model']]}; the border "
-                         f"analysis reads the first dense layer's weights over the pixels, which "
-                         f"only an mlp has. Name an mlp ({', '.join(mlps) or 'the study has none'}), "
-                         f"or leave it out.")
+    out["border_model"] = out["model"] if out["model"] in mlps else (mlps[0] if mlps else None)
     return out
 
 

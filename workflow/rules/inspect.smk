@@ -1,10 +1,13 @@
-# Looking inside the networks: unfamiliar images, class maximization, deep dream, regularized
-# visualization and the border mystery. Compute rules write results/inspect/...; plot rules
-# read only those files. Every rule here but train_border_control is a local rule on a cluster:
-# inspection runs gradient ascent on trained models for seconds, not worth a queue slot.
+# Looking inside the networks: unfamiliar images, class maximization, deep dream and
+# regularized visualization, for any differentiable network (the border mystery, which needs a
+# first dense layer over the pixels, is border.smk). Compute rules write results/inspect/...;
+# plot rules read only those files. Every rule here is a local rule on a cluster: inspection
+# runs gradient ascent on trained models for seconds, not worth a queue slot.
 from mnist_study.inspection.unfamiliar import folder_fingerprint
 
 ASCENT = {k: INSPECT[k] for k in ("steps", "lr", "start")}
+# The border analysis's numbers, where the study has a model it applies to (border.smk).
+BORDER_SUMMARY = {"border": "results/inspect/border.json"} if INSPECT["border_model"] else {}
 
 
 rule prepare_unfamiliar_images:
@@ -77,8 +80,12 @@ rule inspect_model_responses:
 rule inspect_class_maximization:
     input:
         weights=lambda w: [trained_file(m, "weights") for m in class_max_models()],
+        digit_means="results/analysis/digit_means.npz",
     output:
-        "results/inspect/class_max.npz",
+        images="results/inspect/class_max.npz",
+        # per model: the logit reached, how many digits hit, pixels at a bound, likeness to the
+        # class's average image
+        summary="results/inspect/class_max.json",
     log:
         "logs/inspect_class_maximization.log",
     localrule: True
@@ -128,56 +135,15 @@ rule inspect_regularized_maximization:
         "../scripts/inspect_regularized_maximization.py"
 
 
-rule train_border_control:
-    input:
-        data="results/data/mnist.npz",
-    output:
-        weights="results/inspect/border_control/weights.pt",
-        history_epoch="results/inspect/border_control/history_epoch.csv",
-        metrics="results/inspect/border_control/metrics.csv",
-    log:
-        "logs/train_border_control.log",
-    conda:
-        "../../envs/mnist-study.yaml"
-    threads: 1
-    params:
-        spec=lambda w: {
-            **MODELS[INSPECT["model"]].spec.to_dict(),
-            "seeds": MODELS[INSPECT["model"]].spec.seeds[:1],
-            "weight_decay": INSPECT["control_weight_decay"],
-        },
-    script:
-        "../scripts/train_border_control.py"
-
-
-rule inspect_border_analysis:
-    input:
-        weights=inspected_weights,
-        control="results/inspect/border_control/weights.pt",
-        control_metrics="results/inspect/border_control/metrics.csv",
-        data="results/data/mnist.npz",
-    output:
-        maps="results/inspect/border.npz",
-        summary="results/inspect/border.json",
-    log:
-        "logs/inspect_border_analysis.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
-    params:
-        ascent=ASCENT,
-    script:
-        "../scripts/inspect_border_analysis.py"
-
-
 rule analyze_inspection:
     input:
+        **BORDER_SUMMARY,
         responses="results/inspect/responses.csv",
         images="results/inspect/unfamiliar/images.npz",
         digits="results/inspect/unfamiliar/sklearn_digits.npz",
         dream="results/inspect/deep_dream.npz",
         regularized="results/inspect/regularized.csv",
-        border="results/inspect/border.json",
+        class_max="results/inspect/class_max.json",
     output:
         context="results/inspect/inspection.json",
         responses="results/tables/unfamiliar.csv",
@@ -189,6 +155,7 @@ rule analyze_inspection:
     params:
         model_activation=MODELS[INSPECT["model"]].spec.activation,
         labels={m: MODELS[m].label for m in MODELS},
+        families={m: MODELS[m].spec.family for m in MODELS},
         inspect=INSPECT,
     script:
         "../scripts/analyze_inspection.py"
@@ -262,21 +229,6 @@ rule plot_regularized_maximization:
         "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_regularized_maximization.py"
-
-
-rule plot_border_analysis:
-    input:
-        "results/inspect/border.npz",
-        style=STYLE,
-    output:
-        figure=report("results/figures/border_analysis.pdf", category="Inside the networks"),
-    log:
-        "logs/plot_border_analysis.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
-    script:
-        "../scripts/plot_border_analysis.py"
 
 
 rule plot_class_max_grid:

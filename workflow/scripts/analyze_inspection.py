@@ -35,6 +35,13 @@ with redirect_to_log(snakemake.log[0]):
         "dream_single_max_prob": {k: float(softmax(dream[f"logits_{k}"][0]).max())
                                for k in ("single_clamped", "single_unclamped")},
         "regularized": regularized.to_dict("records"),
-        "border": files.read_json(i.border),
+        # the class maximization of the inspected model, as the text describes it
+        "class_max": files.read_json(i.class_max)[p.inspect["model"]],
+        # the border analysis reads a first dense layer over the pixels: absent without an mlp
+        "border": files.read_json(i.border) if "border" in i.keys() else None,
+        "border_model": p.inspect["border_model"],
+        "border_label": p.labels.get(p.inspect["border_model"]),
+        "model_family": p.families[p.inspect["model"]],
+        "families": sorted(set(p.families.values())),
     }
     files.write_json(context, snakemake.output.context)

@@ -312,16 +312,19 @@ def regularized_variants(model: torch.nn.Module, a: Ascent, l2_weight: float, tv
 
 
 def describe(model: torch.nn.Module, images: torch.Tensor, means: torch.Tensor,
-             dead: torch.Tensor, start: float = 0.5) -> dict[str, float]:
-    """Numbers the text quotes about a set of ten rendered digits (image i for digit i)."""
+             dead: torch.Tensor | None = None, start: float = 0.5) -> dict[str, float]:
+    """Numbers the text quotes about a set of ten rendered digits (image i for digit i); with
+    `dead` (the never-used pixels, for the border analysis of an mlp) also what those carry."""
     z = logits_of(model, images)
-    return {"target_logit": float(z.diagonal().mean()),
-            "hit_rate": float((z.argmax(1) == torch.arange(N_CLASSES)).float().mean()),
-            "at_bounds": fraction_at_bounds(images),
-            "min": float(images.min()), "max": float(images.max()),
-            "corr_class_mean": float(np.nanmean(correlation_with(images, means))),
-            # a pixel with no gradient stays at the start value; one with any gradient moves
-            "never_used_moved": float((images - start).abs()[:, dead].gt(1e-3).float().mean())
+    out = {"target_logit": float(z.diagonal().mean()),
+           "hit_rate": float((z.argmax(1) == torch.arange(N_CLASSES)).float().mean()),
+           "at_bounds": fraction_at_bounds(images),
+           "min": float(images.min()), "max": float(images.max()),
+           "corr_class_mean": float(np.nanmean(correlation_with(images, means)))}
+    if dead is None:
+        return out
+    # a pixel with no gradient stays at the start value; one with any gradient moves
+    return {**out, "never_used_moved": float((images - start).abs()[:, dead].gt(1e-3).float().mean())
             if dead.any() else float("nan"),
             "logit_from_never_used": float(np.mean(logit_gain_from(model, images, dead, DIGITS)))}
 

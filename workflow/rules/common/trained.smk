@@ -3,6 +3,9 @@
 
 # Building the DAG asks for the trained models many times (each aggregating step, each
 # per-model job), so the outcomes table is read once per version of it.
+from snakemake.exceptions import IncompleteCheckpointException
+from snakemake.io import checkpoint_target
+
 _TRAINED_MODELS = {}  # (path, mtime) -> trained models
 
 
@@ -13,6 +16,13 @@ def trained_models(wildcards=None):
     key = (path, path.stat().st_mtime_ns)
     if key not in _TRAINED_MODELS:
         outcomes = read_outcomes(path)
+        if set(outcomes["model"]) != set(MODELS):
+            # The table of another study run in this folder (Snakemake hands out an existing
+            # checkpoint output while it plans, before it knows that the checkpoint reruns):
+            # this study's is not written yet.
+            raise IncompleteCheckpointException(
+                checkpoints.collect_training_outcomes.rule, checkpoint_target(str(path))
+            )
         trained = set(outcomes.loc[outcomes["status"] == "trained", "model"])
         _TRAINED_MODELS[key] = [m for m in MODELS if m in trained]
     return list(_TRAINED_MODELS[key])

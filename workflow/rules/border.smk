@@ -1,0 +1,61 @@
+# The border mystery: why the ideal digits of an mlp lean on the image border. It reads the
+# first dense layer's weights of each pixel, so it runs on INSPECT["border_model"] (the
+# inspected model when it is an mlp, else the study's first mlp) and is left out of a study
+# without an mlp; the report says so. Every rule here but train_border_control is a local rule.
+
+
+rule train_border_control:
+    input:
+        data="results/data/mnist.npz",
+    output:
+        weights="results/inspect/border_control/weights.pt",
+        history_epoch="results/inspect/border_control/history_epoch.csv",
+        metrics="results/inspect/border_control/metrics.csv",
+    log:
+        "logs/train_border_control.log",
+    conda:
+        "../../envs/mnist-study.yaml"
+    threads: 1
+    params:
+        spec=lambda w: {
+            **MODELS[INSPECT["border_model"]].spec.to_dict(),
+            "seeds": MODELS[INSPECT["border_model"]].spec.seeds[:1],
+            "weight_decay": INSPECT["control_weight_decay"],
+        },
+    script:
+        "../scripts/train_border_control.py"
+
+
+rule inspect_border_analysis:
+    input:
+        weights=lambda w: trained_file(INSPECT["border_model"], "weights"),
+        control="results/inspect/border_control/weights.pt",
+        control_metrics="results/inspect/border_control/metrics.csv",
+        data="results/data/mnist.npz",
+    output:
+        maps="results/inspect/border.npz",
+        summary="results/inspect/border.json",
+    log:
+        "logs/inspect_border_analysis.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    params:
+        ascent=ASCENT,
+    script:
+        "../scripts/inspect_border_analysis.py"
+
+
+rule plot_border_analysis:
+    input:
+        "results/inspect/border.npz",
+        style=STYLE,
+    output:
+        figure=report("results/figures/border_analysis.pdf", category="Inside the networks"),
+    log:
+        "logs/plot_border_analysis.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    script:
+        "../scripts/plot_border_analysis.py"
