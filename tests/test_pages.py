@@ -293,8 +293,13 @@ def test_every_reference_parses_with_its_required_fields():
     assert set(entries) == KEYS
     # every key a template cites is in the file
     cited = {k.strip() for t in (REPO / "report").rglob("*.tex.j2")
-             for group in re.findall(r"\\cite\{([^}]*)\}", t.read_text()) for k in group.split(",")}
-    assert cited and cited <= set(entries), cited - set(entries)
+             for group in re.findall(r"\\cite\{([^}\\]*)\}", t.read_text()) for k in group.split(",")}
+    # and every key the shipped configs name for a literature value (`cite:`)
+    configs = [REPO / "config.yaml", *(REPO / "config").glob("*.yaml")]
+    from_configs = {m.group(1) for c in configs
+                    for m in re.finditer(r"\bcite: *([A-Za-z0-9:_.-]+)", c.read_text())}
+    assert cited and from_configs and (cited | from_configs) <= set(entries), \
+        (cited | from_configs) - set(entries)
     assert len(re.findall(r"^@", text, re.M)) == len(entries)  # no entry the parser skipped
     for key, (kind, fields) in entries.items():
         assert kind in REQUIRED, f"{key}: @{kind}"

@@ -111,3 +111,16 @@ def test_a_long_layer_list_or_number_may_break_in_a_narrow_cell():
     assert breakable("1099511627776") == r"1,\allowbreak{}099,\allowbreak{}511,\allowbreak{}627,\allowbreak{}776"
     assert breakable("a_b & 1") == r"a\_b \& 1"  # still escaped
     assert breakable("12345") == "12345"
+
+
+def test_the_methods_say_how_each_family_trains():
+    from mnist_study.report.document import training_regimes
+
+    rows = [{"family": "mlp", "epochs": 10, "schedule": "constant", "batch_size": b}
+            for b in (256, 16, 64)]
+    rows.append({"family": "cnn", "epochs": 5, "schedule": "one_cycle", "batch_size": 128})
+    mlp, cnn = training_regimes(rows)
+    assert mlp == ("the MLPs train for 10 epochs at a constant learning rate, batch size "
+                   "16, 64 or 256")
+    assert cnn.startswith("the CNNs train for 5 epochs with a one-cycle learning-rate schedule")
+    assert training_regimes([{**rows[0], "epochs": 1}])[0].startswith("the MLPs train for 1 epoch at")

@@ -43,7 +43,8 @@ def write_json(obj, path: str | Path) -> None:
 # `007` or `1e3`, a label `NA`, hidden sizes `300-100`. They come back exactly as written.
 TEXT_COLUMNS = frozenset({"model", "label", "hidden", "status", "failure", "failure_log",
                           "reason", "log", "variant", "name", "diverged_at", "family",
-                          "architecture", "schedule", "literature_source"})
+                          "architecture", "schedule", "literature_source",
+                          "literature_cite"})
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

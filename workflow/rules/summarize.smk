@@ -36,6 +36,8 @@ rule analyze_families:
     input:
         models="results/tables/models.csv",
         metrics=model_file("metrics"),
+        # the best model and those a test does not tell apart from it
+        findings="results/analysis/findings.json",
     output:
         table="results/tables/families.csv",
         context="results/analysis/families.json",

@@ -10,5 +10,7 @@ with redirect_to_log(snakemake.log[0]):
     wall = provenance.job_times(p.benchmarks).set_index("job")["wall_s"].to_dict()
     table = families.families_table(models, accuracies, wall, p.n_test)
     files.write_csv(table, snakemake.output.table)
-    files.write_json(document.families_context(table, models, families.choice(table), p.n_test,
-                                               trust.LEVEL), snakemake.output.context)
+    found = files.read_json(i.findings)["families"]
+    pick = families.choice(table, found["best"], found.get("not_told_apart", []))
+    files.write_json(document.families_context(table, models, pick, p.n_test, trust.LEVEL),
+                     snakemake.output.context)

@@ -17,7 +17,7 @@ from mnist_study.spec import FAMILIES
 COLUMNS = ["model", "label", "family", "architecture", "n_parameters", "train_flops_per_member",
            "n_seeds", "n_seeds_used", "test_error_mean", "test_error_low", "test_error_high",
            "interval_over", "job_wall_s", "wall_s_per_member", "literature_test_error",
-           "literature_source"]
+           "literature_source", "literature_cite"]
 
 
 def _text(x) -> str:
@@ -73,6 +73,7 @@ def families_table(models: pd.DataFrame, test_accuracies: dict[str, "np.ndarray 
             "literature_test_error": (float("nan") if literature is None or pd.isna(literature)
                                       else float(literature)),
             "literature_source": _text(r.literature_source),
+            "literature_cite": _text(getattr(r, "literature_cite", "")),
         })
     table = pd.DataFrame(rows, columns=COLUMNS)
     rank = table["family"].map(lambda f: FAMILIES.index(f) if f in FAMILIES else len(FAMILIES))
@@ -80,17 +81,16 @@ def families_table(models: pd.DataFrame, test_accuracies: dict[str, "np.ndarray 
     return table.iloc[order].reset_index(drop=True)
 
 
-def choice(table: pd.DataFrame) -> dict | None:
-    """What the table says to a reader choosing a network: the model with the lowest mean test
-    error, the models whose mean error lies within its interval (itself included), and of
-    those the cheapest to train (fewest training FLOPs per member: the machine-independent
-    cost; ties go to the fewer parameters, then to table order). None for an empty table."""
-    if table.empty:
+def choice(table: pd.DataFrame, best: str | None, not_told_apart: list[str]) -> dict | None:
+    """What the table says to a reader choosing a network: the most accurate model (`best`,
+    from evaluate.findings.family_bests), the models that no test tells apart from it
+    (`not_told_apart`, its own test: overlapping intervals are no such test), and of those and
+    the best the cheapest to train (fewest training FLOPs per member: the machine-independent
+    cost; ties go to the fewer parameters, then to table order). None without a best model."""
+    if best is None or best not in set(table["model"]):
         return None
-    best = table.loc[table["test_error_mean"].idxmin()]
-    within = table[((table["test_error_mean"] >= best["test_error_low"])
-                    & (table["test_error_mean"] <= best["test_error_high"]))
-                   | (table["model"] == best["model"])]
+    best = table.loc[table["model"] == best].iloc[0]
+    within = table[table["model"].isin([best["model"], *not_told_apart])]
     cheapest = within.sort_values(["train_flops_per_member", "n_parameters"], kind="stable").iloc[0]
     return {"best": best["model"], "cheapest": cheapest["model"],
             "within": list(within["model"])}

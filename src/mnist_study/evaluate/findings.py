@@ -37,6 +37,13 @@ def model_answers(probs: np.ndarray, labels: np.ndarray, accuracies) -> dict:
                 np.where(finite[:, None], probs.argmax(-1), -1)).tobytes()).hexdigest()}
 
 
+def one_class_seeds(answers: dict) -> int:
+    """How many of a model's answering seeds give one label to at least ONE_CLASS_SHARE of the
+    test images: a model with a few such seeds is no degenerate model, but its mean over seeds
+    and every analysis of such a seed carry a network that does not work."""
+    return sum(s >= ONE_CLASS_SHARE for s in answers["majority_shares"])
+
+
 def degenerate(answers: dict) -> str | None:
     """Why a model cannot stand for a working network, or None: 'diverged' (no seed answers),
     'one class' (at least half of its answering seeds give one label to at least
@@ -44,7 +51,7 @@ def degenerate(answers: dict) -> str | None:
     shares = answers["majority_shares"]
     if not shares:
         return "diverged"
-    if 2 * sum(s >= ONE_CLASS_SHARE for s in shares) >= len(shares):
+    if 2 * one_class_seeds(answers) >= len(shares):
         return "one class"
     return None
 
@@ -77,8 +84,10 @@ def reproduction(accuracies, published: float, n_test: int, comparable: bool) ->
     """A published test accuracy against our runs: the interval in which one run of ours would
     fall (trust.run_interval, clipped to [0, 1]), the interval the rounded published number
     stands for, and the verdict: 'consistent', 'below' or 'above' (the published value is
-    below or above every run we would expect), or 'not comparable' when this run trained on
-    fewer images or epochs than the published one."""
+    below or above every run we would expect), 'one seed' when we have one run only (its
+    interval over the test images does not cover another training run, so one run cannot
+    decide), or 'not comparable' when this run trained on fewer images or epochs than the
+    published one."""
     acc = np.asarray(accuracies, float)
     low, high, over = run_interval(acc[np.isfinite(acc)], n_test)
     low, high = compare.clip_interval(low, high)
@@ -87,6 +96,8 @@ def reproduction(accuracies, published: float, n_test: int, comparable: bool) ->
         verdict = "not comparable"
     elif not over:
         verdict = "no run"
+    elif over != "seeds":
+        verdict = "one seed"
     elif compare.agrees_with_published(low, high, published):
         verdict = "consistent"
     else:
@@ -132,7 +143,10 @@ def tested_claim(claim: dict, rows: dict[str, dict], answers: dict[str, dict],
                 "why": "the two give the same answer to every test image in every seed"}
     result = compare.compare(answers[a], answers[b])
     out.update(result=result, differs=differing_keys(rows[a], rows[b]),
-               steps_ratio=steps_ratio(rows[a], rows[b], n_train))
+               steps_ratio=steps_ratio(rows[a], rows[b], n_train),
+               # seeds that give one label to nearly every image, which the test counts in
+               one_class_seeds={m: [one_class_seeds(answers[m]), len(answers[m]["majority_shares"])]
+                                for m in (a, b) if one_class_seeds(answers[m])})
     return {**out, "verdict": verdict(claim["expect"], result)}
 
 
@@ -170,7 +184,11 @@ def study_findings(models: pd.DataFrame, answers: dict[str, dict], claims: list[
     per_model = {}
     for m, a in answers.items():
         r = rows[m]
-        entry = {"degenerate": degenerate(a), "majority_share": min(a["majority_shares"], default=None)}
+        shares = a["majority_shares"]
+        entry = {"degenerate": degenerate(a), "majority_share": min(shares, default=None),
+                 "one_class_seeds": one_class_seeds(a), "n_answering": len(shares),
+                 # the first answering seed is the one every single-seed analysis shows
+                 "first_seed_one_class": bool(shares) and shares[0] >= ONE_CLASS_SHARE}
         if pd.notna(r.get("published_test")):
             entry["reproduction"] = reproduction(a["accuracies"], float(r["published_test"]),
                                                  n_test, comparable)

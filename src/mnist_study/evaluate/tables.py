@@ -40,6 +40,7 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
                "train_flops_per_member": m.spec.train_flops(n_train) / len(m.spec.seeds),
                "literature_test_error": m.literature.get("test_error"),
                "literature_source": m.literature.get("source", ""),
+               "literature_cite": m.literature.get("cite", ""),
                "n_diverged": int(df["diverged"].sum()),
                "diverged_at": "; ".join(
                    f"seed {int(d.seed)} at epoch {int(d.diverged_at_epoch)}, step {int(d.diverged_at_step)}"

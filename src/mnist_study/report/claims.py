@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 
+from mnist_study.data import LABEL_COUNTS
 from mnist_study.report.formatting import (
     escape_latex, fmt_int, fmt_list, fmt_lr, fmt_num, fmt_p, fmt_pct, fmt_signed,
 )
+
+MNIST_TEST_IMAGES = sum(LABEL_COUNTS["test"])
 
 VERDICTS = {
     "supported": "holds", "contradicted": "contradicted", "not shown": "not shown",
@@ -35,12 +38,18 @@ def label(labels: dict, m: str) -> str:
     return escape_latex(labels.get(m, m))
 
 
-def tested_difference(result: dict) -> str:
-    """'+0.073 (95 % interval +0.05 to +0.09; Welch's t-test over seeds, p = 0.003)'."""
+def tested_difference(result: dict, adjusted: bool = True) -> str:
+    """'+0.073 (95 % interval +0.05 to +0.09; Welch's t-test over seeds, p = 0.003)'; with
+    `adjusted` False, the p-value is said to be one test's alone."""
     level = round(100 * result["level"])
+    p = fmt_p_adjusted(result) if adjusted else f"{fmt_p(result['p'])}, not adjusted"
     return (f"{fmt_signed(result['difference'])} ({level}\\,\\% interval "
             f"{fmt_signed(result['low'])} to {fmt_signed(result['high'])}; "
-            f"{TEST_NAMES[result['test']]}, {fmt_p_adjusted(result)})")
+            f"{TEST_NAMES[result['test']]}, {p})")
+
+
+SETTING_WORDS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "number of epochs",
+                 "schedule": "learning-rate schedule", "output_activation": "output activation"}
 
 
 def confounds(claim: dict, labels: dict) -> str:
@@ -49,13 +58,21 @@ def confounds(claim: dict, labels: dict) -> str:
     differs = claim.get("differs", [])
     notes = []
     ratio = claim.get("steps_ratio", 1.0)
-    if "batch_size" in differs and "epochs" not in differs and ratio != 1:
+    times = max(ratio, 1 / ratio)
+    # a ratio that rounds to 1.0 (10 epochs of batch 256 against 5 of batch 128) is no confound
+    if "batch_size" in differs and "epochs" not in differs and round(times, 1) > 1:
         more, fewer = (claim["a"], claim["b"]) if ratio > 1 else (claim["b"], claim["a"])
         notes.append(f"at equal epochs model {label(labels, more)} takes "
-                     f"{fmt_num(max(ratio, 1 / ratio), 1)} times the optimizer steps of model "
+                     f"{fmt_num(times, 1)} times the optimizer steps of model "
                      f"{label(labels, fewer)}, so batch size and step count are not separated")
-    if len(differs) > 1 and "batch_size" not in differs:
-        notes.append("the two differ in " + ", ".join(d.replace("_", " ") for d in differs))
+    if len(differs) > 1:
+        notes.append("the two differ in " + fmt_list(SETTING_WORDS.get(d, d.replace("_", " "))
+                                                     for d in differs)
+                     + ", which this comparison cannot separate")
+    for m, (n, of) in claim.get("one_class_seeds", {}).items():
+        notes.append(f"{n} of the {of} seeds of model {label(labels, m)} "
+                     f"give{'s' if n == 1 else ''} one label to nearly every test image, and the "
+                     f"test counts {'it' if n == 1 else 'them'} in")
     return "; ".join(notes)
 
 
@@ -93,6 +110,9 @@ def reproduction_sentence(label_text: str, rep: dict) -> str:
     verdict = rep["verdict"]
     if verdict == "not comparable":
         return (f"Model {name}: published {pub}; this reduced run is not comparable with it.")
+    if verdict == "one seed":
+        return (f"Model {name}: published {pub}; our one seed gives {where}, which does not cover "
+                f"another training run: one run cannot decide.")
     if verdict == "consistent":
         return f"Model {name}: published {pub} is consistent with a run of ours ({where})."
     side = "below" if verdict == "below" else "above"
@@ -103,14 +123,26 @@ def degenerate_note(models: dict, labels: dict, share: float) -> str:
     """Which models cannot stand for a working network and are left out of the best/worst
     examples and the averages over models; '' when none."""
     one = [m for m, v in models.items() if v["degenerate"] == "one class"]
-    if not one:
-        return ""
-    names = fmt_list(label(labels, m) for m in one)
-    verb = "gives" if len(one) == 1 else "give"
-    return (f"Model{'s' if len(one) > 1 else ''} {names} {verb} one label to at least "
-            f"{fmt_pct(share, 0)} of the test images in every seed: "
-            f"{'it is' if len(one) == 1 else 'they are'} named in the tables but left out of the "
-            f"best and worst examples and of averages over models.")
+    some = [m for m, v in models.items() if v["degenerate"] is None and v.get("one_class_seeds")]
+    out = []
+    if one:
+        names = fmt_list(label(labels, m) for m in one)
+        verb = "gives" if len(one) == 1 else "give"
+        out.append(f"Model{'s' if len(one) > 1 else ''} {names} {verb} one label to at least "
+                   f"{fmt_pct(share, 0)} of the test images in most of "
+                   f"{'its' if len(one) == 1 else 'their'} seeds: "
+                   f"{'it is' if len(one) == 1 else 'they are'} named in the tables but left out "
+                   f"of the best and worst examples and of averages over models.")
+    for m in some:
+        v = models[m]
+        first = (" Its first seed is one of them, and the analyses of one seed (ROC, "
+                 "calibration temperature, reliability) show that seed."
+                 if v.get("first_seed_one_class") else "")
+        out.append(f"In model {label(labels, m)}, {v['one_class_seeds']} of {v['n_answering']} "
+                   f"seeds give{'s' if v['one_class_seeds'] == 1 else ''} one label to at least "
+                   f"{fmt_pct(share, 0)} of the test images; its means over seeds include "
+                   f"{'it' if v['one_class_seeds'] == 1 else 'them'}.{first}")
+    return " ".join(out)
 
 
 def identical_note(groups: list[dict], labels: dict) -> str:
@@ -148,6 +180,15 @@ def extreme_digits(errors: dict, digits: int = 1) -> str:
             parts.append((f"digits {names}", f"the {word} (each {value})", "are"))
     (s1, p1, v1), (s2, p2, v2) = parts
     return f"{s1} {v1} {p1} and {s2} {p2}"
+
+
+def hardest_counts(n_hardest: dict, most: list[int], n_models: int) -> str:
+    """'digit 9 is the single hardest digit of 9 of the 21 models' (every digit of a tie)."""
+    count = n_hardest[str(most[0])]
+    if len(most) == 1:
+        return f"digit {most[0]} is the single hardest digit of {count} of the {n_models} models"
+    names = ", ".join(str(d) for d in most[:-1]) + f" and {most[-1]}"
+    return f"digits {names} are each the single hardest digit of {count} of the {n_models} models"
 
 
 def temperature_text(t: float, low: float, high: float) -> str:
@@ -212,8 +253,8 @@ def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:
     if claim["verdict"] == "untestable":
         return {**row, "answer": "--", "test": escape_latex(claim["why"])}
     r = claim["result"]
-    if "batch_size" in claim.get("differs", []) and claim.get("steps_ratio", 1) != 1:
-        row["verdict"] += " (steps differ)"
+    if confounds(claim, labels):
+        row["verdict"] += " (confounded)"
     return {**row, "answer": f"{fmt_signed(r['difference'])} [{fmt_signed(r['low'])}, "
                              f"{fmt_signed(r['high'])}]",
             "test": f"{r['test']}, {fmt_p(r['p'])}"
@@ -223,7 +264,7 @@ def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:
 def reproduction_counts(models: dict) -> dict:
     reps = [v["reproduction"] for v in models.values() if "reproduction" in v]
     count = {k: sum(r["verdict"] == k for r in reps)
-             for k in ("consistent", "below", "above", "not comparable")}
+             for k in ("consistent", "below", "above", "one seed", "not comparable")}
     return {"n": len(reps), **count}
 
 
@@ -261,6 +302,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "reproduction": rep,
         "reproduction_summary": reproduction_summary(rep),
         "degenerate": degenerate_note(findings["models"], labels, findings["one_class_share"]),
+        "degenerate_models": [m for m, v in findings["models"].items() if v["degenerate"]],
         "identical": identical_note(findings["identical"], labels),
         "n_claims": len(claims), "n_holds": verdicts.count("supported"),
         "n_contradicted": verdicts.count("contradicted"),
@@ -292,7 +334,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
 
 def limitations(findings: dict, table, n_test: int) -> list[str]:
     """What this design cannot tell, each item only where this study has the case."""
-    out = [f"Every accuracy is measured on MNIST's one test set of {fmt_int(n_test)} images. No part of "
+    test_set = (f"MNIST's one test set of {fmt_int(n_test)} images" if n_test == MNIST_TEST_IMAGES else
+                f"{fmt_int(n_test)} images of MNIST's test set of {fmt_int(MNIST_TEST_IMAGES)}")
+    out = [f"Every accuracy is measured on {test_set}. No part of "
            f"the training images is held out for choosing or fitting anything, so the "
            f"calibration temperature is fitted on halves of the test set "
            f"(Section~\\ref{{sec:trust}})."]
@@ -307,7 +351,8 @@ def limitations(findings: dict, table, n_test: int) -> list[str]:
     if any("batch_size" in c.get("differs", []) for c in findings["claims"]):
         out.append("Models compared at equal epochs but different batch sizes also differ in "
                    "the number of optimizer steps; this design does not separate the two.")
-    if any("reproduction" in v for v in findings["models"].values()):
+    if any(v.get("reproduction", {}).get("verdict") not in (None, "not comparable")
+           for v in findings["models"].values()):
         out.append("Each published value is one run, rounded to three decimals; it is compared "
                    "as the interval its rounding stands for, against the interval in which one "
                    "run of ours would fall.")
@@ -333,9 +378,10 @@ def batch_lr_sentence(group: dict) -> str:
     small, large = group["points"][0], group["points"][-1]
     if group["test"] is None:
         return text + " The two ends cannot be tested against each other."
-    found = "a difference" if group["significant"] else "no difference at the 5\\,\\% level"
+    # no verdict here: the verdicts on these pairs are the claims', adjusted for all of them
+    # (Table 1), and one comparison gets one verdict
     text += (f" From batch size {small['batch_size']} to {large['batch_size']} it changes by "
-             f"{tested_difference(group['test'])}: {found}.")
+             f"{tested_difference(group['test'], adjusted=False)}.")
     if group["steps_ratio"] != 1:
         text += (f" At equal epochs, batch size {small['batch_size']} takes "
                  f"{fmt_num(group['steps_ratio'], 1)} times the optimizer steps of batch size "
@@ -357,6 +403,9 @@ def reproduction_summary(counts: dict) -> str:
         if counts[side]:
             parts.append(f"{counts[side]} lie{'s' if counts[side] == 1 else ''} {side} the runs "
                          f"we would expect")
+    if counts["one seed"]:
+        parts.append(f"{counts['one seed']} {'is' if counts['one seed'] == 1 else 'are'} not "
+                     f"decided (one seed of ours, which cannot show where another run would land)")
     return (f"Of the {n} published test accurac{'y' if n == 1 else 'ies'}, "
             + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + ".")
 
@@ -373,24 +422,32 @@ def best_ties(tied: list[str], labels: dict, most: int = 4) -> str:
             f"{'model' if len(tied) == 1 else 'models'} {names}{more}")
 
 
-def calibration_sentence(models: dict) -> str:
-    """What the calibration table shows across models: how many were over- or under-confident
-    (both cross-fitted temperatures above or below 1), how many fits stopped at the search
-    bound, and for how many temperature scaling lowered the mean ECE."""
-    rows = list(models.values())
+def calibration_sentence(models: dict, left_out: list[str] = ()) -> str:
+    """What the calibration table shows across the models that work (those in `left_out`
+    give one label to nearly every image): how many were over- or under-confident (both of
+    the first seed's cross-fitted temperatures above or below 1; a fit stopped at the search
+    bound is neither, and is counted apart), and for how many temperature scaling gave a lower
+    mean ECE (a comparison of two numbers, not a test)."""
+    rows = [r for m, r in models.items() if m not in set(left_out)]
     if not rows:
         return ""
     low, high = rows[0]["temperature_bounds"]
-    over = sum(all(t > 1 for t in r["temperatures"]) for r in rows)
-    under = sum(all(t < 1 for t in r["temperatures"]) for r in rows)
-    bound = sum(any(t >= high * (1 - 1e-3) or t <= low * (1 + 1e-3) for t in r["temperatures"])
-                for r in rows)
+
+    def at_bound(r):
+        return any(t >= high * (1 - 1e-3) or t <= low * (1 + 1e-3) for t in r["temperatures"])
+
+    fitted = [r for r in rows if not at_bound(r)]
+    over = sum(all(t > 1 for t in r["temperatures"]) for r in fitted)
+    under = sum(all(t < 1 for t in r["temperatures"]) for r in fitted)
     better = sum(r["ece_after"] < r["ece"] for r in rows)
     n = len(rows)
-    text = (f"Of the {n} models, {over} {'was' if over == 1 else 'were'} over-confident on "
-            f"both halves of the test set ($T > 1$) and {under} under-confident ($T < 1$); "
-            f"temperature scaling lowered the ECE of {better}.")
-    if bound:
+    text = (f"Of the {n} model{'s' if n != 1 else ''}"
+            + (f" that do not give one label to nearly every image" if left_out else "")
+            + f", {over} {'was' if over == 1 else 'were'} over-confident on both halves of the "
+            f"test set in its first seed ($T > 1$) and {under} under-confident ($T < 1$); "
+            f"temperature scaling gave a lower mean ECE for {better} (a comparison of the two "
+            f"means, not a test).")
+    if bound := n - len(fitted):
         text += (f" For {bound} the fit stopped at the edge of its range: no single temperature "
                  f"makes such a network calibrated.")
     return text

@@ -34,10 +34,12 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["pm"] = fmt_pm
     env.filters["count"] = fmt_count
     env.filters["integer"] = fmt_int
+    env.filters["lr"] = fmt_lr
     env.filters["and_list"] = fmt_list
     env.filters["breakable"] = breakable
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
     env.globals["extreme_digits"] = claims.extreme_digits
+    env.globals["hardest_counts"] = claims.hardest_counts
     env.globals["calibration_sentence"] = claims.calibration_sentence
     env.globals["border_control_sentence"] = claims.border_control_sentence
     env.globals["temperature"] = lambda t, bounds: claims.temperature_text(t, *bounds)
@@ -56,6 +58,32 @@ def unreferenced_figures(templates: list[str], names: list[str]) -> list[str]:
     return sorted(n for n in names if not re.search(rf"\bfig\.{re.escape(n)}\b", text))
 
 
+SCHEDULE_WORDS = {"constant": "at a constant learning rate",
+                  "one_cycle": "with a one-cycle learning-rate schedule~\\cite{smith2019}"}
+
+
+def training_regimes(rows: list[dict]) -> list[str]:
+    """How each family of the study trains, as the methods state it: epochs, schedule and
+    batch sizes (the learning rates are in the model tables), e.g. 'the MLPs train for 10
+    epochs at a constant learning rate, batch size 64 or 256'."""
+    out = []
+    for family in dict.fromkeys(r["family"] for r in rows):
+        of = [r for r in rows if r["family"] == family]
+        epochs = sorted({r["epochs"] for r in of})
+        schedules = [SCHEDULE_WORDS.get(s, escape_latex(s)) for s in dict.fromkeys(r["schedule"] for r in of)]
+        batches = sorted({r["batch_size"] for r in of})
+        out.append(f"the {FAMILY_NAMES.get(family, escape_latex(family))}s train for "
+                   f"{_either(epochs)} epoch{'s' if epochs != [1] else ''} "
+                   f"{_either(schedules)}, batch size {_either(batches)}")
+    return out
+
+
+def _either(items) -> str:
+    """'16', '16 or 64', '16, 64 or 256'."""
+    items = [str(x) for x in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def study_facts(rows: list[dict]) -> dict:
     """What the text says about the study as a whole, from its models."""
     trained = [r for r in rows if not r["failed"]]
@@ -68,6 +96,7 @@ def study_facts(rows: list[dict]) -> dict:
         "losses": sorted({r["loss"] for r in rows}),
         "n_layers": sorted({len(r["hidden"]) for r in rows}),
         "epochs": sorted({r["epochs"] for r in rows}),
+        "regimes": training_regimes(rows),
         "any_published": any(r["has_published"] for r in trained),
         "seed_tables": sorted({r["table"] for r in rows if r["table"] is not None}),
     }
@@ -158,7 +187,7 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
             "model": r["model"], "label": r["label"], "lr": fmt_lr(r["lr"]),
             "table": None if _missing(r["table"]) else int(r["table"]),
             "hidden": hidden_sizes(r), "layers": layers_text(r), "family": r.get("family", "mlp"),
-            "batch_size": int(r["batch_size"]),
+            "batch_size": int(r["batch_size"]), "schedule": r["schedule"],
             "activation": activation, "hidden_activation": hidden_activation, "output": output,
             "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
             "has_published": not (_missing(r["published_train"]) and _missing(r["published_test"])),
@@ -208,6 +237,7 @@ def family_row(r) -> dict:
         "wall": fmt_sig(r["wall_s_per_member"]), "has_wall": not _missing(r["wall_s_per_member"]),
         "literature": fmt_num(100 * r["literature_test_error"], 2),
         "source": "" if _missing(source) else str(source),
+        "cite": "" if _missing(r.get("literature_cite")) else str(r["literature_cite"]),
     }
 
 
@@ -220,16 +250,18 @@ def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | Non
     rows = [{**family_row(r), "number": k + 1} for k, (_, r) in enumerate(table.iterrows())]
     # each literature source once, under the table, named by a letter in the rows
     sources = list(dict.fromkeys(r["source"] for r in rows if r["source"]))
+    cites = {r["source"]: r["cite"] for r in rows if r["source"]}
     keys = {s: chr(ord("a") + k) if k < 26 else str(k + 1) for k, s in enumerate(sources)}
     for r in rows:
         r["source_key"] = keys.get(r["source"], "")
     context = {
-        "rows": rows, "sources": [{"key": keys[s], "text": s} for s in sources],
+        "rows": rows, "sources": [{"key": keys[s], "text": s, "cite": cites[s]} for s in sources],
         "level": round(100 * level), "n_test": fmt_int(n_test),
         "left_out": [str(x) for x in trained.loc[~trained["model"].isin(table["model"]), "label"]],
         "n_without_wall": int(table["wall_s_per_member"].isna().sum()),
         "any_literature": bool(table["literature_test_error"].notna().any()),
         "any_one_seed": bool((table["interval_over"] == "test images").any()),
+        "any_diverged": bool((table["n_seeds_used"] < table["n_seeds"]).any()),
         "pick": None,
     }
     if pick is not None:

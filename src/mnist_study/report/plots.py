@@ -371,7 +371,7 @@ def mistake_histograms(counts: np.ndarray, label: str, colour, out: str | Path) 
 
 
 def per_digit_errors(errors: pd.DataFrame, labels: dict[str, str], out: str | Path) -> None:
-    """Error rate (%) per true digit (columns) for every model (rows), the mean over models in
+    """Error rate (%) per true digit (columns) for every model (rows), the median over models in
     the last row; a log colour scale, because the models' error rates span orders of magnitude."""
     from matplotlib.colors import LogNorm
 
