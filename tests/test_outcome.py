@@ -13,7 +13,9 @@ from mnist_study import files
 from mnist_study.evaluate.tables import model_table
 from mnist_study.report.document import model_rows
 from mnist_study.spec import resolve_models
-from mnist_study.train.outcome import OUTCOME_FILE, collect_outcomes, recorded_outcome
+from mnist_study.train.outcome import (
+    OUTCOME_FILE, ModelNotTrained, collect_outcomes, recorded_outcome, trained_model_file,
+)
 
 
 def test_success_writes_trained_outcome(tmp_path):
@@ -59,6 +61,22 @@ def test_collect_outcomes_names_a_job_that_never_finished(tmp_path):
         collect_outcomes({"a": tmp_path / "a", "b": tmp_path / "b"})
     assert collect_outcomes({"a": tmp_path / "a"}).to_dict(orient="records") == [
         {"model": "a", "status": "trained", "reason": "", "log": ""}]
+
+
+def test_a_job_that_reads_one_model_gets_its_file_or_the_reason_it_has_none(tmp_path):
+    good, bad = tmp_path / "results" / "models" / "ok", tmp_path / "results" / "models" / "big"
+    for folder, outcome in ((good, {"status": "trained"}),
+                            (bad, {"status": "failed", "reason": "MemoryError: 3.4 PB",
+                                   "log": "logs/train_model/big.log"})):
+        folder.mkdir(parents=True)
+        files.write_json(outcome, folder / OUTCOME_FILE)
+    assert trained_model_file(good, "weights") == good / "weights.pt"
+    with pytest.raises(ModelNotTrained) as err:
+        trained_model_file(bad, "weights")
+    message = str(err.value)
+    assert message.startswith("model 'big' did not train (MemoryError: 3.4 PB")
+    assert "logs/train_model/big.log" in message and "inspect.model" in message
+    assert "--forcerun" in message and message.endswith("results/models/big")
 
 
 def test_a_failed_model_keeps_its_table_row_marked_with_the_reason():

@@ -28,7 +28,7 @@ rule train_border_control:
 
 rule inspect_border_analysis:
     input:
-        weights=lambda w: trained_file(INSPECT["border_model"], "weights"),
+        model=f"results/models/{INSPECT['border_model']}",
         control="results/inspect/border_control/weights.pt",
         control_metrics="results/inspect/border_control/metrics.csv",
         data="results/data/mnist.npz",

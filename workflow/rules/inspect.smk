@@ -79,7 +79,7 @@ rule inspect_model_responses:
 # The ideal digit of each model that the report shows, in one job (seconds per model).
 rule inspect_class_maximization:
     input:
-        weights=lambda w: [trained_file(m, "weights") for m in class_max_models()],
+        weights=lambda w: [f"results/models/{m}/weights.pt" for m in class_max_models()],
         digit_means="results/analysis/digit_means.npz",
     output:
         images="results/inspect/class_max.npz",
@@ -98,9 +98,12 @@ rule inspect_class_maximization:
         "../scripts/inspect_class_maximization.py"
 
 
+# The inspected model alone: these jobs read its training folder, not the checkpoint, so they
+# rerun when it retrains and never when another model is added or changed (the script refuses
+# a model whose training failed, saying why: mnist_study.train.outcome.trained_model_file).
 rule inspect_deep_dream:
     input:
-        weights=inspected_weights,
+        model=f"results/models/{INSPECT['model']}",
         digit_means="results/analysis/digit_means.npz",
     output:
         "results/inspect/deep_dream.npz",
@@ -117,7 +120,7 @@ rule inspect_deep_dream:
 
 rule inspect_regularized_maximization:
     input:
-        weights=inspected_weights,
+        model=f"results/models/{INSPECT['model']}",
         digit_means="results/analysis/digit_means.npz",
         data="results/data/mnist.npz",
     output:

@@ -3,9 +3,10 @@ import numpy as np
 from mnist_study import files
 from mnist_study.inspection.visualize import Ascent, deep_dream, first_member, fraction_at_bounds, logits_of
 from mnist_study.logs import redirect_to_log
+from mnist_study.train.outcome import trained_model_file
 
 with redirect_to_log(snakemake.log[0]):
-    spec, seed, model = first_member(snakemake.input.weights)
+    spec, seed, model = first_member(trained_model_file(snakemake.input.model, "weights"))
     digits = np.load(snakemake.input.digit_means)
     dreams = deep_dream(model, Ascent(**snakemake.params.ascent))
     # the mean of all training images, from the per-digit means and counts

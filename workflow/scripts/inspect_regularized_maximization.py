@@ -6,9 +6,10 @@ from mnist_study import files
 from mnist_study.data import read_dataset
 from mnist_study.inspection.visualize import Ascent, describe, first_member, pixel_usage, regularized_variants
 from mnist_study.logs import redirect_to_log
+from mnist_study.train.outcome import trained_model_file
 
 with redirect_to_log(snakemake.log[0]):
-    spec, seed, model = first_member(snakemake.input.weights)
+    spec, seed, model = first_member(trained_model_file(snakemake.input.model, "weights"))
     a, r = Ascent(**snakemake.params.ascent), snakemake.params.regularizers
     variants = regularized_variants(model, a, r["l2"], r["tv"], r["blur_sigma"], r["jitter"])
     means = torch.from_numpy(np.load(snakemake.input.digit_means)["means"]).float()

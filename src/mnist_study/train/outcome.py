@@ -80,6 +80,26 @@ def recorded_outcome(folder: str | Path, record_failures: bool, log_path: str | 
         signal.signal(signal.SIGTERM, previous)
 
 
+class ModelNotTrained(RuntimeError):
+    """A job that reads one model was given a model whose training failed."""
+
+
+def trained_model_file(folder: str | Path, name: str) -> Path:
+    """The file `name` (a key of MODEL_FILES) of the model trained into `folder`. A job that
+    reads one model takes its folder, so that it reruns when that model retrains and never
+    when another does; a model whose training failed (recorded under --keep-going) is refused
+    with its reason and what to do."""
+    folder = Path(folder)
+    outcome = files.read_json(folder / OUTCOME_FILE)
+    if outcome["status"] != "trained":
+        raise ModelNotTrained(
+            f"model {folder.name!r} did not train ({outcome.get('reason', 'no reason recorded')}; "
+            f"log: {outcome.get('log', '')}), but this job needs it: choose another model in the "
+            f"config (inspect.model), or fix the failure and rerun with "
+            f"--forcerun {folder.as_posix()}")
+    return folder / MODEL_FILES[name]
+
+
 def collect_outcomes(folders: dict[str, str | Path]) -> pd.DataFrame:
     """Model id -> training folder, to one row per model: model, status, reason, log."""
     rows = []

@@ -28,17 +28,6 @@ def trained_models(wildcards=None):
     return list(_TRAINED_MODELS[key])
 
 
-def trained_file(model, name):
-    """A file of a model that trained (name as in mnist_study.train.outcome.MODEL_FILES)."""
-    if model not in trained_models():
-        raise WorkflowError(
-            f"model {model!r} did not train (see results/tables/training_outcomes.csv), but "
-            f"the inspection section needs it: set inspect.model to a model that trained, or "
-            f"fix the failure and rerun with --forcerun results/models/{model}"
-        )
-    return f"results/models/{model}/{MODEL_FILES[name]}"
-
-
 def model_file(name):
     """Input function: that file of every model that trained."""
     return lambda wildcards: [f"results/models/{m}/{MODEL_FILES[name]}" for m in trained_models()]
@@ -57,12 +46,9 @@ def beyond_grid_models(wildcards=None):
 
 
 def class_max_models():
-    """The models whose ideal digits the report shows: every trained model."""
-    return list(dict.fromkeys([*grid_models(), *beyond_grid_models(), INSPECT["model"]]))
-
-
-def inspected_weights(wildcards):
-    return trained_file(INSPECT["model"], "weights")
+    """The models whose ideal digits the report shows: every trained model (the inspected
+    model among them; if it failed, its deep dream job says so)."""
+    return [*grid_models(), *beyond_grid_models()]
 
 
 def trained_outputs():
