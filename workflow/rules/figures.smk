@@ -5,6 +5,8 @@ rule plot_loss_curves:
     input:
         steps=model_file("history_step"),
         epochs=model_file("history_epoch"),
+        # the models that give one label to nearly every image are left out of the figure
+        findings="results/analysis/findings.json",
         style=STYLE,
     output:
         figure=report("results/figures/loss_curves.pdf", category="Figures"),

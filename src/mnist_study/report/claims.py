@@ -303,6 +303,8 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "reproduction_summary": reproduction_summary(rep),
         "degenerate": degenerate_note(findings["models"], labels, findings["one_class_share"]),
         "degenerate_models": [m for m, v in findings["models"].items() if v["degenerate"]],
+        "one_class_labels": [label(labels, m) for m, v in findings["models"].items()
+                             if v["degenerate"] == "one class"],
         "identical": identical_note(findings["identical"], labels),
         "n_claims": len(claims), "n_holds": verdicts.count("supported"),
         "n_contradicted": verdicts.count("contradicted"),
