@@ -284,3 +284,17 @@ def test_the_hardest_digit_follows_the_typical_model_and_counts_name_every_tie()
         "digit 9 is the single hardest digit of 3 of the 4 models"
     assert claims.hardest_counts({"5": 2, "9": 2}, [5, 9], 4) == \
         "digits 5 and 9 are each the single hardest digit of 2 of the 4 models"
+
+
+def test_a_detector_worse_than_guessing_is_named_only_when_its_interval_says_so():
+    def model(label, auc, seed_half, n_seeds=5, image_half=None):
+        return {"label": label, "n_seeds": n_seeds,
+                "ood": {"gaussian": {"auc": auc, "seed_half": seed_half, "image_half": image_half}}}
+    # the default study's fast CNN: 0.39 +- 0.18 reaches past 0.5: not worse than guessing
+    models = {"cnn": model("fast CNN", 0.39, 0.18), "six": model("6", 0.19, 0.1),
+              "one": model("one seed", 0.3, float("nan"), 1, 0.05)}
+    text = claims.worse_than_chance(models, list(models))
+    assert "model 6 on Gaussian noise (19.0)" in as_read(text)
+    assert "one seed on Gaussian noise (30.0)" in as_read(text) and "fast CNN" not in text
+    assert claims.worse_than_chance(models, list(models), left_out=["six", "one"]).startswith(
+        "No model's confidence separates")

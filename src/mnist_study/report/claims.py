@@ -191,6 +191,36 @@ def hardest_counts(n_hardest: dict, most: list[int], n_models: int) -> str:
     return f"digits {names} are each the single hardest digit of {count} of the {n_models} models"
 
 
+OOD_SETS = {"gaussian": "Gaussian noise", "uniform": "uniform noise",
+            "unfamiliar": "the unfamiliar images", "digits": "scikit-learn's digits"}
+
+
+def worse_than_chance(models: dict, order: list[str], left_out: list[str] = ()) -> str:
+    """Which models' largest class probability separates MNIST from a set of inputs that are
+    not MNIST worse than guessing: the AUC's whole interval below 0.5 (the seeds' interval, or
+    one seed's over the images), the inputs that are not digits getting the more confident
+    answers. Models that give one label to nearly every image are not counted."""
+    found = []
+    for m in order:
+        if m in set(left_out):
+            continue
+        r = models[m]
+        for key, words in OOD_SETS.items():
+            d = r["ood"].get(key)
+            if not d or d.get("auc") is None:
+                continue
+            half = d["seed_half"] if r["n_seeds"] > 1 else d["image_half"]
+            if half is not None and d["auc"] + half < 0.5:
+                found.append((escape_latex(r["label"]), words, d["auc"]))
+    if not found:
+        return ("No model's confidence separates MNIST's test images from a set of non-digits "
+                "worse than guessing (no AUC interval lies wholly below 50).")
+    items = fmt_list(f"model {name} on {words} ({fmt_num(100 * auc, 1)})"
+                     for name, words, auc in found)
+    return (f"Worse than guessing (the AUC's whole interval below 50, so the inputs that are not "
+            f"digits get the more confident answers): {items}.")
+
+
 def temperature_text(t: float, low: float, high: float) -> str:
     """A fitted temperature, or the search bound it stopped at ('$\\geq$20': at least that)."""
     if t >= high * (1 - 1e-3):

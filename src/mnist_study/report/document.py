@@ -40,6 +40,7 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
     env.globals["extreme_digits"] = claims.extreme_digits
     env.globals["hardest_counts"] = claims.hardest_counts
+    env.globals["worse_than_chance"] = claims.worse_than_chance
     env.globals["calibration_sentence"] = claims.calibration_sentence
     env.globals["border_control_sentence"] = claims.border_control_sentence
     env.globals["temperature"] = lambda t, bounds: claims.temperature_text(t, *bounds)
