@@ -298,3 +298,16 @@ def test_a_detector_worse_than_guessing_is_named_only_when_its_interval_says_so(
     assert "one seed on Gaussian noise (30.0)" in as_read(text) and "fast CNN" not in text
     assert claims.worse_than_chance(models, list(models), left_out=["six", "one"]).startswith(
         "No model's confidence separates")
+
+
+def test_the_network_shown_for_a_model_is_its_first_working_seed():
+    rng = np.random.default_rng(0)
+    working = rng.dirichlet(np.ones(10), size=200)
+    dead = np.zeros((200, 10))
+    dead[:, 1] = 1.0  # label 1 for every image: the default study's model 7, seed 0
+    diverged = np.full((200, 10), np.nan)
+    assert findings.shown_member(np.stack([dead, working, working])) == 1
+    assert findings.shown_member(np.stack([diverged, dead, working])) == 2
+    assert findings.shown_member(np.stack([working, dead])) == 0
+    assert findings.shown_member(np.stack([diverged, dead])) == 1  # none works: the first answering
+    assert findings.shown_member(np.stack([diverged])) == 0

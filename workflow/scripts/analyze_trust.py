@@ -1,7 +1,7 @@
 import numpy as np
 
 from mnist_study import files
-from mnist_study.evaluate import analysis, trust
+from mnist_study.evaluate import analysis, findings, trust
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
@@ -15,6 +15,10 @@ with redirect_to_log(snakemake.log[0]):
         probs, seeds = analysis.answering_members(probs, seeds)
         if not len(seeds):  # every seed diverged: no answers to trust or not
             continue
+        # the member that stands for the model comes first (model_trust shows the first)
+        first = findings.shown_member(probs)
+        order = [first, *(k for k in range(len(seeds)) if k != first)]
+        probs, seeds = probs[order], seeds[order]
         accuracy = files.read_table(metrics_file)["test_accuracy"].to_numpy()
         row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],

@@ -44,6 +44,20 @@ def one_class_seeds(answers: dict) -> int:
     return sum(s >= ONE_CLASS_SHARE for s in answers["majority_shares"])
 
 
+def shown_member(probs: np.ndarray) -> int:
+    """Which member (seed) stands for a model where one network is shown (ROC curves,
+    reliability, calibration temperatures, risk and coverage): the first that answers (finite
+    probabilities) and does not give one label to ONE_CLASS_SHARE of the images or more; the
+    first that answers where none works; 0 where none answers. A model whose first seed is
+    dead would otherwise be shown by a network that is not what its other seeds are."""
+    finite = [k for k in range(len(probs)) if np.isfinite(probs[k]).all()]
+    for k in finite:
+        answers = probs[k].argmax(-1)
+        if np.bincount(answers, minlength=probs.shape[-1]).max() < ONE_CLASS_SHARE * len(answers):
+            return k
+    return finite[0] if finite else 0
+
+
 def degenerate(answers: dict) -> str | None:
     """Why a model cannot stand for a working network, or None: 'diverged' (no seed answers),
     'one class' (at least half of its answering seeds give one label to at least
