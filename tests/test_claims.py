@@ -109,7 +109,7 @@ def test_a_working_model_with_a_one_class_seed_is_named_with_it():
     note = claims.degenerate_note({"a": {"degenerate": None, "one_class_seeds": 1,
                                          "n_answering": 5, "first_seed_one_class": True}},
                                   LABELS, 0.9)
-    assert note.startswith("In model A, 1 of 5 seeds gives one label") and "first seed" in note
+    assert note.startswith("In model A, 1 of 5 seeds gives one label") and "next seed that works" in note
     clean = {"a": {"degenerate": None, "one_class_seeds": 0, "n_answering": 5,
                    "first_seed_one_class": False}}
     assert claims.degenerate_note(clean, LABELS, 0.9) == ""

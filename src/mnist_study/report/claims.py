@@ -135,9 +135,9 @@ def degenerate_note(models: dict, labels: dict, share: float) -> str:
                    f"of the best and worst examples and of averages over models.")
     for m in some:
         v = models[m]
-        first = (" Its first seed is one of them, and the analyses of one seed (ROC, "
-                 "calibration temperature, reliability) show that seed."
-                 if v.get("first_seed_one_class") else "")
+        first = (" Its first trained seed is one of them, so the analyses of one network (ROC, "
+                 "reliability, calibration temperature) show its next seed that works "
+                 "(Section~\\ref{sec:methods})." if v.get("first_seed_one_class") else "")
         out.append(f"In model {label(labels, m)}, {v['one_class_seeds']} of {v['n_answering']} "
                    f"seeds give{'s' if v['one_class_seeds'] == 1 else ''} one label to at least "
                    f"{fmt_pct(share, 0)} of the test images; its means over seeds include "
