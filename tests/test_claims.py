@@ -311,3 +311,16 @@ def test_the_network_shown_for_a_model_is_its_first_working_seed():
     assert findings.shown_member(np.stack([working, dead])) == 0
     assert findings.shown_member(np.stack([diverged, dead])) == 1  # none works: the first answering
     assert findings.shown_member(np.stack([diverged])) == 0
+
+
+def test_answers_decided_by_a_tie_break_are_counted_and_said():
+    probs = np.full((2, 4, 10), 0.01)
+    probs[:, :, 3] = 0.9
+    probs[0, :2, 8] = 0.9  # seed 0: two images where labels 3 and 8 share the top
+    a = findings.model_answers(probs, np.array([3, 8, 3, 3]), [1.0, 1.0])
+    assert a["tied_top"] == [2, 0]
+    note = as_read(claims.tie_note({"a": {"tied_top": a["tied_top"]}, "b": {"tied_top": [0, 0]}},
+                                   LABELS, 4))
+    assert note.startswith("On 2 of the 4 test images (in 1 of its 2 seeds), two or more labels "
+                           "share model A's top probability") and "model B" not in note
+    assert claims.tie_note({"b": {"tied_top": [0, 0]}}, LABELS, 4) == ""

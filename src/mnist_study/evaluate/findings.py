@@ -30,9 +30,13 @@ def model_answers(probs: np.ndarray, labels: np.ndarray, accuracies) -> dict:
     answering = probs[finite]
     preds = answering.argmax(-1)
     shares = [float(np.bincount(p, minlength=probs.shape[-1]).max() / len(p)) for p in preds]
+    # images whose top probability two or more labels share (saturated outputs): argmax
+    # gives them the lowest of those labels
+    top = answering.max(-1, keepdims=True)
+    tied = [int(n) for n in ((answering == top).sum(-1) > 1).sum(-1)]
     return {"accuracies": [float(a) for a in accuracies],
             "correct": preds[0] == labels if len(preds) else None,
-            "majority_shares": shares,
+            "majority_shares": shares, "tied_top": tied,
             "digest": hashlib.sha256(np.ascontiguousarray(
                 np.where(finite[:, None], probs.argmax(-1), -1)).tobytes()).hexdigest()}
 
@@ -202,7 +206,8 @@ def study_findings(models: pd.DataFrame, answers: dict[str, dict], claims: list[
         entry = {"degenerate": degenerate(a), "majority_share": min(shares, default=None),
                  "one_class_seeds": one_class_seeds(a), "n_answering": len(shares),
                  # the first answering seed is the one every single-seed analysis shows
-                 "first_seed_one_class": bool(shares) and shares[0] >= ONE_CLASS_SHARE}
+                 "first_seed_one_class": bool(shares) and shares[0] >= ONE_CLASS_SHARE,
+                 "tied_top": a.get("tied_top", [])}
         if pd.notna(r.get("published_test")):
             entry["reproduction"] = reproduction(a["accuracies"], float(r["published_test"]),
                                                  n_test, comparable)

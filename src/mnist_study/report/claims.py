@@ -145,6 +145,25 @@ def degenerate_note(models: dict, labels: dict, share: float) -> str:
     return " ".join(out)
 
 
+def tie_note(models: dict, labels: dict, n_test: int) -> str:
+    """Models whose answers are partly a tie-break: on some test images two or more labels
+    share the top probability (saturated outputs), and argmax gives the lowest of them."""
+    out = []
+    for m, v in models.items():
+        tied = [n for n in v.get("tied_top", []) if n]
+        if not tied:
+            continue
+        seeds = len(v["tied_top"])
+        span = (fmt_int(tied[0]) if len(tied) == 1 else
+                f"{fmt_int(min(tied))} to {fmt_int(max(tied))}")
+        out.append(f"On {span} of the {fmt_int(n_test)} test images "
+                   f"({'in ' + str(len(tied)) + ' of its ' + str(seeds) + ' seeds' if seeds > 1 else 'in its one seed'}), "
+                   f"two or more labels share model {label(labels, m)}'s top probability (its "
+                   f"outputs saturate); such an answer counts as the lowest of the tied labels, "
+                   f"so its accuracy rests partly on that rule.")
+    return " ".join(out)
+
+
 def identical_note(groups: list[dict], labels: dict) -> str:
     """Models that gave the same answer to every test image, and why where the specs say."""
     out = []
@@ -333,6 +352,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "reproduction_summary": reproduction_summary(rep),
         "degenerate": degenerate_note(findings["models"], labels, findings["one_class_share"]),
         "degenerate_models": [m for m, v in findings["models"].items() if v["degenerate"]],
+        "ties": tie_note(findings["models"], labels, findings["n_test"]),
         "one_class_labels": [label(labels, m) for m, v in findings["models"].items()
                              if v["degenerate"] == "one class"],
         "identical": identical_note(findings["identical"], labels),
