@@ -242,15 +242,18 @@ def test_the_best_model_names_the_models_a_test_cannot_tell_from_it():
 
 def test_the_calibration_sentence_counts_each_side_and_the_bound():
     row = {"temperature_bounds": [0.05, 20.0], "ece": 0.05, "ece_after": 0.01}
-    models = {"a": {**row, "temperatures": [1.5, 1.7]}, "b": {**row, "temperatures": [0.8, 0.9]},
-              "c": {**row, "temperatures": [20.0, 3.0], "ece_after": 0.06}}
+    models = {"a": {**row, "label": "A", "temperatures": [1.5, 1.7]},
+              "b": {**row, "label": "B", "temperatures": [0.8, 0.9]},
+              "c": {**row, "label": "C", "temperatures": [20.0, 3.0], "ece_after": 0.06}}
     text = claims.calibration_sentence(models)
     # the fit at the bound (c) is counted apart, not as over-confident
     assert "Of the 3 models, 1 was over-confident" in text and "1 under-confident" in text
-    assert "lower mean ECE for 2" in text and "For 1 the fit stopped" in text
-    calm = claims.calibration_sentence({"a": {**row, "temperatures": [1.5, 1.7]}})
+    assert "lower mean ECE for 2 and a higher one for C" in text and "For 1 the fit stopped" in text
+    calm = claims.calibration_sentence({"a": {**row, "label": "A", "temperatures": [1.5, 1.7]}})
     assert "1 was over-confident" in calm and "stopped" not in calm
     # a model that gives one label to nearly every image is no part of the count
+    once = claims.calibration_sentence(models, repeats=["b"])
+    assert "Of the 2 models (models with the same answers counted once), 1 was over" in once
     without = claims.calibration_sentence(models, left_out=["c"])
     assert without.startswith("Of the 2 models that do not give one label") and "stopped" not in without
 

@@ -19,8 +19,12 @@ with redirect_to_log(snakemake.log[0]):
     errors.index.name = "model"
     # a model that gives one label to nearly every image is no example of a best or worst
     # network, and no part of an average over networks
-    found = files.read_json(snakemake.input.findings)["models"]  # analyze_findings decides it
+    findings = files.read_json(snakemake.input.findings)  # analyze_findings decides it
+    found = findings["models"]
     degenerate = [m for m in loaded if found[m]["degenerate"]]
+    # models that give the same answers as an earlier one count once in a summary over models
+    repeats = [m for g in findings["identical"] for m in g["models"][1:]
+               if m in loaded and m not in degenerate]
     models = files.read_table(snakemake.input.models)
     best, worst = analysis.best_and_worst(models[~models["model"].astype(str).isin(degenerate)
                                                  & models["model"].astype(str).isin(loaded)])
@@ -35,9 +39,11 @@ with redirect_to_log(snakemake.log[0]):
                  **analysis.model_mistakes(counts[best])},
         "worst": {"model": worst, "label": p.labels[worst], "n_seeds": int(len(loaded[worst][2])),
                   **analysis.model_mistakes(counts[worst])},
-        "hardest": analysis.hardest_digits(errors.drop(index=degenerate),
-                                           {m: c for m, c in counts.items() if m not in degenerate},
+        "hardest": analysis.hardest_digits(errors.drop(index=degenerate + repeats),
+                                           {m: c for m, c in counts.items()
+                                            if m not in degenerate + repeats},
                                            similarity),
+        "repeats": [p.labels[m] for m in repeats],
         "degenerate": [p.labels[m] for m in degenerate],
         "degenerate_models": degenerate,
         # models every seed of which diverged: no answers to analyse

@@ -302,7 +302,7 @@ def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:
     if claim["verdict"] == "untestable":
         return {**row, "answer": "--", "test": escape_latex(claim["why"])}
     r = claim["result"]
-    if confounds(claim, labels):
+    if confounds({**claim, "one_class_seeds": {}}, labels):  # settings or steps, not dead seeds
         row["verdict"] += " (confounded)"
     return {**row, "answer": f"{fmt_signed(r['difference'])} [{fmt_signed(r['low'])}, "
                              f"{fmt_signed(r['high'])}]",
@@ -340,9 +340,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         family_sentences.append(claim_sentence(c, labels))
         if c["verdict"] != "untestable":
             family_abstract.append(
-                f"the best {escape_latex(FAMILY_WORDS.get(name, name))} "
-                f"({label(labels, entry['model'])}) differs from it by "
-                f"{tested_difference(c['result'])}")
+                f"the {escape_latex(FAMILY_WORDS.get(name, name))} with the highest mean test "
+                f"accuracy ({label(labels, entry['model'])}; not tested against the others of its "
+                f"family) differs from it by {tested_difference(c['result'])}")
     rep = reproduction_counts(findings["models"])
     verdicts = [c["verdict"] for c in claims]
     out = {
@@ -352,6 +352,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "reproduction_summary": reproduction_summary(rep),
         "degenerate": degenerate_note(findings["models"], labels, findings["one_class_share"]),
         "degenerate_models": [m for m, v in findings["models"].items() if v["degenerate"]],
+        # models that give the same answers as an earlier one: counted once over models
+        "repeat_models": [m for g in findings["identical"] for m in g["models"][1:]
+                          if not findings["models"].get(m, {}).get("degenerate")],
         "ties": tie_note(findings["models"], labels, findings["n_test"]),
         "one_class_labels": [label(labels, m) for m, v in findings["models"].items()
                              if v["degenerate"] == "one class"],
@@ -474,13 +477,13 @@ def best_ties(tied: list[str], labels: dict, most: int = 4) -> str:
             f"{'model' if len(tied) == 1 else 'models'} {names}{more}")
 
 
-def calibration_sentence(models: dict, left_out: list[str] = ()) -> str:
+def calibration_sentence(models: dict, left_out: list[str] = (), repeats: list[str] = ()) -> str:
     """What the calibration table shows across the models that work (those in `left_out`
     give one label to nearly every image): how many were over- or under-confident (both of
     the first seed's cross-fitted temperatures above or below 1; a fit stopped at the search
     bound is neither, and is counted apart), and for how many temperature scaling gave a lower
     mean ECE (a comparison of two numbers, not a test)."""
-    rows = [r for m, r in models.items() if m not in set(left_out)]
+    rows = [r for m, r in models.items() if m not in {*left_out, *repeats}]
     if not rows:
         return ""
     low, high = rows[0]["temperature_bounds"]
@@ -492,13 +495,16 @@ def calibration_sentence(models: dict, left_out: list[str] = ()) -> str:
     over = sum(all(t > 1 for t in r["temperatures"]) for r in fitted)
     under = sum(all(t < 1 for t in r["temperatures"]) for r in fitted)
     better = sum(r["ece_after"] < r["ece"] for r in rows)
+    worse = [escape_latex(r["label"]) for r in rows if r["ece_after"] > r["ece"]]
     n = len(rows)
     text = (f"Of the {n} model{'s' if n != 1 else ''}"
             + (f" that do not give one label to nearly every image" if left_out else "")
+            + (" (models with the same answers counted once)" if repeats else "")
             + f", {over} {'was' if over == 1 else 'were'} over-confident on both halves of the "
             f"test set in its first seed ($T > 1$) and {under} under-confident ($T < 1$); "
-            f"temperature scaling gave a lower mean ECE for {better} (a comparison of the two "
-            f"means, not a test).")
+            f"temperature scaling gave a lower mean ECE for {better}"
+            + (f" and a higher one for {fmt_list(worse)}" if worse else "")
+            + " (a comparison of the two means, not a test).")
     if bound := n - len(fitted):
         text += (f" For {bound} the fit stopped at the edge of its range: no single temperature "
                  f"makes such a network calibrated.")
