@@ -269,6 +269,12 @@ def test_the_conclusion_lists_the_claims_by_verdict():
     out = claims.study_conclusions(found, LABELS, table)
     assert [q[:3] for q in out["by_verdict"]["supported"]] == ["``x"]
     assert [q[:3] for q in out["by_verdict"]["contradicted"]] == ["``y"]
+    assert not any("one trained network" in q for q in out["by_verdict"]["supported"])
+    # a verdict on one network per side (McNemar) says so where the conclusion lists it
+    single = {**_claim("same", -0.1, 0.001), "verdict": "contradicted", "says": "w"}
+    single["result"] = {**single["result"], "test": "McNemar"}
+    out = claims.study_conclusions({**found, "claims": [single]}, LABELS, table)
+    assert out["by_verdict"]["contradicted"][0].endswith("(one trained network each)")
 
 
 def test_the_hardest_digit_follows_the_typical_model_and_counts_name_every_tie():

@@ -364,7 +364,10 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "n_open": verdicts.count("not shown") + verdicts.count("not contradicted"),
         "n_untestable": verdicts.count("untestable"),
         # the claims by verdict, as the conclusion lists them
-        "by_verdict": {v: [g["question"] for g, c in zip(glance, claims) if c["verdict"] == v]
+        # a verdict on one trained network per side speaks of those two networks, and says so
+        "by_verdict": {v: [g["question"] + (" (one trained network each)"
+                                            if c.get("result", {}).get("test") == "McNemar" else "")
+                           for g, c in zip(glance, claims) if c["verdict"] == v]
                        for v in ("supported", "contradicted")},
         "reduced": findings["reduced"],
         "limitations": limitations(findings, table, findings["n_test"]),
