@@ -173,9 +173,10 @@ def render(model: torch.nn.Module, objective: Objective, param: Pixels = Pixels(
 
 # --- models and measurements --------------------------------------------------------------
 
-def first_member(path: str | Path) -> tuple[ModelSpec, int, Network]:
+def first_member(path: str | Path, seed: int | None = None) -> tuple[ModelSpec, int, Network]:
+    """The network of one seed of a weights file: `seed`, or its first seed."""
     spec, members = load_members(path)
-    seed = min(members)
+    seed = min(members) if seed is None else seed
     return spec, seed, members[seed]
 
 
