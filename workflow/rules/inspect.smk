@@ -81,8 +81,8 @@ rule inspect_class_maximization:
     input:
         weights=lambda w: [f"results/models/{m}/weights.pt" for m in class_max_models()],
         digit_means="results/analysis/digit_means.npz",
-        # which seed stands for each model
-        findings="results/analysis/findings.json",
+        # which seed stands for each model (its first that works), decided from its answers
+        probs=lambda w: [f"results/models/{m}/test_probs.npz" for m in class_max_models()],
     output:
         images="results/inspect/class_max.npz",
         # per model: the logit reached, how many digits hit, pixels at a bound, likeness to the

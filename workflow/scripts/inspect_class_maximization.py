@@ -2,6 +2,8 @@ import numpy as np
 import torch
 
 from mnist_study import files
+from mnist_study.evaluate.analysis import load_probs
+from mnist_study.evaluate.findings import shown_member
 from mnist_study.inspection.visualize import (
     Ascent, class_maximization_and_dream, describe, first_member, logits_of,
 )
@@ -10,12 +12,12 @@ from mnist_study.logs import redirect_to_log
 with redirect_to_log(snakemake.log[0]):
     ascent = Ascent(**snakemake.params.ascent)
     means = torch.from_numpy(np.load(snakemake.input.digit_means)["means"]).float()
-    # each model's seed that works (analyze_findings: findings.shown_member), as every
-    # one-network analysis of the report shows it
-    shown = files.read_json(snakemake.input.findings)["models"]
     images, logits, dreams, seeds, described = [], [], [], [], {}
-    for model_id, weights in zip(snakemake.params.models, snakemake.input.weights):
-        spec, seed, model = first_member(weights, shown[model_id]["shown_seed"])
+    for model_id, weights, answers in zip(snakemake.params.models, snakemake.input.weights,
+                                          snakemake.input.probs):
+        # the model's first seed that works, as every one-network analysis shows it
+        probs, _, members = load_probs(np.load(answers))
+        spec, seed, model = first_member(weights, int(members[shown_member(probs)]))
         x, dream = class_maximization_and_dream(model, ascent)  # the seed's deep dream, every model
         images.append(x.numpy())
         logits.append(logits_of(model, x).numpy())
