@@ -29,7 +29,7 @@ def model_answers(probs: np.ndarray, labels: np.ndarray, accuracies) -> dict:
     finite = np.isfinite(probs).all(axis=(1, 2))
     answering = probs[finite]
     preds = answering.argmax(-1)
-    shares = [float(np.bincount(p, minlength=probs.shape[-1]).max() / len(p)) for p in preds]
+    shares = [majority_share(p) for p in answering]
     # images whose top probability two or more labels share (saturated outputs): argmax
     # gives them the lowest of those labels
     top = answering.max(-1, keepdims=True)
@@ -39,6 +39,12 @@ def model_answers(probs: np.ndarray, labels: np.ndarray, accuracies) -> dict:
             "majority_shares": shares, "tied_top": tied,
             "digest": hashlib.sha256(np.ascontiguousarray(
                 np.where(finite[:, None], probs.argmax(-1), -1)).tobytes()).hexdigest()}
+
+
+def majority_share(member_probs: np.ndarray) -> float:
+    """The share of one member's test answers (N, 10) that its most frequent label takes."""
+    answers = member_probs.argmax(-1)
+    return float(np.bincount(answers, minlength=member_probs.shape[-1]).max() / len(answers))
 
 
 def one_class_seeds(answers: dict) -> int:
@@ -55,11 +61,8 @@ def shown_member(probs: np.ndarray) -> int:
     first that answers where none works; 0 where none answers. A model whose first seed is
     dead would otherwise be shown by a network that is not what its other seeds are."""
     finite = [k for k in range(len(probs)) if np.isfinite(probs[k]).all()]
-    for k in finite:
-        answers = probs[k].argmax(-1)
-        if np.bincount(answers, minlength=probs.shape[-1]).max() < ONE_CLASS_SHARE * len(answers):
-            return k
-    return finite[0] if finite else 0
+    working = [k for k in finite if majority_share(probs[k]) < ONE_CLASS_SHARE]
+    return (working or finite or [0])[0]
 
 
 def degenerate(answers: dict) -> str | None:

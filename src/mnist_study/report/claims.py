@@ -195,8 +195,7 @@ def extreme_digits(errors: dict, digits: int = 1) -> str:
         if len(ks) == 1:
             parts.append((f"digit {ks[0]}", f"the {word} ({value})", "is"))
         else:
-            names = ", ".join(str(k) for k in ks[:-1]) + f" and {ks[-1]}"
-            parts.append((f"digits {names}", f"the {word} (each {value})", "are"))
+            parts.append((f"digits {fmt_list(ks)}", f"the {word} (each {value})", "are"))
     (s1, p1, v1), (s2, p2, v2) = parts
     return f"{s1} {v1} {p1} and {s2} {p2}"
 
@@ -206,8 +205,7 @@ def hardest_counts(n_hardest: dict, most: list[int], n_models: int) -> str:
     count = n_hardest[str(most[0])]
     if len(most) == 1:
         return f"digit {most[0]} is the single hardest digit of {count} of the {n_models} models"
-    names = ", ".join(str(d) for d in most[:-1]) + f" and {most[-1]}"
-    return f"digits {names} are each the single hardest digit of {count} of the {n_models} models"
+    return f"digits {fmt_list(most)} are each the single hardest digit of {count} of the {n_models} models"
 
 
 OOD_SETS = {"gaussian": "Gaussian noise", "uniform": "uniform noise",

@@ -74,15 +74,9 @@ def training_regimes(rows: list[dict]) -> list[str]:
         schedules = [SCHEDULE_WORDS.get(s, escape_latex(s)) for s in dict.fromkeys(r["schedule"] for r in of)]
         batches = sorted({r["batch_size"] for r in of})
         out.append(f"the {FAMILY_NAMES.get(family, escape_latex(family))}s train for "
-                   f"{_either(epochs)} epoch{'s' if epochs != [1] else ''} "
-                   f"{_either(schedules)}, batch size {_either(batches)}")
+                   f"{fmt_list(epochs, 'or')} epoch{'s' if epochs != [1] else ''} "
+                   f"{fmt_list(schedules, 'or')}, batch size {fmt_list(batches, 'or')}")
     return out
-
-
-def _either(items) -> str:
-    """'16', '16 or 64', '16, 64 or 256'."""
-    items = [str(x) for x in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def study_facts(rows: list[dict]) -> dict:

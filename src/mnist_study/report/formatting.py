@@ -146,14 +146,15 @@ def fmt_count(n, noun: str, plural: str | None = None) -> str:
     return f"{fmt_int(n)} {noun if n == 1 else (plural or noun + 's')}"
 
 
-def fmt_list(items) -> str:
-    """Items as a sentence lists them: 'a', 'a and b', 'a, b and c'; with semicolons where an
-    item holds a comma of its own ('11 (MSE, raw scores); 12 and 13'), so none is misread."""
+def fmt_list(items, conjunction: str = "and") -> str:
+    """Items as a sentence lists them: 'a', 'a and b', 'a, b and c' (or 'a, b or c'); with
+    semicolons where an item holds a comma of its own ('11 (MSE, raw scores); 12 and 13'), so
+    none is misread."""
     items = [str(x) for x in items]
     if len(items) < 2:
         return "".join(items)
     sep = "; " if any("," in x for x in items) else ", "
-    return sep.join(items[:-1]) + " and " + items[-1]
+    return sep.join(items[:-1]) + f" {conjunction} " + items[-1]
 
 
 _LONG_NUMBER = re.compile(r"\d{6,}")
