@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.utils import update_config, validate
 
 from conftest import REPO, run_snakemake
 
@@ -16,38 +15,62 @@ SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
 @pytest.fixture
 def config():
-    """config.yaml with the seed study applied over it, as the workflow reads them."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    update_config(config, yaml.safe_load((REPO / "config" / "seed.yaml").read_text()))
-    return config
+    """The seed study, composed as the workflow composes it (config.yaml, then the study)."""
+    from mnist_study.study import load_config
+
+    return load_config(REPO, [REPO / "config" / "seed.yaml"])
 
 
 def test_shipped_configs_are_valid(config):
-    validate(copy.deepcopy(config), SCHEMA)
-    quick = yaml.safe_load((REPO / "tests" / "config" / "quick.yaml").read_text())
-    update_config(config, quick)  # as Snakemake merges --configfile files: key by key, deeply
-    assert config["scan"]["published_best"]  # kept from the seed study under quick's scan keys
-    validate(config, SCHEMA)
+    from mnist_study.study import load_config
+
+    for study in ("config/seed.yaml", "config/lenet.yaml", "config/pytorch-example-cnn.yaml",
+                  "tests/config/own-study.yaml", "tests/config/cnn-only.yaml"):
+        assert load_config(REPO, [REPO / study])["models"]
+    quick = load_config(REPO, [REPO / "tests" / "config" / "quick.yaml"])
+    # kept from the seed study under quick's own scan keys: merged key by key, deeply
+    assert quick["scan"]["published_best"] == config["scan"]["published_best"]
+    assert quick["scan"]["epochs"] == 1 != config["scan"]["epochs"]
 
 
-@pytest.mark.parametrize("path, value, named", [
-    (("models", "0", "lrr"), 0.1, "lrr"),  # unknown key (a typo)
-    (("models", "0", "lr"), -0.001, "lr"),  # impossible value
-    (("models", "0", "lr"), "fast", "lr"),  # wrong type
-    (("models", "5", "hidden"), [0], "hidden"),  # zero hidden units
-    (("models", "1", "batch_size"), 0, "batch_size"),
-    (("defaults", "epochs"), 0, "epochs"),
-    (("mnist", "train_sample"), 100, "train_sample"),
-    (("modles",), {}, "modles"),
+def test_a_study_of_its_own_replaces_the_seed_study_and_gets_the_schemas_defaults():
+    from mnist_study.study import compose_config
+
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = compose_config(base, [{"models": {"a": {"lr": 0.01}}}], REPO, lambda *_: None)
+    assert list(config["models"]) == ["a"]  # none of the seed's models merged in
+    assert config["claims"] == [] and config["inspect"]["steps"] == 200  # schema defaults
+    assert config["max_epochs"] is None
+    # an overlay without models keeps the study file's, and its keys go over the study's
+    config = compose_config(base, [{"defaults": {"epochs": 2}}], REPO, lambda *_: None)
+    assert "13" in config["models"] and config["defaults"] == {**config["defaults"], "epochs": 2}
+
+
+@pytest.mark.parametrize("path, value, problem", [
+    (("models", "0", "lrr"), 0.1,  # unknown key (a typo)
+     "models.0: Unevaluated properties are not allowed ('lrr' was unexpected)"),
+    (("models", "0", "lr"), -0.001,  # impossible value
+     "models.0.lr: -0.001 is less than or equal to the minimum of 0 (Adam learning rate.)"),
+    (("models", "0", "lr"), "fast",  # wrong type
+     "models.0.lr: 'fast' is not of type 'number' (Adam learning rate.)"),
+    (("models", "5", "hidden"), [0], "models.5.hidden.0: 0 is less than the minimum of 1"),
+    (("models", "1", "batch_size"), 0, "models.1.batch_size: 0 is less than the minimum of 1"),
+    (("defaults", "epochs"), 0, "defaults.epochs: 0 is less than the minimum of 1"),
+    (("mnist", "train_sample"), 100,
+     "mnist: Additional properties are not allowed ('train_sample' was unexpected)"),
+    (("modles",), {}, "(top level): Additional properties are not allowed ('modles' was unexpected)"),
 ])
-def test_schema_error_names_the_key(config, path, value, named):
+def test_schema_error_names_the_key_path_and_the_problem(config, path, value, problem):
+    from mnist_study.study import StudyError, check_config, load_schema
+
     node = config
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
-    with pytest.raises(Exception) as err:
-        validate(config, SCHEMA)
-    assert named in str(err.value)
+    with pytest.raises(StudyError) as err:
+        check_config(config, load_schema(SCHEMA), lambda *_: None)
+    problems = str(err.value).split("\n  ")[1:]
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
 
 
 def test_bad_config_stops_before_any_job(tmp_path):

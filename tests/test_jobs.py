@@ -5,7 +5,6 @@ import re
 
 import pytest
 import yaml
-from snakemake.utils import update_config
 
 from conftest import REPO, SEED_STUDY, run_snakemake, seed_models
 from mnist_study import jobs
@@ -27,9 +26,9 @@ def test_jobs_fill_the_cores_before_threads(can_use, cores, to_train, expected):
 
 def seed_config() -> dict:
     """config.yaml with the seed study over it, as the workflow reads them."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    update_config(config, yaml.safe_load(SEED_STUDY.read_text()))
-    return config
+    from mnist_study.study import load_config
+
+    return load_config(REPO, [SEED_STUDY])
 
 
 def seed_specs():

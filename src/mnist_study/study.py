@@ -3,6 +3,7 @@ choices that default from its models. Read while the workflow parses: no heavy i
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -111,6 +112,74 @@ def reductions(config: dict, full_train: int, full_test: int) -> list[str]:
     if cap is not None and any(e is not None and e > cap for e in asked):
         out.append(f"at most {cap} epoch{'s' if cap != 1 else ''} per model")
     return out
+
+
+# --- the config, composed ---------------------------------------------------------------------
+
+def merge_config(config: dict, overlay: dict) -> dict:
+    """overlay's keys over config's, in place, as Snakemake merges config files: a mapping
+    merges key by key, at any depth; any other value (a list included) replaces."""
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            merge_config(config[key], value)
+        else:
+            config[key] = copy.deepcopy(value)
+    return config
+
+
+def compose_config(base: dict, overlays: list[dict], workflow_dir: str | Path, log=print) -> dict:
+    """The study's config: `base` (config.yaml), then the study file it names under `study`
+    unless an overlay lists models itself (a study of its own: its models are all there is),
+    then each overlay in order (--configfile files, then --config). Checked against the schema
+    (every problem named by its key path) and completed with the schema's defaults. The one
+    definition: the workflow, the benchmarks and the tests all read a study through it."""
+    import yaml
+
+    asked = merge_config(copy.deepcopy(base), {})
+    for overlay in overlays:
+        merge_config(asked, overlay)
+    config = copy.deepcopy(base)
+    if not any("models" in overlay for overlay in overlays):
+        path = study_file(asked.get("study", "config/seed.yaml"), workflow_dir)
+        merge_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    for overlay in overlays:
+        merge_config(config, overlay)
+    check_model_ids(config)  # before the schema: YAML may have read an id as a number
+    schema = load_schema(Path(workflow_dir) / "workflow" / "schemas" / "config.schema.yaml")
+    check_config(config, schema, log)
+    fill_defaults(config, schema)
+    return config
+
+
+def load_config(workflow_dir: str | Path, files: list[str | Path] = ()) -> dict:
+    """compose_config from files on disk: the workflow's config.yaml (in `workflow_dir`, the
+    folder of its Snakefile), then `files` as --configfile gives them."""
+    import yaml
+
+    root = Path(workflow_dir)
+    base = yaml.safe_load((root / "config.yaml").read_text())
+    for f in files:
+        check_yaml(Path(f))
+    return compose_config(base, [yaml.safe_load(Path(f).read_text()) or {} for f in files], root)
+
+
+def fill_defaults(config: dict, schema: dict) -> None:
+    """Every key the schema gives a default and the config leaves out, filled in place (the
+    recipe of jsonschema's FAQ, which Snakemake's validate(set_default=True) also follows)."""
+    from jsonschema import Draft202012Validator, validators
+
+    plain = Draft202012Validator.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(key, copy.deepcopy(sub["default"]))
+        yield from plain(validator, properties, instance, subschema)
+
+    filling = validators.extend(Draft202012Validator, {"properties": properties_with_defaults})
+    for _ in filling(schema).iter_errors(config):
+        pass  # check_config has named every problem already
 
 
 # --- the config as written ------------------------------------------------------------------

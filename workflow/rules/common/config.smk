@@ -1,17 +1,18 @@
 # The study's config, validated, and what the rules read of it.
 
-# The study is the models and whatever settings go with them. A --configfile (or --config)
-# that lists `models` is a study of its own, and its models are all there is (config.yaml
-# lists none, so nothing merges into them); otherwise the file config.yaml names as `study`.
-# Snakemake's own configfile() applies it between config.yaml and the command line's files.
-if "models" not in workflow.config_settings.overwrite_config:
-    workflow.configfile(study_file(config.get("study", "config/seed.yaml"), REPO))
-
-check_model_ids(config)  # before the schema: YAML may have read an id as a number
-# Problems named by key path first, every one at once; then Snakemake's own validation, which
-# also fills in the schema's defaults.
-check_config(config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"), logger.info)
-validate(config, "../../schemas/config.schema.yaml")
+# The study is config.yaml, then the study file it names (unless a --configfile or --config
+# lists `models`: a study of its own, whose models are all there is), then the command line's
+# files and values: composed, checked (every problem named by its key path) and completed
+# with the schema's defaults by the package's one definition, which the benchmarks and tests
+# also use.
+config.update(
+    compose_config(
+        yaml.safe_load((REPO / "config.yaml").read_text()),
+        [workflow.config_settings.overwrite_config],
+        REPO,
+        logger.info,
+    )
+)
 
 if config["mnist"]["existing_copy"]:
     existing_copy_files(config["mnist"]["existing_copy"])  # a wrong folder stops the run here

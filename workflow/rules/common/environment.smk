@@ -3,9 +3,10 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
-from snakemake.utils import validate
 
 # The logic lives in the package under src/. Jobs import it from this checkout, whatever
 # environment runs them (the uv venv, a --sdm conda env, a cluster node), so put it on the
@@ -26,13 +27,10 @@ from mnist_study.data import LABEL_COUNTS, RAW_FILES, existing_copy_files
 from mnist_study.report.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
 from mnist_study.study import (
-    check_config,
-    check_model_ids,
-    load_schema,
+    compose_config,
     resolve_claims,
     resolve_inspection,
     reductions,
-    study_file,
 )
 from mnist_study.train.outcome import (
     MODEL_FILES,
