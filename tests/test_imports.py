@@ -90,7 +90,8 @@ def test_the_check_can_fail(loaded):
 DYNAMO_CASES = {
     "training, both trainers and a schedule": """
 import torch
-from mnist_study.spec import ConvBlock, ModelSpec
+from mnist_study.families.cnn import ConvBlock
+from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member, train
 g = torch.Generator().manual_seed(0)
 data = {"train_images": torch.randint(0, 256, (128, 28, 28), dtype=torch.uint8, generator=g),

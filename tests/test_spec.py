@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mnist_study.networks import Network
-from mnist_study.spec import ConvBlock, ModelSpec, SpecError, resolve_models
+from mnist_study.families.cnn import ConvBlock
+from mnist_study.spec import ModelSpec, SpecError, resolve_models
 
 
 def study(**model):
@@ -25,7 +26,7 @@ def study(**model):
      "models.mine.conv.0.pool: 30 is larger than the 24x24 feature map"),
     ({"family": "cnn", "conv": [{"channels": 0}]}, "models.mine.conv.0.channels: 0"),
     ({"family": "cnn"}, "models.mine.conv: a cnn needs at least one convolution block"),
-    ({"conv": [{"channels": 4}]}, "models.mine.conv: an mlp has no convolution blocks"),
+    ({"conv": [{"channels": 4}]}, "models.mine.conv: only a cnn reads conv (set family: cnn, or remove conv)"),
 ])
 def test_impossible_shapes_are_refused_naming_model_and_key(model, named):
     with pytest.raises(SpecError) as err:

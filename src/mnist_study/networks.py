@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_study.spec import N_CLASSES, SIDE, ConvBlock, ModelSpec
+from mnist_study import families
+from mnist_study.families import N_CLASSES, SIDE
+from mnist_study.spec import ModelSpec
 
 # torch.optim imports torch._dynamo (the compiler; 4.2 s on a 2-core CPU, as long as `import
 # torch` itself) the first time an optimizer is built or stepped: paid by every job that trains
@@ -70,35 +72,20 @@ OUTPUT_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def conv_block(block: ConvBlock, in_channels: int, activation: str) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, block.channels, block.kernel,
-                                         padding=block.padding, bias=not block.batch_norm)]
-    if block.batch_norm:  # a bias before batch norm would be subtracted again
-        layers.append(nn.BatchNorm2d(block.channels))
-    act, pool = ACTIVATIONS[activation](), [nn.MaxPool2d(block.pool)] if block.pool > 1 else []
-    # ReLU after the pooling: max(relu(a), relu(b)) = relu(max(a, b)) exactly, gradients
-    # included (both route to the same first maximum, and zero where it is not positive), on a
-    # pool^2 times smaller map (benchmarks/engine-notes.md). Other activations stay first: a
-    # vectorized sigmoid or tanh need not be monotone to the last bit.
-    layers += [*pool, act] if activation == "relu" else [act, *pool]
-    if block.dropout > 0:
-        layers.append(nn.Dropout(block.dropout))
-    return nn.Sequential(*layers)
-
-
 class Network(nn.Module):
-    """features (a cnn's convolution blocks; none for an mlp) -> dense layers -> outputs.
-    Dense layers are `layers.<i>` (the first one's weight columns are the input pixels of an
-    mlp: the border analysis reads them)."""
+    """features (layers of its family before the dense ones; none for an mlp) -> dense layers ->
+    outputs. Dense layers are `layers.<i>` (the first one's weight columns are the input pixels
+    of a family that is dense over them: the border analysis reads them); a hidden layer the
+    family marks adds its input to its output (a residual connection)."""
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
+        family = families.get(spec.family)
         self.family = spec.family
-        channels = [1, *(b.channels for b in spec.conv)]
-        self.features = nn.Sequential(*(conv_block(b, c, spec.activation)
-                                        for b, c in zip(spec.conv, channels)))
+        self.features = family.features(spec)
         sizes = spec.dense_sizes()
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.skips = family.skips(spec)
         self.activation = ACTIVATIONS[spec.activation]()
         self.dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else nn.Identity()
         self.output_activation = OUTPUT_ACTIVATIONS[spec.output_activation]
@@ -111,8 +98,9 @@ class Network(nn.Module):
             x = x.reshape(-1, 1, SIDE, SIDE).contiguous(memory_format=torch.channels_last)
             x = self.features(x)
         x = x.flatten(1)
-        for layer in self.layers[:-1]:
-            x = self.dropout(self.activation(layer(x)))
+        for layer, skip in zip(self.layers[:-1], self.skips):
+            h = self.dropout(self.activation(layer(x)))
+            x = x + h if skip else h
         return self.output_activation(self.layers[-1](x))
 
 

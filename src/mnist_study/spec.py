@@ -11,13 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-N_INPUTS = 28 * 28
-N_CLASSES = 10
+from mnist_study import families
+from mnist_study.families import N_CLASSES, N_INPUTS, SIDE
+
 DIGITS = tuple(range(N_CLASSES))  # the classes, in order
-
-
-FAMILIES = ("mlp", "cnn")
-SIDE = 28  # MNIST images are SIDE x SIDE
 
 
 class SpecError(ValueError):
@@ -25,35 +22,8 @@ class SpecError(ValueError):
 
 
 @dataclass(frozen=True)
-class ConvBlock:
-    """One convolution block of a cnn: conv -> [batch norm] -> activation -> [max pool] ->
-    [dropout] (a ReLU is applied after the pooling, which gives the same numbers faster)."""
-    channels: int
-    kernel: int = 5  # square kernel side
-    padding: int = 0  # zero padding on each side (kernel // 2 keeps the size)
-    pool: int = 1  # max-pool window and stride; 1: no pooling
-    batch_norm: bool = False
-    dropout: float = 0.0
-
-    def describe(self) -> str:
-        """`24@5x5 pad2 bn pool2`: channels @ kernel, then what the block adds."""
-        parts = [f"{self.channels}@{self.kernel}x{self.kernel}"]
-        parts += [f"pad{self.padding}"] if self.padding else []
-        parts += ["bn"] if self.batch_norm else []
-        parts += [f"pool{self.pool}"] if self.pool > 1 else []
-        parts += [f"drop{self.dropout:g}"] if self.dropout else []
-        return " ".join(parts)
-
-    def output_side(self, side: int) -> int:
-        """Side of the feature map this block makes from a side x side one (0: none left)."""
-        conv = side + 2 * self.padding - self.kernel + 1
-        return max(conv, 0) // self.pool
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    family: str = "mlp"  # mlp: dense layers only; cnn: `conv` blocks, then the dense layers
-    conv: tuple[ConvBlock, ...] = ()  # cnn: the convolution blocks, input side first
+class _Training:
+    """The keys every family reads (a family's own keys come from its module)."""
     hidden: tuple[int, ...] = (784,)  # dense hidden layer sizes (a cnn's dense head), input side first
     activation: str = "relu"  # hidden-layer nonlinearity
     dropout: float = 0.0  # dropout after each dense hidden layer (Srivastava et al. 2014)
@@ -69,89 +39,70 @@ class ModelSpec:
     device: str = "auto"  # auto: CUDA when present
     allow_tf32: bool = False  # off by default: exact fp32 unless the config opts in
 
+
+class _SpecMethods:
+    """What a spec says about its network, whatever its family (ModelSpec's methods)."""
+
     def __post_init__(self):
-        # dicts (from YAML or to_dict) become blocks, lists tuples: a spec is hashable and equal
-        # to itself however it was written
-        object.__setattr__(self, "conv", tuple(b if isinstance(b, ConvBlock) else ConvBlock(**b)
-                                               for b in self.conv))
+        # YAML lists become tuples and a family's own values take its form (a cnn's blocks
+        # dicts -> ConvBlock): a spec is hashable and equal to itself however it was written
         object.__setattr__(self, "hidden", tuple(self.hidden))
         object.__setattr__(self, "seeds", tuple(self.seeds))
-
-    def conv_layers(self) -> list[tuple[int, int, int]]:
-        """(in channels, out channels, output side) per convolution block (empty for an mlp)."""
-        layers, channels, side = [], 1, SIDE
-        for block in self.conv:
-            conv_side = side + 2 * block.padding - block.kernel + 1
-            layers.append((channels, block.channels, conv_side))
-            channels, side = block.channels, block.output_side(side)
-        return layers
+        for key, owner in families.field_owners().items():
+            object.__setattr__(self, key, owner.fields[key].parse(getattr(self, key)))
 
     def dense_inputs(self) -> int:
-        """Inputs of the first dense layer: the pixels, or the last block's flattened maps."""
-        if self.family == "mlp" or not self.conv:
-            return N_INPUTS
-        side = SIDE
-        for block in self.conv:
-            side = block.output_side(side)
-        return self.conv[-1].channels * side * side
+        """Inputs of the first dense layer: the pixels, or what the family's features give."""
+        return families.get(self.family).feature_size(self)
 
     def dense_sizes(self) -> tuple[int, ...]:
         return (self.dense_inputs(), *self.hidden, N_CLASSES)
 
     def architecture(self) -> str:
-        dense = "-".join(str(n) for n in self.dense_sizes())
-        if self.family == "mlp":
-            return dense
-        return ", ".join(b.describe() for b in self.conv) + f" | {dense}"
+        return families.get(self.family).architecture(self)
+
+    def layers(self) -> str:
+        """The models table's layers column (the family's choice of what to show)."""
+        return families.get(self.family).layers(self)
+
+    def _dense_weights(self) -> int:
+        sizes = self.dense_sizes()
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))  # a bias counts as one
 
     def n_parameters(self) -> int:
-        sizes = self.dense_sizes()
-        dense = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        # batch norm's scale and shift take the place of the convolution's bias
-        conv = sum(c_in * c_out * b.kernel ** 2 + (2 * c_out if b.batch_norm else c_out)
-                   for (c_in, c_out, _), b in zip(self.conv_layers(), self.conv))
-        return dense + conv
+        return self._dense_weights() + families.get(self.family).feature_parameters(self)
 
     def forward_macs(self) -> int:
         """Multiply-adds of one sample's forward pass: each weight once per position it is
         applied at (a convolution's weights at every output position)."""
-        sizes = self.dense_sizes()
-        dense = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))  # a bias counts as one
-        conv = sum(c_in * c_out * b.kernel ** 2 * side ** 2
-                   for (c_in, c_out, side), b in zip(self.conv_layers(), self.conv))
-        return dense + conv
+        return self._dense_weights() + families.get(self.family).feature_macs(self)
 
     def train_flops(self, n_samples: int) -> float:
-        """Multiply-adds x 2 of forward + backward (x3) over all epochs: the arithmetic floor."""
+        """The arithmetic floor of training, the project's one FLOP convention: 2 FLOPs per
+        multiply-add, the backward pass twice the forward, so 6 x forward_macs per sample, over
+        all epochs and members."""
         return 6.0 * self.forward_macs() * n_samples * self.epochs * len(self.seeds)
 
     def problems(self) -> list[str]:
         """What makes this spec impossible to build, each as `key: what is wrong`."""
+        if self.family not in families.FAMILIES:
+            return [f"family: {self.family!r} is not a model family; known: "
+                    f"{', '.join(families.FAMILIES)}"]
         out = []
-        if self.family == "mlp" and self.conv:
-            out.append("conv: an mlp has no convolution blocks (set family: cnn, or remove conv)")
-        if self.family == "cnn" and not self.conv:
-            out.append("conv: a cnn needs at least one convolution block")
-        side = SIDE
-        for i, block in enumerate(self.conv if self.family == "cnn" else ()):
-            if block.channels < 1:
-                out.append(f"conv.{i}.channels: {block.channels}; a block needs at least 1 channel")
-            padded = side + 2 * block.padding
-            if block.kernel > padded:
-                out.append(f"conv.{i}.kernel: {block.kernel} is larger than the {padded}x{padded} "
-                           f"(padded) feature map it slides over; use a smaller kernel, more "
-                           f"padding, or less pooling before it")
-                break
-            conv_side = padded - block.kernel + 1
-            if block.pool > conv_side:
-                out.append(f"conv.{i}.pool: {block.pool} is larger than the {conv_side}x{conv_side} "
-                           f"feature map it pools; use a smaller window or leave it out")
-                break
-            side = block.output_side(side)
-        return out
+        for key, owner in families.field_owners().items():
+            if owner.name != self.family and getattr(self, key) != owner.fields[key].parse(
+                    owner.fields[key].default):
+                out.append(f"{key}: only a {owner.name} reads {key} (set family: {owner.name}, "
+                           f"or remove {key})")
+        return out + families.get(self.family).problems(self)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The spec as a study writes it, without the keys only other families read: each
+        training job's params, so that a family added with keys of its own does not change
+        (and so retrain) the models of the others."""
+        owners = families.field_owners()
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in owners or owners[k].name == self.family}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelSpec":
@@ -160,6 +111,21 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"unknown model spec keys {sorted(unknown)}; known: {sorted(names)}")
         return cls(**d)
+
+
+# A model's spec: `family`, then the families' own keys (a cnn's `conv`), then the keys every
+# family reads (_Training). This order is the order of to_dict, which the workflow passes to
+# each training job as its params: another order would retrain every model.
+ModelSpec = dataclasses.make_dataclass(
+    "ModelSpec",
+    [("family", str, field(default="mlp"))]
+    + [(key, owner.fields[key].type, field(default=owner.fields[key].default))
+       for key, owner in families.field_owners().items()]
+    + [(f.name, f.type, field(default=f.default)) for f in dataclasses.fields(_Training)],
+    bases=(_SpecMethods,), frozen=True)
+ModelSpec.__module__ = __name__
+ModelSpec.__doc__ = ("A model's complete training spec: its family (mnist_study.families), that "
+                     "family's own keys and the keys of _Training, each with its default.")
 
 
 # Keys of a model entry that describe it but do not change training.

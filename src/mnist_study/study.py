@@ -55,17 +55,20 @@ def check_model_ids(config: dict) -> None:
 
 def resolve_inspection(inspect: dict, model_ids: list[str],
                        families: dict[str, str] | None = None) -> dict:
-    """`inspect` with its models filled in: `model` (null: the study's first mlp, else its first
-    model: class maximization and the dreams work for any differentiable network),
-    `unfamiliar_models` (null: its first and last) and `border_model`, the model of the border
-    analysis, which reads a first dense layer over the pixels: `model` when it is an mlp, else
-    the study's first mlp, else None (a study without one has no border analysis). Each named
-    model must be a model of the study."""
+    """`inspect` with its models filled in: `model` (null: the study's first model whose first
+    layer is dense over the pixels, an mlp's, else its first model: class maximization and the
+    dreams work for any differentiable network), `unfamiliar_models` (null: its first and last)
+    and `border_model`, the model of the border analysis, which reads such a first layer:
+    `model` when it has one, else the study's first model that does, else None (a study
+    without one has no border analysis). `families` maps model ids to family names (default
+    mlp). Each named model must be a model of the study."""
+    from mnist_study.families import get
+
     out = dict(inspect)
     families = families or {}
-    mlps = [m for m in model_ids if families.get(m, "mlp") == "mlp"]
+    dense = [m for m in model_ids if get(families.get(m, "mlp")).dense_over_pixels]
     if out.get("model") is None:
-        out["model"] = (mlps or model_ids)[0]
+        out["model"] = (dense or model_ids)[0]
     if out.get("unfamiliar_models") is None:
         out["unfamiliar_models"] = list(dict.fromkeys([model_ids[0], model_ids[-1]]))
     for key, chosen in (("model", [out["model"]]), ("unfamiliar_models", out["unfamiliar_models"])):
@@ -73,7 +76,7 @@ def resolve_inspection(inspect: dict, model_ids: list[str],
             if m not in model_ids:
                 raise StudyError(f"inspect.{key}: {m!r} is not a model of this study (its models: "
                                  f"{', '.join(model_ids)}). Name one of them, or leave it out.")
-    out["border_model"] = out["model"] if out["model"] in mlps else (mlps[0] if mlps else None)
+    out["border_model"] = out["model"] if out["model"] in dense else (dense[0] if dense else None)
     return out
 
 
@@ -190,9 +193,13 @@ NUMBER_AS_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 
 
 def load_schema(path: str | Path) -> dict:
+    """The config schema, with the model families' choices and own keys put in from their
+    modules (mnist_study.families): a family added there needs no edit here."""
     import yaml
 
-    return yaml.safe_load(Path(path).read_text())
+    from mnist_study.families import schema_for_models
+
+    return schema_for_models(yaml.safe_load(Path(path).read_text()))
 
 
 def _key_path(path) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mnist_study.evaluate.trust import LEVEL, seed_interval, wilson_interval
-from mnist_study.spec import FAMILIES
+from mnist_study.families import FAMILIES
 
 COLUMNS = ["model", "label", "family", "architecture", "n_parameters", "train_flops_per_member",
            "n_seeds", "n_seeds_used", "test_error_mean", "test_error_low", "test_error_high",
@@ -28,7 +28,7 @@ def _text(x) -> str:
 def families_table(models: pd.DataFrame, test_accuracies: dict[str, "np.ndarray | pd.Series"],
                    job_wall_s: dict[str, float], n_test: int, level: float = LEVEL) -> pd.DataFrame:
     """One row per model of the models table that trained and has at least one seed that did
-    not diverge (columns: COLUMNS), by family (as in spec.FAMILIES), then by mean test error:
+    not diverge (columns: COLUMNS), by family (in the registry's order, mnist_study.families), then by mean test error:
     the order of the report's table, whose row numbers label the figure's points.
 
     test_accuracies: model id -> the test accuracy of each of its seeds (NaN for a seed that
@@ -76,7 +76,7 @@ def families_table(models: pd.DataFrame, test_accuracies: dict[str, "np.ndarray 
             "literature_cite": _text(getattr(r, "literature_cite", "")),
         })
     table = pd.DataFrame(rows, columns=COLUMNS)
-    rank = table["family"].map(lambda f: FAMILIES.index(f) if f in FAMILIES else len(FAMILIES))
+    rank = table["family"].map(lambda f: FAMILIES[f].rank)
     order = np.lexsort((table["test_error_mean"].to_numpy(), rank.to_numpy()))
     return table.iloc[order].reset_index(drop=True)
 

@@ -18,11 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from mnist_study.families import SIDE
+
 # scipy.ndimage and scikit-image are imported inside the functions that process images: the
 # workflow lists the image folder (candidate_files) while it parses, and jobs that only read
 # the prepared images should not pay a second for loading them.
 
-SIZE, BOX = 28, 20  # MNIST's field and the box the digit is fitted into
+BOX = 20  # the box the digit is fitted into, inside the SIDE x SIDE field
 INK_THRESHOLD = 0.2  # what counts as ink when finding the bounding box: above compression noise
 THUMBNAIL = 96  # longest side of the originals kept for the figure
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp", ".pgm", ".ppm"}
@@ -56,7 +58,7 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
     x = np.clip((x - background) / (peak - background), 0, 1) if peak > background else np.zeros_like(x)
     rows, cols = np.nonzero(x > INK_THRESHOLD)
     if len(rows) == 0:
-        return np.zeros((SIZE, SIZE), np.float32)
+        return np.zeros((SIDE, SIDE), np.float32)
     x = x[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     h, w = x.shape
     scale = BOX / max(h, w)
@@ -65,13 +67,13 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
     box = np.clip(transform.resize(x, shape, order=1, anti_aliasing=scale < 1,
                                    preserve_range=True), 0, 1)
     box /= box.max() if box.max() > 0 else 1.0  # shrinking dims thin strokes; MNIST ink peaks at 1
-    field = np.zeros((SIZE, SIZE))
-    r0, c0 = (SIZE - shape[0]) // 2, (SIZE - shape[1]) // 2
+    field = np.zeros((SIDE, SIDE))
+    r0, c0 = (SIDE - shape[0]) // 2, (SIDE - shape[1]) // 2
     field[r0:r0 + shape[0], c0:c0 + shape[1]] = box
     if field.sum() > 0:
         com = np.array(ndimage.center_of_mass(field))
         # whole-pixel shift, as MNIST did: a sub-pixel one would blur the strokes
-        shift = np.round((SIZE - 1) / 2 - com)
+        shift = np.round((SIDE - 1) / 2 - com)
         field = ndimage.shift(field, shift, order=0, mode="constant", cval=0.0)
     return field.astype(np.float32)
 
@@ -245,12 +247,12 @@ def builtin_images(seed: int = 0) -> list[UnfamiliarImage]:
         rgb = arr if arr.ndim == 3 else np.repeat(arr[..., None], 3, -1)
         out.append(UnfamiliarImage(name, "photo", _thumbnail(rgb.astype(np.uint8)), mnist_like(gray)))
     rng = np.random.default_rng(seed)
-    noises = {"uniform noise": rng.random((SIZE, SIZE)),
+    noises = {"uniform noise": rng.random((SIDE, SIDE)),
               "smooth noise": ndimage.gaussian_filter(rng.random((112, 112)), 6)}
     for name, gray in noises.items():
         # Noise is fed as it is, not through the recipe: it has no ink, no paper, no shape.
         x = (gray - gray.min()) / (gray.max() - gray.min())
-        x = transform.resize(x, (SIZE, SIZE), anti_aliasing=True).astype(np.float32)
+        x = transform.resize(x, (SIDE, SIDE), anti_aliasing=True).astype(np.float32)
         rgb = np.repeat((gray / gray.max() * 255).astype(np.uint8)[..., None], 3, -1)
         out.append(UnfamiliarImage(name, "noise", _thumbnail(rgb), x))
     return out
@@ -281,8 +283,8 @@ def noise_images(n: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
     """The two noise sets of Hendrycks & Gimpel 2017 for MNIST, (n, 28, 28) in [0, 1]: iid
     Gaussian noise of mean 0.5 and unit variance clipped to [0, 1], and iid uniform noise."""
     rng = np.random.default_rng(seed)
-    return {"gaussian": np.clip(rng.normal(0.5, 1.0, (n, SIZE, SIZE)), 0, 1).astype(np.float32),
-            "uniform": rng.random((n, SIZE, SIZE), dtype=np.float32)}
+    return {"gaussian": np.clip(rng.normal(0.5, 1.0, (n, SIDE, SIDE)), 0, 1).astype(np.float32),
+            "uniform": rng.random((n, SIDE, SIDE), dtype=np.float32)}
 
 
 def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndarray,

@@ -19,12 +19,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mnist_study import families
 from mnist_study import files
 from mnist_study.data import digit_means
-from mnist_study.spec import DIGITS, N_CLASSES, ModelSpec
+from mnist_study.spec import DIGITS, N_CLASSES, SIDE, ModelSpec
 from mnist_study.networks import Network, in_chunks, init_network, load_members, optimizer_step
 
-SIDE = 28
+
 
 
 # --- objectives ---------------------------------------------------------------------------
@@ -211,9 +212,10 @@ def first_layer_change(model: Network, spec: ModelSpec, seed: int) -> dict[str, 
     """Per input pixel: the first-layer weight norm now and at initialization (rebuilt exactly
     from the seed), the relative change, and whether the weights are bit-identical to init.
     Only an mlp has one weight column per pixel."""
-    if spec.family != "mlp":
+    if not families.get(spec.family).dense_over_pixels:
         raise ValueError(f"the border analysis reads a first dense layer over the pixels, which a "
-                         f"{spec.family} does not have: set inspect.model to an mlp")
+                         f"{spec.family} does not have: set inspect.model to a model that has one "
+                         f"(an mlp)")
     w = model.layers[0].weight.detach()
     w0 = init_network(spec, seed).layers[0].weight.detach()
     norm, norm0 = w.norm(dim=0), w0.norm(dim=0)

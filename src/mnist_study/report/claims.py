@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from mnist_study import families
 from mnist_study.data import LABEL_COUNTS
 from mnist_study.report.formatting import (
     escape_latex, fmt_int, fmt_list, fmt_lr, fmt_num, fmt_p, fmt_pct, fmt_signed,
@@ -21,7 +22,6 @@ VERDICTS = {
 }
 EXPECT_WORDS = {"better": "more accurate than", "worse": "less accurate than",
                 "same": "as accurate as"}
-FAMILY_WORDS = {"mlp": "fully connected network", "cnn": "convolutional network"}
 TEST_NAMES = {"Welch": r"Welch's $t$-test over seeds",
               "McNemar": r"the first seeds' answers to the same test images, McNemar's exact test"}
 
@@ -329,7 +329,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         family_sentences.append(claim_sentence(c, labels))
         if c["verdict"] != "untestable":
             family_abstract.append(
-                f"the {escape_latex(FAMILY_WORDS.get(name, name))} with the highest mean test "
+                f"the {escape_latex(families.get(name).noun)} with the highest mean test "
                 f"accuracy ({label(labels, entry['model'])}; not tested against the others of its "
                 f"family) differs from it by {tested_difference(c['result'])}")
     rep = reproduction_counts(findings["models"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from mnist_study import families
 from mnist_study.report import claims
 
 from mnist_study.report.formatting import (  # noqa: F401 (the report's formatters, re-exported)
@@ -37,6 +38,7 @@ def make_env(template_dir: str | Path) -> jinja2.Environment:
     env.filters["lr"] = fmt_lr
     env.filters["and_list"] = fmt_list
     env.filters["breakable"] = breakable
+    env.filters["family"] = lambda name: families.get(name).short
     env.globals["batch_lr_sentence"] = claims.batch_lr_sentence
     env.globals["extreme_digits"] = claims.extreme_digits
     env.globals["hardest_counts"] = claims.hardest_counts
@@ -73,10 +75,18 @@ def training_regimes(rows: list[dict]) -> list[str]:
         epochs = sorted({r["epochs"] for r in of})
         schedules = [SCHEDULE_WORDS.get(s, escape_latex(s)) for s in dict.fromkeys(r["schedule"] for r in of)]
         batches = sorted({r["batch_size"] for r in of})
-        out.append(f"the {FAMILY_NAMES.get(family, escape_latex(family))}s train for "
+        out.append(f"the {families.get(family).short}s train for "
                    f"{fmt_list(epochs, 'or')} epoch{'s' if epochs != [1] else ''} "
                    f"{fmt_list(schedules, 'or')}, batch size {fmt_list(batches, 'or')}")
     return out
+
+
+def family_counts(rows: list[dict]) -> list[dict]:
+    """How many models of each family, in the registry's order: `n`, the family's `plural`
+    noun and the count as the text says it (`text`: '3 convolutional networks')."""
+    counts = {name: sum(r["family"] == name for r in rows) for name in families.FAMILIES}
+    return [{"n": n, "plural": families.get(name).noun + "s",
+             "text": fmt_count(n, families.get(name).noun)} for name, n in counts.items() if n]
 
 
 def study_facts(rows: list[dict]) -> dict:
@@ -85,8 +95,10 @@ def study_facts(rows: list[dict]) -> dict:
     return {
         "n_models": len(rows),
         "n_several_seeds": sum(r["n_seeds"] > 1 for r in rows),
-        "n_mlp": sum(r["family"] == "mlp" for r in rows),
-        "n_cnn": sum(r["family"] == "cnn" for r in rows),
+        "families": family_counts(rows),
+        # the families of models beyond the seed's tables, where the seed's tables have none
+        "beyond_seed": family_counts([r for r in rows if r["family"] not in
+                                      {s["family"] for s in rows if s["table"] is not None}]),
         "activations": sorted({r["hidden_activation"] for r in rows}),
         "losses": sorted({r["loss"] for r in rows}),
         "n_layers": sorted({len(r["hidden"]) for r in rows}),
@@ -142,21 +154,12 @@ def hidden_sizes(r) -> list[int]:
     return [int(h) for h in str(r["hidden"]).split("-") if h.strip()]
 
 
-def layers_text(r) -> str:
-    """The layers column: an mlp's hidden sizes (784 inputs and 10 outputs implied), or a cnn's
-    convolution blocks and dense head as spec.architecture() writes them."""
-    if r.get("family", "mlp") == "cnn":
-        return str(r["architecture"])
-    return "-".join(str(h) for h in hidden_sizes(r)) or "none"
 
 
 def spec_summary(r: pd.Series) -> str:
     """A model's training spec in a few words, as the text names what made a model diverge
     (LaTeX: its words escaped, its learning rate a number)."""
-    hidden = ", ".join(str(h) for h in hidden_sizes(r))
-    layers = (f"convolutions {r['architecture']}" if r.get("family", "mlp") == "cnn"
-              else f"hidden layers [{hidden}]")
-    words = escape_latex(f"{layers}, {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
+    words = escape_latex(f"{families.get(r['family']).noun}, layers {r['layers']}, {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
                          f"{LOSS_NAMES.get(r['loss'], r['loss'])} loss")
     return (f"{words}, Adam at learning rate {fmt_lr(r['lr'])}, "
             f"batch size {fmt_int(r['batch_size'])}")
@@ -181,7 +184,7 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
         rows.append({
             "model": r["model"], "label": r["label"], "lr": fmt_lr(r["lr"]),
             "table": None if _missing(r["table"]) else int(r["table"]),
-            "hidden": hidden_sizes(r), "layers": layers_text(r), "family": r.get("family", "mlp"),
+            "hidden": hidden_sizes(r), "layers": str(r["layers"]), "family": r["family"],
             "batch_size": int(r["batch_size"]), "schedule": r["schedule"],
             "activation": activation, "hidden_activation": hidden_activation, "output": output,
             "loss": LOSS_NAMES.get(r["loss"], r["loss"]),
@@ -212,7 +215,6 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
 
 # --- choosing a network: the families table ---------------------------------------------------
 
-FAMILY_NAMES = {"mlp": "MLP", "cnn": "CNN"}
 def family_row(r) -> dict:
     """A families-table row (mnist_study.evaluate.families), formatted for the report; label,
     architecture and source stay free text, for the template to escape."""
@@ -220,7 +222,7 @@ def family_row(r) -> dict:
     source = r["literature_source"]
     return {
         "model": r["model"], "label": r["label"],
-        "family": FAMILY_NAMES.get(r["family"], str(r["family"])),
+        "family": families.get(r["family"]).short,
         "architecture": str(r["architecture"]),
         "parameters": fmt_si(r["n_parameters"]), "flops": fmt_si(r["train_flops_per_member"]),
         "flops_text": fmt_si(r["train_flops_per_member"], unit="FLOP"),

@@ -16,6 +16,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from mnist_study.families import FAMILIES  # noqa: E402
 from mnist_study.evaluate.analysis import mistake_counts  # noqa: E402
 from mnist_study.report.figure_checks import TEXTWIDTH_IN, layout_problems  # noqa: E402
 
@@ -544,8 +545,6 @@ def batch_lr(findings: dict, metrics: dict[str, pd.DataFrame], styles: dict[str,
 
 # --- choosing a network: families, size and cost --------------------------------------------
 
-FAMILY_STYLES = {"mlp": {"color": "tab:blue", "marker": "o", "name": "MLP"},
-                 "cnn": {"color": "tab:orange", "marker": "s", "name": "CNN"}}
 
 
 def _label_spots() -> list[tuple[tuple[float, float], str, str]]:
@@ -613,7 +612,7 @@ def families(table: pd.DataFrame, out: str | Path) -> None:
             x = getattr(r, x_col)
             if not np.isfinite(x) or x <= 0:
                 continue
-            style = FAMILY_STYLES.get(r.family, {"color": "0.4", "marker": "D"})
+            style = FAMILIES[r.family].style
             y = max(r.test_error_mean, bottom)  # an error of 0 has no place on a log axis
             low = min(max(r.test_error_low, bottom), y)
             ax.errorbar(x, y, yerr=[[y - low], [max(r.test_error_high - y, 0.0)]],
@@ -634,8 +633,8 @@ def families(table: pd.DataFrame, out: str | Path) -> None:
                     va="center", fontsize=7, color="0.4")
     axes[0].set(yscale="log", ylim=(bottom, top), ylabel="test error (1 - accuracy)")
     handles = [matplotlib.lines.Line2D([], [], color=s["color"], marker=s["marker"],
-                                       linestyle="none", markersize=3.5, label=s["name"])
-               for f, s in FAMILY_STYLES.items() if f in set(table["family"])]
+                                       linestyle="none", markersize=3.5, label=f.short)
+               for f in FAMILIES.values() for s in [f.style] if f.name in set(table["family"])]
     if table["literature_test_error"].notna().any():
         handles.append(matplotlib.lines.Line2D([], [], color="0.3", marker="*", linestyle="none",
                                                markersize=7, markerfacecolor="white",

@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from mnist_study import families
 from mnist_study.networks import (OUTPUT_ACTIVATIONS, in_chunks, init_network, loss_fn,
                                   optimizer_step)
 from mnist_study.spec import N_CLASSES, N_INPUTS, ModelSpec
@@ -26,7 +27,7 @@ ADAM_EPS = 1e-8
 
 
 def supports(spec: ModelSpec) -> bool:
-    return spec.family == "mlp" and spec.dropout == 0 and spec.schedule == "constant"
+    return families.get(spec.family).dense_only and spec.dropout == 0 and spec.schedule == "constant"
 
 
 def can_fuse(device: torch.device, dtype: torch.dtype = torch.float32) -> bool:
