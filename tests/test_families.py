@@ -3,6 +3,7 @@ synthetic models tables whose answers are worked out here by hand."""
 
 import json
 
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from conftest import as_read
 from mnist_study import files
 from mnist_study.evaluate import families, trust
 from mnist_study.evaluate.tables import model_table
-from mnist_study.report import document, plots, provenance
+from mnist_study.report import document, formatting, plots, provenance
 from mnist_study.spec import resolve_models
 
 N_TEST = 10_000
@@ -175,10 +176,10 @@ def test_job_records_of_how_each_trained(tmp_path):
 
 def test_formatting_helpers():
     def si(x, **kw):
-        return as_read(document.fmt_si(x, **kw))
+        return as_read(formatting.fmt_si(x, **kw))
 
     def sig(x):
-        return as_read(document.fmt_sig(x))
+        return as_read(formatting.fmt_sig(x))
 
     assert si(101) == "101"
     assert si(636_010) == "636\\,k"
@@ -188,8 +189,8 @@ def test_formatting_helpers():
     assert si(float("nan")) == "--"
     assert sig(0.012345) == "0.0123" and sig(1234.5) == "1,230"
     assert sig(12.0) == "12.0" and sig(2250.3) == "2,250"
-    assert as_read(document.fmt_pct_range(0.0161, 0.0203)) == "1.61--2.03"
-    assert document.fmt_pct_range(float("nan"), 0.1) == "--"
+    assert as_read(formatting.fmt_pct_range(0.0161, 0.0203)) == "1.61--2.03"
+    assert formatting.fmt_pct_range(float("nan"), 0.1) == "--"
 
 
 def test_report_context_is_formatted_and_json(table, models, tmp_path):
@@ -214,11 +215,53 @@ def test_report_context_is_formatted_and_json(table, models, tmp_path):
     assert back["pick"]["best"]["model"] == "cnn" and back["pick"]["same"]
 
 
-def test_figure_draws_zero_bounds_missing_times_and_literature(table, tmp_path):
-    drawn = table.copy()
-    drawn.loc[drawn["model"] == "one", "test_error_low"] = 0.0  # a bar to the bottom of a log axis
-    plots.families(drawn, tmp_path / "families.pdf")
-    assert (tmp_path / "families.pdf").read_bytes().startswith(b"%PDF")
-    nothing_timed = drawn.assign(wall_s_per_member=np.nan)
-    plots.families(nothing_timed, tmp_path / "untimed.pdf")
-    assert (tmp_path / "untimed.pdf").stat().st_size > 0
+def drawn(monkeypatch, table, path):
+    """The families figure as plots.families draws it, kept open for the test to read."""
+    kept = []
+    monkeypatch.setattr(plots, "save_pages", lambda figures, out, width: kept.extend(figures))
+    plots.families(table, path)
+    return kept[0]
+
+
+def points(ax) -> list[tuple[float, float, str, str]]:
+    """(x, y, colour, marker) of each point the axes plot (the models and the stars; not the
+    error bars' caps)."""
+    import matplotlib.colors
+
+    return [(float(line.get_xdata()[0]), float(line.get_ydata()[0]),
+             matplotlib.colors.to_hex(line.get_color()), line.get_marker())
+            for line in ax.lines if len(line.get_xdata()) == 1 and line.get_marker() not in "_|"]
+
+
+def test_figure_draws_each_model_at_its_error_with_its_familys_style(table, monkeypatch, tmp_path):
+    from mnist_study.families import FAMILIES
+
+    shown = table.copy()
+    shown.loc[shown["model"] == "one", "test_error_low"] = 0.0  # a bar to the bottom of a log axis
+    fig = drawn(monkeypatch, shown, tmp_path / "families.pdf")
+    left, right = fig.axes[:2]
+    bottom = left.get_ylim()[0]
+    expected = []
+    for r in shown.itertuples():
+        style = FAMILIES[r.family].style
+        colour = matplotlib.colors.to_hex(style["color"])
+        expected.append((r.n_parameters, max(r.test_error_mean, bottom), colour, style["marker"]))
+        if np.isfinite(r.literature_test_error):  # a hollow star in the family's colour
+            expected.append((r.n_parameters, r.literature_test_error, colour, "*"))
+    got = sorted(points(left))
+    assert [(c, m) for *_, c, m in got] == [(c, m) for *_, c, m in sorted(expected)]
+    assert np.allclose([xy for *xy, _, _ in got], [xy for *xy, _, _ in sorted(expected)])
+    timed = shown[shown["wall_s_per_member"].notna()]
+    assert sorted(x for x, *_ in points(right)) == pytest.approx(
+        sorted([*timed["wall_s_per_member"], *timed.loc[timed["literature_test_error"].notna(),
+                                                         "wall_s_per_member"]]))
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["MLP", "CNN", "literature"]
+    # the points are numbered as the table's rows, which the report's table repeats
+    numbers = sorted(int(t.get_text()) for t in left.texts if t.get_text().isdigit())
+    assert numbers == list(range(1, len(shown) + 1))
+
+
+def test_figure_says_so_when_no_wall_time_was_recorded(table, monkeypatch, tmp_path):
+    fig = drawn(monkeypatch, table.assign(wall_s_per_member=np.nan), tmp_path / "untimed.pdf")
+    right = fig.axes[1]
+    assert points(right) == [] and [t.get_text() for t in right.texts] == ["no wall times recorded"]

@@ -173,7 +173,7 @@ def test_six_point_text_is_found(tmp_path):
 
 
 def test_a_command_printed_as_text_is_found_and_one_set_passes(tmp_path):
-    from mnist_study.report.document import escape_latex
+    from mnist_study.report.formatting import escape_latex
     from mnist_study.report.formatting import fmt_lr
 
     twice = compile_doc(tmp_path, "Adam at learning rate " + escape_latex(fmt_lr(1e12)) + ".",
@@ -365,7 +365,7 @@ LABELS = ["sec:methods", "sec:findings", "sec:limitations", "sec:conclusion",
 def test_checklist_renders_and_its_page_passes_the_checks(tmp_path, threads):
     """Rendered with the project's Jinja environment, set in a document that has the labels it
     points to and the bibliography: no undefined reference or citation, nothing too small."""
-    from mnist_study.report.document import render
+    from mnist_study.report.templates import render
     provenance = {**PROVENANCE, "training": {**PROVENANCE["training"], "torch_threads": threads}}
     section = render(REPO / "report", "sections/checklist.tex.j2",
                      {"ctx": {"provenance": provenance}, "found": {"glance": [{"verdict": "holds"}]}})

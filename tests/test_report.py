@@ -6,7 +6,8 @@ import jinja2
 import pytest
 
 from conftest import HOSTILE_LABEL, REPORT_PREAMBLE, pdf_text
-from mnist_study.report.document import escape_latex, make_env
+from mnist_study.report.formatting import escape_latex
+from mnist_study.report.templates import make_env
 from mnist_study.report.latex import LatexError, compile_pdf
 
 
@@ -54,7 +55,7 @@ def test_latex_error_names_the_offending_line(tmp_path):
 
 
 def test_a_loss_too_large_for_decimals_is_written_in_powers_of_ten():
-    from mnist_study.report.document import fmt_loss
+    from mnist_study.report.formatting import fmt_loss
 
     assert fmt_loss(0.01437) == r"\num{0.014}" and fmt_loss(9999.5) == r"\num{9999.500}"
     assert fmt_loss(-89551396877107.2) == r"\num{-8.96e13}"

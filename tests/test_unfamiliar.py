@@ -133,12 +133,24 @@ def test_a_diverged_member_has_no_accuracy_or_auc_on_other_images():
     rng = np.random.default_rng(0)
     images, digits = rng.random((3, 28, 28), dtype=np.float32), rng.random((40, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, 40)
-    test_probs = {0: rng.dirichlet(np.ones(10), 50), 1: np.full((50, 10), np.nan)}
+    # the test images answered surely (0.99), which the untrained network never does for noise
+    sure = np.full((50, 10), 0.01 / 9)
+    sure[:, 0] = 0.99
+    test_probs = {0: sure, 1: np.full((50, 10), np.nan)}
+    noise = {"gaussian": rng.random((20, 28, 28), dtype=np.float32)}
     probs, rows = u.model_responses({0: ok, 1: diverged}, spec, images, digits, labels, test_probs,
-                                    {"gaussian": rng.random((20, 28, 28), dtype=np.float32)})
+                                    noise)
     answered, nan = rows
-    assert 0 <= answered["digits_accuracy"] <= 1 and answered["digits_accuracy_image_half"] > 0
-    assert 0 <= answered["auc_gaussian"] <= 1
+    with torch.no_grad():
+        expected = (ok(torch.from_numpy(digits)).argmax(1).numpy() == labels).mean()
+    assert answered["digits_accuracy"] == pytest.approx(expected)
+    assert answered["digits_accuracy_image_half"] > 0
+    # the detector's sign: every test image is surer than every noise image -> AUC 1; test
+    # answers at the least sure a softmax can be (0.1 everywhere) rank below all noise -> 0
+    assert answered["auc_gaussian"] == 1.0
+    _, (unsure, _) = u.model_responses({0: ok, 1: diverged}, spec, images, digits, labels,
+                                       {0: np.full((50, 10), 0.1), 1: test_probs[1]}, noise)
+    assert unsure["auc_gaussian"] == 0.0
     # not the ~10 % that an argmax over NaN would give
     assert np.isnan(nan["digits_accuracy"]) and np.isnan(nan["digits_accuracy_image_half"])
     assert np.isnan(nan["auc_gaussian"]) and np.isnan(nan["auc_digits"])

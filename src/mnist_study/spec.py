@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mnist_study import families
-from mnist_study.families import N_CLASSES, N_INPUTS, SIDE
+from mnist_study.families import N_CLASSES
 
 DIGITS = tuple(range(N_CLASSES))  # the classes, in order
 

@@ -5,7 +5,8 @@ from pathlib import Path
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
 from mnist_study.report.claims import study_conclusions
-from mnist_study.report.document import model_rows, render, study_facts, unreferenced_figures
+from mnist_study.report.document import families_context, model_rows, study_facts
+from mnist_study.report.templates import render, unreferenced_figures
 
 # Inputs are sorted by name prefix (see report_elements in workflow/rules/common/report.smk).
 READERS = {"table_": files.read_table, "ctx_": files.read_json, "fig_": str}
@@ -18,7 +19,11 @@ with redirect_to_log(snakemake.log[0]):
         prefix = next(p for p in READERS if name.startswith(p))
         context[prefix.rstrip("_")][name[len(prefix):]] = READERS[prefix](path)
     findings, table = context["ctx"]["findings"], context["table"]["models"]
-    context["models"] = model_rows(table, findings, context["ctx"]["provenance"]["n_test"])
+    n_test = context["ctx"]["provenance"]["n_test"]
+    context["models"] = model_rows(table, findings, n_test)
+    chosen = context["ctx"]["families"]  # formatted here, as every number of the report is
+    context["ctx"]["families"] = families_context(context["table"]["families"], table,
+                                                  chosen["pick"], n_test, chosen["level"])
     labels = {str(m): str(lab) for m, lab in zip(table["model"], table["label"])}
     context["found"] = study_conclusions(findings, labels, table)
     context["study"] = study_facts(context["models"])

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from mnist_study import families
 from mnist_study import files
 from mnist_study.data import digit_means
-from mnist_study.spec import DIGITS, N_CLASSES, SIDE, ModelSpec
+from mnist_study.families import N_CLASSES, SIDE
+from mnist_study.spec import DIGITS, ModelSpec
 from mnist_study.networks import Network, in_chunks, init_network, load_members, optimizer_step
 
 
