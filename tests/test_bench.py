@@ -1,4 +1,5 @@
-"""The benchmark: its FLOP accounting, and a smoke test of its --quick path end to end."""
+"""The benchmark (benchmarks/bench.py, on the test path through pyproject's pythonpath): its FLOP
+accounting, and a smoke test of its --quick path end to end."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_study import bench
+import bench
 from mnist_study.spec import ModelSpec
 
 CASES = ("model0", "model0_5seeds", "model5_5seeds", "model9", "model10", "model12_5seeds",
@@ -225,20 +226,15 @@ def test_study_config_takes_the_study_file_when_no_file_lists_models():
 
 
 def test_the_library_floor_counts_every_product_of_a_step():
-    # tools/library_floor.py sums the products' and Adam's time from torch.profiler by op name:
+    # benchmarks/library_floor.py sums the products' and Adam's time from torch.profiler by op name:
     # a product op it does not know (a renamed kernel, another trainer) would read as free
-    import importlib.util
-
+    import library_floor as floor
     import torch
     from torch.profiler import ProfilerActivity, profile
 
     from mnist_study.spec import ConvBlock
     from mnist_study.train.engine import Member, fit_epoch, make_trainer
 
-    path = bench.REPO / "tools" / "library_floor.py"
-    module_spec = importlib.util.spec_from_file_location("library_floor", path)
-    floor = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(floor)
     x, y = torch.rand(256, 784), torch.randint(0, 10, (256,))
     order = torch.stack([torch.randperm(256) for _ in range(2)])
     for spec in (ModelSpec(hidden=(32, 16), batch_size=64),

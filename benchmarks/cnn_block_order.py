@@ -2,16 +2,15 @@
 tests/test_engine.py), timed side by side: the study's two CNNs, 5 members, the general path's
 training step, one thread, rounds interleaved (every other round in reverse order).
 
-    .venv/bin/python tools/cnn_block_order.py [ROUNDS] [STEPS]
+    .venv/bin/python benchmarks/cnn_block_order.py [ROUNDS] [STEPS]
 """
 
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-from mnist_study.bench import BN_CNN, LENET, load_data
+from bench import BN_CNN, LENET, REPO, load_data
 from mnist_study.train.engine import (Member, as_inputs, epoch_order, fit_epoch, make_trainer,
                                       member_generators, shares_batches)
 
@@ -27,7 +26,7 @@ def textbook_order(trainer) -> None:
 
 def main(rounds: int, steps: int) -> None:
     torch.set_num_threads(1)
-    data = load_data(Path("data/mnist"))
+    data = load_data(REPO / "data" / "mnist")
     x, y = as_inputs(data["train_images"], torch.device("cpu")), data["train_labels"]
     for name, spec in (("LeNet-5-like", LENET), ("cnn-fast (batch norm)", BN_CNN)):
         members = [Member(s, spec.lr) for s in range(5)]

@@ -7,7 +7,7 @@ own; the products and Adam's pass are the libraries' at the job's own shapes. Th
 the study, at two one-thread jobs side by side, is a floor no change of this project's code
 goes below without other libraries or other arithmetic (benchmarks/library-floor.md).
 
-    .venv/bin/python tools/library_floor.py [--config FILE] [--out FILE] [--seconds S]
+    .venv/bin/python benchmarks/library_floor.py [--config FILE] [--out FILE] [--seconds S]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from mnist_study.bench import (REPO, Job, limits_of, load_data, study_config, study_jobs,
+from bench import (REPO, Job, limits_of, load_data, study_config, study_jobs,
                                training_steps)
 from mnist_study.spec import scan_grid
 from mnist_study.train.engine import (Member, as_inputs, chosen_path, epoch_order, fit_epoch,

@@ -1,6 +1,6 @@
 """Benchmark of the two training paths against the machine's own limit, side by side in one run.
 
-`python -m mnist_study.bench [--quick]` measures, on the current machine: the fp32 matmul rate
+`python benchmarks/bench.py [--quick]` (`make bench`) measures, on the current machine: the fp32 matmul rate
 (the roof, sampled before, between the cases and after); model 0 for one epoch the
 conventional way (torchvision ToTensor+Normalize through a per-sample DataLoader, as the
 PyTorch MNIST example); then, for each case (a spec and its members: the seeds of a model, the
@@ -37,6 +37,11 @@ from dataclasses import dataclass, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Callable  # noqa: E402
 
+# A script of the repository, not of the package: it measures the checkout it stands in (its
+# src/ first, whatever an installed copy points at) and writes into its benchmarks/.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import yaml  # noqa: E402
@@ -50,7 +55,6 @@ from mnist_study.train.engine import (Member, Trainer, as_inputs, epoch_order,  
                                       fit_epoch, make_trainer, member_generators,
                                       resolve_device, shares_batches)
 
-REPO = Path(__file__).resolve().parents[2]
 # MNIST mean and standard deviation, as the PyTorch MNIST example normalizes
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 GB = 1e9
@@ -388,7 +392,7 @@ def memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -> di
 
 
 def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -> dict:
-    cmd = [sys.executable, "-m", "mnist_study.bench", "--memory-probe", json.dumps(spec.to_dict()),
+    cmd = [sys.executable, __file__, "--memory-probe", json.dumps(spec.to_dict()),
            "--mnist", str(mnist_root), "--probe-steps", str(steps), "--probe-path", path]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -656,7 +660,7 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
     lines = [
         "# Training-path benchmark" + (" (--quick: a smoke test, not a measurement)" if quick else ""),
         "",
-        "Written by `python -m mnist_study.bench` (`make bench`); every number below is from that run.",
+        "Written by `python benchmarks/bench.py` (`make bench`); every number below is from that run.",
         "",
         "## Machine",
         "",
@@ -805,7 +809,7 @@ def study_config(files: list[Path]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m mnist_study.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps per case: a smoke test")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks", help="output folder")
     p.add_argument("--config", type=Path, action="append", default=None,
