@@ -44,11 +44,11 @@ sys.path.insert(0, str(REPO / "src"))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-import yaml  # noqa: E402
 
 from mnist_study.networks import init_network, optimizer_step  # noqa: E402
 from mnist_study.report.provenance import cpu_name  # noqa: E402
 from mnist_study.spec import ConvBlock, ModelSpec, resolve_models  # noqa: E402
+from mnist_study.study import load_config  # noqa: E402
 from mnist_study.train import handwritten  # noqa: E402
 from mnist_study.train.handwritten import can_fuse  # noqa: E402
 from mnist_study.train.engine import (Member, Trainer, as_inputs, epoch_order,  # noqa: E402
@@ -790,31 +790,13 @@ def limits_of(results_csv: Path) -> tuple[float, float]:
     return float(values["roof"]) * 1e9, float(values["stream_rate"]) * GB
 
 
-def study_config(files: list[Path]) -> dict:
-    """What the workflow trains with these --configfile files: config.yaml, then the `study`
-    file it names when none of the files lists models, then each file's keys in order (a
-    dict's keys one level deep)."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    given = [yaml.safe_load(Path(f).read_text()) or {} for f in files]
-
-    def overlay(values: dict) -> None:
-        for key, value in values.items():
-            config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
-
-    if not any("models" in g for g in given):
-        overlay(yaml.safe_load((REPO / config["study"]).read_text()))
-    for g in given:
-        overlay(g)
-    return config
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps per case: a smoke test")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks", help="output folder")
     p.add_argument("--config", type=Path, action="append", default=None,
-                   help="the study whose models are measured (its keys over config.yaml's; "
-                        "repeatable, later files win; default config/seed.yaml)")
+                   help="the study whose models are measured, as --configfile gives it to the "
+                        "workflow (repeatable; default: the study config.yaml names)")
     p.add_argument("--floors", type=Path, default=None, metavar="WORKDIR",
                    help="measure nothing: print the finished run in WORKDIR beside its floor, "
                         "at the limits that --results holds")
@@ -833,7 +815,7 @@ def main(argv: list[str] | None = None) -> None:
         spec = ModelSpec.from_dict(json.loads(args.memory_probe))
         print(json.dumps(memory_probe(spec, args.mnist, args.probe_steps, args.probe_path)))
         return
-    config = study_config(args.config or [REPO / "config" / "seed.yaml"])
+    config = load_config(REPO, args.config or [])
     if args.floors:
         print(floors_of_run(args.floors, config, *limits_of(args.results), str(args.results)),
               end="")

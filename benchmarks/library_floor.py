@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from bench import (REPO, Job, limits_of, load_data, study_config, study_jobs,
-                               training_steps)
+from bench import REPO, Job, limits_of, load_data, study_jobs, training_steps
 from mnist_study.spec import scan_grid
+from mnist_study.study import load_config
 from mnist_study.train.engine import (Member, as_inputs, chosen_path, epoch_order, fit_epoch,
                                       make_trainer, member_generators, shares_batches)
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=None, help="write the table here (markdown)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    config = study_config(args.config or [REPO / "config" / "seed.yaml"])
+    config = load_config(REPO, args.config or [])
     roof, _ = limits_of(args.results)
     cores = os.cpu_count() or 1
     data = load_data(args.mnist)

@@ -215,16 +215,6 @@ def test_floors_of_run_sets_each_training_job_beside_its_floor(tmp_path):
     assert f"10 s of wall time = {10 / floor:.2f}x the floor" in md and "(here)" in md
 
 
-def test_study_config_takes_the_study_file_when_no_file_lists_models():
-    quick = bench.study_config([bench.REPO / "tests" / "config" / "quick.yaml"])
-    seed = bench.study_config([bench.REPO / "config" / "seed.yaml"])
-    assert quick["models"] == seed["models"] and quick["mnist"]["train_samples"] == 3000
-    # the files win over the study, as on the command line: quick's scan grid, the seed's run
-    assert quick["scan"]["run"] and quick["scan"]["hidden_sizes"]["stop"] == 64
-    own = bench.study_config([bench.REPO / "tests" / "config" / "own-study.yaml"])
-    assert set(own["models"]) != set(seed["models"])
-
-
 def test_the_library_floor_counts_every_product_of_a_step():
     # benchmarks/library_floor.py sums the products' and Adam's time from torch.profiler by op name:
     # a product op it does not know (a renamed kernel, another trainer) would read as free
