@@ -10,10 +10,9 @@ interleaved round by round; model 10's peak memory on each path (RSS, and GPU me
 present), each in its own subprocess; and the arithmetic floor of the default study. It writes
 benchmarks/results.csv (metric, value, unit, target, met) and benchmarks/results.md.
 
-Fractions of the roof count the FLOPs training needs (`needed_flops`): forward, weight
-gradient and input gradient of every layer, but no input gradient for the first (nothing needs
-the gradient of the images); convolutions count each weight once per output position. Every
-path of one spec (the conventional loop included) is credited with the same count per sample.
+Fractions of the roof count FLOPs as the whole project does (`mnist_study.jobs.job_flops`: 6 x
+forward multiply-adds per sample). Every path of one spec (the conventional loop included) is
+credited with the same count per sample.
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ sys.path.insert(0, str(REPO / "src"))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from mnist_study.jobs import job_flops, training_steps  # noqa: E402
 from mnist_study.networks import init_network, optimizer_step  # noqa: E402
 from mnist_study.report.provenance import cpu_name  # noqa: E402
 from mnist_study.spec import ConvBlock, ModelSpec, resolve_models  # noqa: E402
@@ -60,8 +60,9 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 GB = 1e9
 PATHS = ("handwritten", "general")  # the order of the first round (the next one reverses it)
 
-# The issue's targets for the 2-core CPU, on both paths: the study trains these models with the
-# hand-written engine (auto), and a general path that replaced it would have to meet them too.
+# The issue's targets for the 2-core CPU, on both paths, in its own FLOP count (6 x parameters
+# for an MLP, the project's): the study trains these models with the hand-written engine (auto),
+# and a general path that replaced it would have to meet them too.
 TARGETS = {  # metric -> (target, "min" | "max")
     **{f"model0_5seeds_{p}_fraction_of_roof": (0.60, "min") for p in PATHS},
     **{f"model9_{p}_fraction_of_roof": (0.75, "min") for p in PATHS},
@@ -100,28 +101,10 @@ QUICK = Sizes(roof_n=1024, stream_n=2 ** 20, conventional_samples=2048, rounds=2
 
 # --- FLOP counts ------------------------------------------------------------------------------
 
-def first_layer_macs(spec: ModelSpec) -> int:
-    """Forward multiply-adds of the layer that reads the images (a bias counts as one, as in
-    `ModelSpec.forward_macs`)."""
-    if spec.conv_layers():
-        c_in, c_out, side = spec.conv_layers()[0]
-        return c_in * c_out * spec.conv[0].kernel ** 2 * side ** 2
-    fan_in, fan_out = spec.dense_sizes()[:2]
-    return fan_in * fan_out + fan_out
-
-
-def needed_flops(spec: ModelSpec, samples: int) -> float:
-    """What training needs, whoever runs it: 2 x forward MACs each for the forward pass, the
-    weight gradient and the input gradient, but no input gradient for the first layer (autograd
-    skips it too, as the images need no gradient). Pooling, batch norm, activations, the loss
-    and Adam are not counted."""
-    return (6.0 * spec.forward_macs() - 2.0 * first_layer_macs(spec)) * samples
-
-
-def six_macs_flops(spec: ModelSpec, samples: int) -> float:
-    """6 x forward MACs per sample: `ModelSpec.train_flops`'s count, for an MLP the issue's
-    convention (6 x parameters)."""
-    return 6.0 * spec.forward_macs() * samples
+def pass_flops(spec: ModelSpec, samples: int) -> float:
+    """FLOPs of `samples` training samples (summed over members), each seen once: what a timed
+    run of steps is credited with, in the project's one count (`jobs.job_flops`)."""
+    return job_flops(spec, 1, samples) / spec.epochs
 
 
 # --- bytes: what no product hides ---------------------------------------------------------
@@ -133,10 +116,6 @@ ADAM_BYTES_PER_PARAMETER = 28
 # passes each read the weights once and the backward pass writes the gradient (activations,
 # a batch's worth, not counted: a lower bound).
 STEP_BYTES_PER_PARAMETER = ADAM_BYTES_PER_PARAMETER + 3 * 4
-
-
-def training_steps(spec: ModelSpec, n_train: int) -> int:
-    return math.ceil(n_train / spec.batch_size) * spec.epochs
 
 
 def parameter_traffic(spec: ModelSpec, members: int, n_train: int) -> float:
@@ -151,9 +130,7 @@ def parameter_traffic(spec: ModelSpec, members: int, n_train: int) -> float:
 class Timing:
     """One timed training run: what it trained, not what it is thought to have computed.
     Every rate derives from these through `rate_rows`, so two paths cannot be credited with
-    different FLOPs per sample of the same spec (they once were: the conventional loop's
-    fraction used 6N per sample, the engine's the needed count, which made the engine look
-    2.8x the conventional loop in fraction but 4.3x in samples/s)."""
+    different FLOPs per sample of the same spec."""
     seconds: float
     spec: ModelSpec
     samples: int  # summed over the models trained side by side
@@ -161,14 +138,12 @@ class Timing:
 
 
 def rate_rows(name: str, t: Timing, roof: float) -> list[dict]:
-    """samples/s and the fraction of the roof in the needed count (6 x MACs in the note)."""
-    needed, six = needed_flops(t.spec, t.samples), six_macs_flops(t.spec, t.samples)
+    """samples/s and the fraction of the roof, from the same samples."""
+    rate = pass_flops(t.spec, t.samples) / t.seconds
     return [{"metric": f"{name}_samples_per_s", "value": t.samples / t.seconds,
              "unit": "samples/s", "note": f"{t.models} model(s), all models' samples"},
-            {"metric": f"{name}_fraction_of_roof", "value": needed / t.seconds / roof,
-             "unit": "fraction",
-             "note": f"{needed / t.seconds / 1e9:.1f} GFLOP/s needed in {t.seconds:.3g} s; "
-                     f"{six / t.seconds / roof:.3g} counting 6 x MACs"}]
+            {"metric": f"{name}_fraction_of_roof", "value": rate / roof, "unit": "fraction",
+             "note": f"{rate / 1e9:.1f} GFLOP/s in {t.seconds:.3g} s"}]
 
 
 # --- the machine --------------------------------------------------------------------------
@@ -401,14 +376,11 @@ def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -
 # --- the study's arithmetic floor ---------------------------------------------------------
 
 def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
-    """Training FLOPs of the study in config: its models (all seeds) and the scan grid;
-    `*_needed` in the needed count, the others 6 x MACs (`ModelSpec.train_flops`); and
+    """Training FLOPs of the study in config: its models (all seeds) and the scan grid; and
     `traffic`, the parameters' bytes (`parameter_traffic`) of all its jobs."""
-    out = dict.fromkeys(("models", "models_needed", "scan", "scan_needed", "traffic"), 0.0)
+    out = dict.fromkeys(("models", "scan", "traffic"), 0.0)
     for job in study_jobs(config, n_train):
-        kind = "scan" if job.scan else "models"
-        out[kind] += six_macs_flops(job.spec, n_train) * job.spec.epochs * job.members
-        out[f"{kind}_needed"] += job.flops
+        out["scan" if job.scan else "models"] += job.flops
         out["traffic"] += job.traffic(n_train)
     return out
 
@@ -419,7 +391,7 @@ class Job:
     name: str
     spec: ModelSpec
     members: int
-    flops: float  # needed FLOPs of the whole job (every member, every epoch)
+    flops: float  # of the whole job (`job_flops`: every member, every epoch)
     scan: bool = False
 
     def traffic(self, n_train: int) -> float:
@@ -432,8 +404,7 @@ class Job:
 
 def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
     models = resolve_models(config)
-    jobs = [Job(m, s.spec, len(s.spec.seeds),
-                needed_flops(s.spec, n_train) * s.spec.epochs * len(s.spec.seeds))
+    jobs = [Job(m, s.spec, len(s.spec.seeds), job_flops(s.spec, len(s.spec.seeds), n_train))
             for m, s in models.items()]
     if "scan" in config:
         from mnist_study.spec import scan_grid, scan_row_spec
@@ -442,8 +413,7 @@ def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
         for hidden in grid.hidden_sizes:
             spec = scan_row_spec(config, hidden)
             n = len(grid.learning_rates)
-            jobs.append(Job(f"scan h{hidden}", spec, n, needed_flops(spec, n_train) * spec.epochs * n,
-                            scan=True))
+            jobs.append(Job(f"scan h{hidden}", spec, n, job_flops(spec, n, n_train), scan=True))
     return jobs
 
 
@@ -465,7 +435,7 @@ def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
                    n_train: int = 60000) -> dict:
     """Issue 12's decision number: the study's training time on each path, estimated job by
     job. Each job is credited with the FLOP rate, on each path, of the measured case nearest
-    in shape (`nearest_case`; `measured` holds each case's needed FLOP/s per path); a job the
+    in shape (`nearest_case`; `measured` holds each case's FLOP/s per path); a job the
     hand-written engine does not support (a CNN, dropout, a schedule) costs the general path's
     time on both sides. Returns the per-job rows and the totals in seconds."""
     both = [(c, r) for c, r in measured if len(r) == 2]
@@ -576,8 +546,8 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
             add(f"model10_{path}_peak_gpu_memory", probe["peak_gpu_bytes"] / GB, "GB")
 
     # the decision number: the study's training on each path, job by job
-    flop_rates = [(case, {p: needed_flops(case.spec, min(steps * case.spec.batch_size, n)
-                                          * len(case.members)) / seconds
+    flop_rates = [(case, {p: pass_flops(case.spec, min(steps * case.spec.batch_size, n)
+                                        * len(case.members)) / seconds
                           for p, seconds in best.items()}) for case, steps, best in measured]
     estimate = study_estimate(config, flop_rates)
     jobs = {job.name: job for job in study_jobs(config)}
@@ -592,17 +562,15 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
 
     # the arithmetic floor of the default study on this machine
     total = study_flops(config)
-    needed = total["models_needed"] + total["scan_needed"]
-    add("study_flops", needed / 1e12, "TFLOP",
-        f"models {total['models_needed'] / 1e12:.1f}, scan {total['scan_needed'] / 1e12:.1f}; "
-        f"6 x MACs {(total['models'] + total['scan']) / 1e12:.1f}")
-    add("study_floor", needed / roof / 60, "min",
-        f"6 x MACs: {(total['models'] + total['scan']) / roof / 60:.1f} min")
+    flops = total["models"] + total["scan"]
+    add("study_flops", flops / 1e12, "TFLOP",
+        f"models {total['models'] / 1e12:.1f}, scan {total['scan'] / 1e12:.1f}")
+    add("study_floor", flops / roof / 60, "min", "the study's FLOPs at the roof")
     add("study_parameter_traffic", total["traffic"] / 1e12, "TB",
         f"{STEP_BYTES_PER_PARAMETER} bytes a parameter a step (Adam's pass, the weights read "
         "forward and backward, the gradient written)")
     add("study_memory_floor", total["traffic"] / stream / 60, "min", "the traffic at the stream rate")
-    add("study_floor_with_memory", (needed / roof + total["traffic"] / stream) / 60, "min",
+    add("study_floor_with_memory", (flops / roof + total["traffic"] / stream) / 60, "min",
         "the FLOPs at the roof, then the traffic at the stream rate: the phases of a step run "
         "one after the other (products, then Adam's pass)")
     info["load_average_end"] = round(os.getloadavg()[0], 2)
@@ -677,11 +645,11 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "## The study, job by job",
         "",
         "What the side-by-side rates say of the study's own training: each job (a model and "
-        "its seeds, a scan row and its learning rates) at the needed-FLOP rate of the nearest "
+        "its seeds, a scan row and its learning rates) at the FLOP rate of the nearest "
         "case above (same family; nearest in depth, dropout, multiply-adds per sample, members "
         "and batch), on each path. Jobs the hand-written engine cannot train cost the general "
         "path's time on both sides. Estimates from the cases, not measurements of the jobs. "
-        "The last two columns are each job's floor on this machine: its needed FLOPs at the "
+        "The last two columns are each job's floor on this machine: its FLOPs at the "
         "roof, and its parameters' traffic (`parameter_traffic`) at the stream rate.",
         "",
         "| job | nearest case | hand-written (s) | general (s) | FLOPs at the roof (s) | "
@@ -706,16 +674,14 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "and its rate is not the CPU's: on AMD CPUs MKL runs its AVX2 code. onednn_matmul_rate, "
         "where listed, is the same product through oneDNN, which uses AVX-512 where the CPU has "
         "it (and which runs the CNNs' convolutions).",
-        "- FLOPs, the needed count: 2 x forward multiply-adds (`ModelSpec.forward_macs`: a "
-        "convolution's weights once per output position, a bias as one) each for the forward "
-        "pass, the weight gradient and the input gradient, but no input gradient for the first "
-        "layer (the images need none): 6 x forward MACs - 2 x the first layer's MACs per "
-        "sample. Pooling, batch norm, activations, the loss and Adam are not counted. Every way "
-        "of training one spec is credited with the same count, so for one spec fraction / "
-        "samples/s is one constant. The note column also gives the fraction counting 6 x "
-        "forward MACs (`ModelSpec.train_flops`; for an MLP the issue's 6 x parameters), about "
-        "1.5x as much for the 784-wide input layers. Targets are checked against the needed "
-        "count.",
+        "- FLOPs, the project's one count (`mnist_study.jobs.job_flops`): 6 x forward "
+        "multiply-adds per sample (`ModelSpec.forward_macs`: a convolution's weights once per "
+        "output position, a bias as one; for an MLP, 6 x its parameters). Pooling, batch norm, "
+        "activations, the loss and Adam are not counted, and the gradient of the images, which "
+        "no path computes, is: a fraction can pass 1 where the first layer over the 784 pixels "
+        "dominates (about a third of that layer's backward pass is never run). Every way of "
+        "training one spec is credited with the same count, so for one spec fraction / "
+        "samples/s is one constant.",
         "- Timings are wall time of the training steps (batch gathering, forward, backward, "
         "Adam, loss and accuracy bookkeeping), after 3 warm-up steps per path; each path's time "
         "is its best of the rounds, which interleave the paths (every other round in reverse "

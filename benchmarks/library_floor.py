@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from bench import REPO, Job, limits_of, load_data, study_jobs, training_steps
+from bench import REPO, Job, limits_of, load_data, study_jobs
+from mnist_study.jobs import training_steps
 from mnist_study.spec import scan_grid
 from mnist_study.study import load_config
 from mnist_study.train.engine import (Member, as_inputs, chosen_path, epoch_order, fit_epoch,

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import bench
-from mnist_study.spec import ModelSpec
+from mnist_study.jobs import job_flops
+from mnist_study.spec import ConvBlock, ModelSpec
 
 CASES = ("model0", "model0_5seeds", "model5_5seeds", "model9", "model10", "model12_5seeds",
          "scan_row")  # MLPs: both paths
@@ -37,20 +38,18 @@ CONFIG = {"models": {"0": {"hidden": [784], "batch_size": 64},
                                      "batch_size": 128}}}
 
 
-def test_needed_flops_skip_only_the_first_input_gradient():
-    spec = ModelSpec(hidden=(784,))
-    assert bench.six_macs_flops(spec, 1) == 6 * spec.n_parameters()
-    assert bench.needed_flops(spec, 1) == 4 * (784 * 784 + 784) + 6 * (784 * 10 + 10)
-
-
-def test_cnn_flops_count_every_output_position():
-    spec = bench.LENET  # conv 1->6 5x5 padded on 28x28, pool, conv 6->16 5x5 on 14x14 -> 10x10
-    conv1, conv2 = 6 * 25 * 28 * 28, 6 * 16 * 25 * 10 * 10
-    dense = (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
-    assert bench.first_layer_macs(spec) == conv1
-    assert bench.six_macs_flops(spec, 1) == 6 * (conv1 + conv2 + dense)
-    assert bench.six_macs_flops(spec, 1) == spec.train_flops(1) / spec.epochs
-    assert bench.needed_flops(spec, 1) == 4 * conv1 + 6 * (conv2 + dense)
+def test_a_timed_pass_is_credited_with_the_projects_one_flop_count():
+    # 6 x parameters per sample for an MLP, whatever epochs and seeds the spec trains with:
+    # a timed run of steps is credited with its samples, not with the spec's whole training
+    mlp = ModelSpec(hidden=(784,), epochs=3, seeds=(0, 1))
+    assert bench.pass_flops(mlp, 10) == 6 * mlp.n_parameters() * 10
+    # a cnn: each convolution weight once per output position
+    cnn = ModelSpec(family="cnn", conv=(ConvBlock(6, 5, padding=2, pool=2),), hidden=(),
+                    epochs=2)
+    conv, dense = 6 * 25 * 28 * 28, 6 * 14 * 14 * 10 + 10
+    assert bench.pass_flops(cnn, 1) == 6 * (conv + dense)
+    # a study's whole job: every member, every epoch (job_flops)
+    assert bench.pass_flops(mlp, 60000) * mlp.epochs * 5 == job_flops(mlp, 5, 60000)
 
 
 def test_study_flops_count_every_seed_and_scan_cell():
@@ -62,9 +61,6 @@ def test_study_flops_count_every_seed_and_scan_cell():
     per_run = 6 * ModelSpec(hidden=(10,)).n_parameters() * 100
     assert out["models"] == pytest.approx(per_run * 2 * 2)
     assert out["scan"] == pytest.approx(per_run * 3)
-    needed = bench.needed_flops(ModelSpec(hidden=(10,)), 100)
-    assert out["models_needed"] == pytest.approx(needed * 2 * 2)
-    assert out["scan_needed"] == pytest.approx(needed * 3)
 
 
 def test_one_spec_is_credited_the_same_flops_per_sample_whoever_trains_it():
@@ -74,7 +70,7 @@ def test_one_spec_is_credited_the_same_flops_per_sample_whoever_trains_it():
     fast = bench.rate_rows("fast", bench.Timing(3.0, spec, 5 * 60000, models=5), 1e11)
     per_sample = [fraction["value"] / rate["value"] for rate, fraction in (slow, fast)]
     assert per_sample[0] == pytest.approx(per_sample[1])
-    assert per_sample[0] == pytest.approx(bench.needed_flops(spec, 1) / 1e11)
+    assert per_sample[0] == pytest.approx(6 * spec.n_parameters() / 1e11)
 
 
 def test_cases_take_the_handwritten_path_only_where_it_supports_the_spec():
@@ -88,8 +84,7 @@ def test_cases_take_the_handwritten_path_only_where_it_supports_the_spec():
 
 def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_path):
     # run() with every timed part replaced by fixed seconds, nothing trained or timed: the
-    # paths of one spec must differ in samples/s only (the conventional loop was once credited
-    # 6N FLOPs per sample, the engine the needed count), and the ratio is the time ratio
+    # paths of one spec must differ in samples/s only, and the ratio is the time ratio
     n = 640
     fake = {"train_images": np.zeros((n, 28, 28), dtype=np.uint8),
             "train_labels": np.zeros(n, dtype=np.int64)}
@@ -108,18 +103,18 @@ def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_p
     assert EXPECTED <= set(value)
     specs = {c.name: c for c in bench.cases(CONFIG)}
     for name, case in specs.items():
-        needed = bench.needed_flops(case.spec, 1)
+        per_sample_flops = bench.pass_flops(case.spec, 1)
         for path in case.paths:
             row = f"{name}_{path}"
             per_sample = value[f"{row}_fraction_of_roof"] / value[f"{row}_samples_per_s"]
-            assert per_sample == pytest.approx(needed / 1e11), (name, path)
+            assert per_sample == pytest.approx(per_sample_flops / 1e11), (name, path)
         steps = min(case.steps, bench.QUICK.max_steps)
         samples = min(steps * case.spec.batch_size, n) * len(case.members)
         assert value[f"{name}_general_samples_per_s"] == pytest.approx(samples / 1.5)
     assert all(value[f"{c}_general_over_handwritten"] == pytest.approx(1.5) for c in CASES)
     conventional = (value["model0_conventional_fraction_of_roof"]
                     / value["model0_conventional_samples_per_s"])
-    assert conventional == pytest.approx(bench.needed_flops(specs["model0"].spec, 1) / 1e11)
+    assert conventional == pytest.approx(bench.pass_flops(specs["model0"].spec, 1) / 1e11)
     traffic = bench.study_flops(CONFIG)["traffic"]
     assert value["study_parameter_traffic"] == pytest.approx(traffic / 1e12)
     assert value["study_memory_floor"] == pytest.approx(traffic / 2e10 / 60)
@@ -222,7 +217,6 @@ def test_the_library_floor_counts_every_product_of_a_step():
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from mnist_study.spec import ConvBlock
     from mnist_study.train.engine import Member, fit_epoch, make_trainer
 
     x, y = torch.rand(256, 784), torch.randint(0, 10, (256,))

@@ -37,14 +37,30 @@ STEP_OVERHEAD_S = 5e-3
 
 
 def job_flops(spec: ModelSpec, members: int, n_train: int) -> float:
-    """The training arithmetic of `members` copies of `spec` (its seeds or a scan row's rates)."""
+    """The training arithmetic of `members` copies of `spec` (its seeds, or a scan row's
+    learning rates), each trained `spec.epochs` epochs on n_train samples.
+
+    The project counts FLOPs one way, `ModelSpec.train_flops`'s, and every count (the report's
+    table, the scheduler's sizes, the benchmarks) comes from it: 6 x forward multiply-adds per
+    sample x samples x epochs x members. Forward, 2 FLOPs per multiply-add; backward, twice
+    the forward (the gradients of the weights and of the inputs). A multiply-add is one weight
+    applied once (`ModelSpec.forward_macs`: a convolution's weights at every output position, a
+    bias as one); for an MLP the count is 6 x parameters per sample. Pooling, normalization,
+    activations, the loss and the optimizer are not counted, and the gradient of the images,
+    which no one computes, is: a rate in this count can pass a machine's roof where the first
+    layer over the pixels dominates."""
     return spec.train_flops(n_train) / len(spec.seeds) * members
+
+
+def training_steps(spec: ModelSpec, n_train: int) -> int:
+    """Steps of one member's training on n_train samples: every batch of every epoch."""
+    return math.ceil(n_train / spec.batch_size) * spec.epochs
 
 
 def expected_seconds(spec: ModelSpec, members: int, n_train: int) -> float:
     """A generous guess of the job's training time; only its order among jobs matters."""
-    steps = math.ceil(n_train / spec.batch_size) * spec.epochs
-    return job_flops(spec, members, n_train) / SLOW_RATE + steps * STEP_OVERHEAD_S
+    return (job_flops(spec, members, n_train) / SLOW_RATE
+            + training_steps(spec, n_train) * STEP_OVERHEAD_S)
 
 
 def can_use_threads(spec: ModelSpec, members: int, n_train: int) -> int:
