@@ -82,9 +82,9 @@ BN_CNN = ModelSpec(family="cnn", conv=(ConvBlock(24, 5, pool=2, batch_norm=True)
 @dataclass(frozen=True)
 class Sizes:
     """How much each measurement trains: the full run, or --quick for a CI smoke test."""
-    # side of the square fp32 matmul that measures the roof: MKL runs 2048^2 at the rate of
-    # 4096^2 (226 and 225 GFLOP/s, idle 2-core CPU) in an eighth of the time, so a sample finds
-    # a quiet moment on a shared machine more often
+    # side of the square fp32 matmul that measures the roof: MKL runs it at the rate of 4096^2
+    # in an eighth of the time, so a sample finds a quiet moment on a shared machine more often
+    # (benchmarks/engine-notes.md, "The benchmark's own choices")
     roof_n: int = 2048
     # parameters of the stream-rate measurement: 4 tensors of 64 MB, far beyond any cache
     stream_n: int = 2 ** 24
@@ -121,7 +121,7 @@ STEP_BYTES_PER_PARAMETER = ADAM_BYTES_PER_PARAMETER + 3 * 4
 def parameter_traffic(spec: ModelSpec, members: int, n_train: int) -> float:
     """Bytes that training `members` copies of `spec` must move through memory for its
     parameters (STEP_BYTES_PER_PARAMETER a parameter a step): the floor of a job whose products
-    are too small to be bound by arithmetic (model 4 at batch 16: 4x its FLOP time)."""
+    are too small to be bound by arithmetic."""
     return float(training_steps(spec, n_train) * spec.n_parameters() * members
                  * STEP_BYTES_PER_PARAMETER)
 
@@ -184,8 +184,8 @@ def onednn_matmul_rate(n: int, repeats: int = 5) -> float | None:
     """Best fp32 rate of the same n x n product through oneDNN (CPU only; None without it).
     Not the roof: the fractions refer to torch.mm, the library both paths use for their dense
     layers. It is listed because MKL, torch.mm's library, runs its AVX2 code on AMD CPUs while
-    oneDNN uses AVX-512 where the CPU has it: on the project's AMD EPYC about twice torch.mm's
-    rate, so a fraction of torch.mm's rate is not a fraction of the CPU's."""
+    oneDNN uses AVX-512 where the CPU has it, so a fraction of torch.mm's rate is not a
+    fraction of the CPU's."""
     try:  # the op inductor's CPU fusions call: oneDNN's inner product on strided tensors
         linear = torch.ops.mkldnn._linear_pointwise.default
     except (AttributeError, RuntimeError):
@@ -338,7 +338,7 @@ def load_data(mnist_root: Path) -> dict[str, torch.Tensor]:
 def peak_rss_bytes() -> int:
     """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss
     across exec, so a probe started from the benchmark, which has held model 10 on both paths
-    by then, would report the benchmark's peak (both probes read the same 3.36 GB)."""
+    by then, would report the benchmark's peak."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):

@@ -1,15 +1,12 @@
 """What a training job asks the scheduler for: threads, memory, a time limit and a priority,
 from its spec and how many members it trains. Read while the workflow parses: no torch.
 
-Threads. On one machine, a study's training jobs fill the cores with jobs before threads:
-two one-thread jobs side by side trained 1.03-1.6x more samples per second than the same jobs
-one after another with two threads each, at the seed study's shapes from model 4 (batch 16)
-to the CNNs; model 10 was even (1.46 and 0.90) (2-core AMD EPYC; benchmarks/engine-notes.md,
-"Jobs before threads"; the seed study's training at one epoch: 1.27x end to end). A thread
-of its own has no parallel region to wake and no member split unevenly between threads. So
-while at least as many jobs are still to train as there are
-cores, each takes one thread; with fewer (a rerun of one changed model), the cores are shared
-out among them, up to what the job can use. On a cluster every job has its node's cores to
+Threads. On one machine, a study's training jobs fill the cores with jobs before threads: two
+one-thread jobs side by side train more samples per second than the same jobs one after another
+with two threads each (benchmarks/engine-notes.md, "Jobs before threads"), as a thread of its
+own has no parallel region to wake and no member split unevenly between threads. So while at
+least as many jobs are still to train as there are cores, each takes one thread; with fewer (a
+rerun of one changed model), the cores are shared out among them, up to what the job can use. On a cluster every job has its node's cores to
 itself and asks for what it can use (`can_use_threads`).
 
 Priority. Jobs that run side by side finish soonest when the longest start first (a long job
@@ -31,7 +28,7 @@ OVERHEAD_BOUND_MACS = 300_000
 SMALL_JOB_FLOPS = 2e11
 MAX_THREADS = 8
 # For the time limit and the priority only: a slow CPU core pair, and what a step costs beside
-# its products (model 4 at batch 16 took 377 s where its FLOPs at model 0's rate say 139 s).
+# its products (benchmarks/engine-notes.md, "What a job asks the scheduler for").
 SLOW_RATE = 50e9
 STEP_OVERHEAD_S = 5e-3
 
