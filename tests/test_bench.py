@@ -13,29 +13,51 @@ import bench
 from mnist_study.jobs import job_flops
 from mnist_study.spec import ConvBlock, ModelSpec
 
-CASES = ("model0", "model0_5seeds", "model5_5seeds", "model9", "model10", "model12_5seeds",
-         "scan_row")  # MLPs: both paths
-# the general path only
-GENERAL_ONLY_CASES = ("mlp_dropout_5seeds", "cnn_lenet", "cnn_bn_5seeds")
-EXPECTED = {
-    "roof_before", "roof_after", "roof", "model0_conventional_samples_per_s",
-    "model0_conventional_fraction_of_roof", "model10_handwritten_peak_rss",
-    "model10_general_peak_rss", "study_flops", "study_floor", "stream_rate",
-    "study_parameter_traffic", "study_memory_floor", "study_floor_with_memory",
-    *(f"{c}_{p}_{m}" for c in CASES for p in bench.PATHS
-      for m in ("samples_per_s", "fraction_of_roof")),
-    *(f"{c}_general_over_handwritten" for c in CASES),
-    *(f"{c}_general_{m}" for c in GENERAL_ONLY_CASES
-      for m in ("samples_per_s", "fraction_of_roof")),
-}
-# the test config of run(): the study's models that the cases name
-CONFIG = {"models": {"0": {"hidden": [784], "batch_size": 64},
-                     "5": {"hidden": [10], "batch_size": 256},
+FIVE = [0, 1, 2, 3, 4]
+# the test study of run(): each model stands for a kind of job, or for none (9, 13)
+CONFIG = {"models": {"0": {"hidden": [784], "batch_size": 64, "seeds": FIVE},
+                     "5": {"hidden": [10], "batch_size": 256, "seeds": FIVE},
                      "9": {"hidden": [7840], "batch_size": 256},
                      "10": {"hidden": [78400], "batch_size": 256},
-                     "12": {"hidden": [784, 392, 196], "batch_size": 64},
+                     "12": {"hidden": [784, 392, 196], "batch_size": 64, "seeds": FIVE},
+                     "13": {"hidden": [784, 1568, 3136], "batch_size": 64},
                      "mlp-dropout": {"hidden": [1024, 1024, 1024], "dropout": 0.5,
-                                     "batch_size": 128}}}
+                                     "batch_size": 128, "seeds": FIVE},
+                     "lenet": {"family": "cnn", "hidden": [120, 84],
+                               "conv": [{"channels": 6, "kernel": 5, "padding": 2, "pool": 2},
+                                        {"channels": 16, "kernel": 5, "pool": 2}]},
+                     "cnn fast": {"family": "cnn", "hidden": [128], "batch_size": 128,
+                                  "seeds": FIVE,
+                                  "conv": [{"channels": 24, "kernel": 5, "pool": 2,
+                                            "batch_norm": True},
+                                           {"channels": 48, "kernel": 5, "pool": 2,
+                                            "batch_norm": True}]}},
+          "scan": {"run": True, "learning_rates": {"start": 1e-5, "stop": 0.1, "num": 8},
+                   "hidden_sizes": {"start": 100, "stop": 10000, "num": 3},
+                   "batch_size": 256, "epochs": 5, "seed": 0}}
+# the cases of CONFIG: the first model alone and with its seeds, each family's smallest and
+# largest, the deepest mlp, the first with dropout, the scan row nearest 784 units
+CASES = ("model0", "model0_5seeds", "model5_5seeds", "model10", "model12_5seeds",
+         "scan_row")  # MLPs: both paths
+GENERAL_ONLY_CASES = ("mlp_dropout_5seeds", "lenet", "cnn_fast_5seeds")
+TARGETED = {*(f"model0_5seeds_{p}_fraction_of_roof" for p in bench.PATHS),
+            *(f"model10_{p}_fraction_of_roof" for p in bench.PATHS),
+            *(f"model10_{p}_peak_rss" for p in bench.PATHS)}
+
+
+def expected_metrics(cases: list[bench.Case], largest: str) -> set[str]:
+    """The metrics a run over these cases writes."""
+    both = [c.name for c in cases if c.paths == bench.PATHS]
+    return {"roof_before", "roof_after", "roof", "stream_rate", "study_flops", "study_floor",
+            "study_parameter_traffic", "study_memory_floor", "study_floor_with_memory",
+            *(f"{cases[0].name}_conventional_{m}" for m in ("samples_per_s", "fraction_of_roof")),
+            *(f"{largest}_{p}_peak_rss" for p in bench.PATHS),
+            *(f"{c.name}_{p}_{m}" for c in cases for p in c.paths
+              for m in ("samples_per_s", "fraction_of_roof")),
+            *(f"{c}_general_over_handwritten" for c in both)}
+
+
+EXPECTED = expected_metrics(bench.cases(CONFIG), "model10")
 
 
 def test_a_timed_pass_is_credited_with_the_projects_one_flop_count():
@@ -54,13 +76,17 @@ def test_a_timed_pass_is_credited_with_the_projects_one_flop_count():
 
 def test_study_flops_count_every_seed_and_scan_cell():
     config = {"defaults": {"epochs": 2}, "models": {"a": {"hidden": [10], "seeds": [0, 1]}},
-              "scan": {"learning_rates": {"start": 1e-3, "stop": 1e-2, "num": 3},
+              "scan": {"run": True, "learning_rates": {"start": 1e-3, "stop": 1e-2, "num": 3},
                        "hidden_sizes": {"start": 10, "stop": 10, "num": 1},
                        "batch_size": 64, "epochs": 1, "seed": 0}}
     out = bench.study_flops(config, n_train=100)
     per_run = 6 * ModelSpec(hidden=(10,)).n_parameters() * 100
     assert out["models"] == pytest.approx(per_run * 2 * 2)
     assert out["scan"] == pytest.approx(per_run * 3)
+    # a scan the study does not run (config.yaml's grid, `run: false`) trains nothing
+    config["scan"]["run"] = False
+    assert bench.study_flops(config, n_train=100)["scan"] == 0
+    assert [job.name for job in bench.study_jobs(config, n_train=100)] == ["a"]
 
 
 def test_one_spec_is_credited_the_same_flops_per_sample_whoever_trains_it():
@@ -80,6 +106,27 @@ def test_cases_take_the_handwritten_path_only_where_it_supports_the_spec():
     assert all(paths[c] == ("general",) for c in GENERAL_ONLY_CASES)
     scan = next(c for c in bench.cases(CONFIG) if c.name == "scan_row")
     assert len({m.lr for m in scan.members}) == 8 and len({m.seed for m in scan.members}) == 1
+    assert scan.spec.hidden == (1000,)  # of 100, 1,000 and 10,000: the nearest 784
+
+
+def test_cases_are_the_studys_own_models_by_what_they_stand_for():
+    by_name = {c.name: c for c in bench.cases(CONFIG)}
+    assert [m.seed for m in by_name["model0"].members] == [0]
+    assert [m.seed for m in by_name["model0_5seeds"].members] == FIVE
+    assert {n: c.target for n, c in by_name.items() if c.target} == {
+        "model0_5seeds": bench.FIRST_MODEL_FRACTION, "model10": bench.LARGEST_MLP_FRACTION}
+    assert bench.largest_model(CONFIG)[0] == "10"
+    # steps: compute-bound cases few, overhead-bound ones many, within the bounds
+    assert by_name["model10"].steps == bench.MIN_STEPS
+    assert by_name["model5_5seeds"].steps == bench.MAX_STEPS
+    assert bench.MIN_STEPS < by_name["model12_5seeds"].steps < bench.MAX_STEPS
+    # another study: its own ids; a model standing for several kinds is measured once; no
+    # scan row where the study does not run the scan
+    own = {"models": {"a, b": {"hidden": [32], "seeds": [3, 4]},
+                      "wide": {"hidden": [64], "seeds": [7]}},
+           "scan": {**CONFIG["scan"], "run": False}}
+    assert [(c.name, [m.seed for m in c.members]) for c in bench.cases(own)] == [
+        ("a__b", [3]), ("a__b_2seeds", [3, 4]), ("wide", [7])]
 
 
 def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_path):
@@ -112,6 +159,7 @@ def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_p
         samples = min(steps * case.spec.batch_size, n) * len(case.members)
         assert value[f"{name}_general_samples_per_s"] == pytest.approx(samples / 1.5)
     assert all(value[f"{c}_general_over_handwritten"] == pytest.approx(1.5) for c in CASES)
+    assert {r["metric"] for r in rows if r["target"]} == TARGETED
     conventional = (value["model0_conventional_fraction_of_roof"]
                     / value["model0_conventional_samples_per_s"])
     assert conventional == pytest.approx(bench.pass_flops(specs["model0"].spec, 1) / 1e11)
@@ -130,18 +178,19 @@ def test_quick_benchmark_writes_every_metric(tmp_path, mnist_raw_dir):
     bench.main(["--quick", "--out", str(tmp_path), "--mnist", str(mnist_raw_dir.parents[1])])
     table = pd.read_csv(tmp_path / "results.csv")
     assert list(table.columns) == ["metric", "value", "unit", "target", "met"]
-    assert EXPECTED <= set(table["metric"])
+    seed_study = bench.load_config(bench.REPO)  # the study config.yaml names
+    assert expected_metrics(bench.cases(seed_study), "model10") <= set(table["metric"])
     assert all(math.isfinite(v) and v > 0 for v in table["value"])
     targeted = table.dropna(subset=["target"])
-    assert set(targeted["met"]) <= {"yes", "no"} and len(targeted) == len(bench.TARGETS)
+    assert set(targeted["met"]) <= {"yes", "no"} and set(targeted["metric"]) == TARGETED
     md = (tmp_path / "results.md").read_text()
     assert "torch" in md and "cores" in md and "model10_handwritten_peak_rss" in md
-    assert "general_over_handwritten" in md and "| cnn_bn_5seeds |" in md
+    assert "general_over_handwritten" in md and "| cnn_fast_5seeds |" in md
 
 
 def test_study_estimate_credits_each_job_with_its_nearest_case():
     small, wide = ModelSpec(hidden=(10,), batch_size=256), ModelSpec(hidden=(7840,), batch_size=256)
-    cnn = bench.LENET
+    cnn = ModelSpec(family="cnn", conv=(ConvBlock(6, 5, padding=2, pool=2),), hidden=(84,))
     measured = [
         (bench.Case("small", small, tuple(bench.Member(s, 1e-3) for s in range(5)), 10),
          {"handwritten": 4e9, "general": 2e9}),
