@@ -612,7 +612,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         f"({100 * estimate['supported_share']:.0f} % of it on plain MLPs)", path="ratio")
     info["study_estimate"] = estimate["rows"]
 
-    # the arithmetic floor of the default study on this machine
+    # the arithmetic floor of the study on this machine
     total = study_flops(config)
     flops = total["models"] + total["scan"]
     add("study_flops", flops / 1e12, "TFLOP",

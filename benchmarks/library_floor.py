@@ -1,11 +1,12 @@
-"""How close the default study can come to its FLOP floor with the libraries it trains with:
-every training job's step as the workflow runs it (its trainer, members, batch, one torch
-thread, as under jobs-before-threads), with the time of its products (MKL's matrix products,
-oneDNN's convolutions) and of Adam's pass summed from torch.profiler. What is left of a step
-(batch gathering, activations, batch norm, pooling, the loss, bookkeeping) is the project's
-own; the products and Adam's pass are the libraries' at the job's own shapes. Their sum over
-the study, at two one-thread jobs side by side, is a floor no change of this project's code
-goes below without other libraries or other arithmetic (benchmarks/library-floor.md).
+"""How close a study (default: the one config.yaml names) can come to its FLOP floor with the
+libraries it trains with: every training job's step as the workflow runs it (its trainer,
+members, batch, one torch thread, as under jobs-before-threads), with the time of its products
+(MKL's matrix products, oneDNN's convolutions) and of Adam's pass summed from torch.profiler.
+What is left of a step (batch gathering, activations, batch norm, pooling, the loss,
+bookkeeping) is the project's own; the products and Adam's pass are the libraries' at the job's
+own shapes. Their sum over the study, at two one-thread jobs side by side, is a floor no change
+of this project's code goes below without other libraries or other arithmetic
+(benchmarks/library-floor.md).
 
     .venv/bin/python benchmarks/library_floor.py [--config FILE] [--out FILE] [--seconds S]
 """

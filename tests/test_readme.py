@@ -104,7 +104,8 @@ def looks_like_a_path(token: str) -> bool:
 def named_paths() -> set[str]:
     """Paths the README names: in backquotes, in its commands (a value after `=` too), as
     link targets, and the first column of its layout block."""
-    quoted = {t for t in re.findall(r"`([^`\s]+)`", README) if looks_like_a_path(t) and "=" not in t}
+    quoted = {t for t in re.findall(r"`([^`\s]+)`", README)
+              if looks_like_a_path(t) and "=" not in t}
     in_commands = {t.split("=")[-1] for c in shell_lines() for t in shlex.split(c)
                    if looks_like_a_path(t.split("=")[-1])}
     links = set(re.findall(r"\]\(([^)\s]+)\)", README))

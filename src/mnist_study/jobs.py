@@ -6,8 +6,9 @@ one-thread jobs side by side train more samples per second than the same jobs on
 with two threads each (benchmarks/engine-notes.md, "Jobs before threads"), as a thread of its
 own has no parallel region to wake and no member split unevenly between threads. So while at
 least as many jobs are still to train as there are cores, each takes one thread; with fewer (a
-rerun of one changed model), the cores are shared out among them, up to what the job can use. On a cluster every job has its node's cores to
-itself and asks for what it can use (`can_use_threads`).
+rerun of one changed model), the cores are shared out among them, up to what the job can use.
+On a cluster every job has its node's cores to itself and asks for what it can use
+(`can_use_threads`).
 
 Priority. Jobs that run side by side finish soonest when the longest start first (a long job
 started last runs on alone while the other cores idle), so a job's priority grows with its
