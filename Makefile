@@ -17,10 +17,10 @@ test-fast: setup  ## unit tests only (no end-to-end runs)
 	$(VENV)/bin/pytest -v -m "not e2e and not slurm"
 
 bench: setup  ## training-engine benchmark -> benchmarks/results.csv and results.md
-	$(VENV)/bin/python -m mnist_study.bench
+	$(VENV)/bin/python benchmarks/bench.py
 
 breakdown: setup  ## run a study in a fresh folder; where its time went -> benchmarks/breakdown-<name>.md
-	bash tools/breakdown.sh $(STUDY)
+	bash benchmarks/breakdown.sh $(STUDY)
 
 clean:  ## remove everything the workflow computed (keeps the downloaded MNIST in data/)
 	rm -rf results logs report.pdf report.html .snakemake

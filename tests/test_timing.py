@@ -1,18 +1,17 @@
-"""mnist_study.timing on small Snakemake logs written here in Snakemake 9's format, and on a
-real run's log when one is at hand."""
+"""mnist_study.timing on small Snakemake logs written here in Snakemake 9's format, and on the
+log of a toy workflow run by the installed Snakemake."""
 
 from __future__ import annotations
 
 import math
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from mnist_study.timing import (TORCH_NOTE, analyze, main, newest_log, read_timing,
-                                render_markdown, top_rules_text)
-
-REAL_WORKDIR = Path("/tmp/qb")  # a quick-study run, when someone ran one on this machine
+                                render_markdown, run_folder, top_rules_text)
 
 
 def stamp(s: int) -> str:
@@ -182,22 +181,58 @@ def test_cli_prints_and_writes_markdown(run_dir: Path, capsys):
     assert "Critical path: 2 jobs, 10 s" in printed
 
 
-def test_real_log():
-    logs = sorted((REAL_WORKDIR / ".snakemake" / "log").glob("*.snakemake.log"))
-    if not logs:
-        pytest.skip(f"no Snakemake run in {REAL_WORKDIR}")
-    t = analyze(REAL_WORKDIR)
-    ended = t.jobs[t.jobs["end"].notna()]
-    if ended.empty:
-        pytest.skip(f"the run in {REAL_WORKDIR} has not finished a job yet")
-    assert t.total_wall_s >= 0 and t.cores
-    assert t.per_rule["wall_s"].sum() == pytest.approx(ended["wall_s"].sum())
-    assert (ended["wall_s"] >= 0).all()
-    cp = t.critical_path
-    assert cp["end"].iloc[-1] == ended["end"].max()
-    assert (cp["start"].iloc[1:].values >= cp["end"].iloc[:-1].values - 1).all()
+# A real Snakemake run to parse: two jobs of `a` that cannot run side by side (2 threads each
+# on 2 cores), then `c`, then `all`. Each `a` writes the timing lines a job's log holds.
+TOY_WORKFLOW = r"""
+rule all:
+    input: "c.txt"
+    localrule: True
+
+rule a:
+    output: "a{n}.txt"
+    log: "logs/a{n}.log"
+    threads: 2
+    shell:
+        "printf '[timing] start-up 0.50 s\n[timing] work 0.25 s\n' > {log}; "
+        "sleep 1; touch {output}"
+
+rule c:
+    input: "a1.txt", "a2.txt"
+    output: "c.txt"
+    shell: "sleep 1; touch {output}"
+"""
+
+
+def test_a_log_that_snakemake_itself_wrote(tmp_path: Path, monkeypatch):
+    # the other tests parse logs written here in Snakemake 9's format; this one parses the
+    # installed Snakemake's own, so that a change of its format fails here
+    from conftest import SNAKEMAKE
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "Snakefile").write_text(TOY_WORKFLOW)
+    # SLURM_CONF: keep the SLURM plugin from waiting for a controller (README, known issue)
+    subprocess.run([SNAKEMAKE, "--cores", "2", "-d", str(run_dir), "-s",
+                    str(run_dir / "Snakefile")], check=True, capture_output=True, env={**os.environ, "SLURM_CONF": "/dev/null"})
+    monkeypatch.chdir(tmp_path)  # job logs are found from the run's log, not the current folder
+    t = analyze(log_path=newest_log(run_dir))
+    assert t.cores == 2 and t.steps == (4, 4)
+    assert sorted(t.jobs["rule"]) == ["a", "a", "all", "c"] and set(t.jobs["status"]) == {"ok"}
+    a = t.jobs[t.jobs["rule"] == "a"]
+    assert sorted(a["wildcards"]) == ["n=1", "n=2"] and set(a["threads"]) == {2}
+    assert list(a["startup_s"]) == [0.5, 0.5] and list(a["work_s"]) == [0.25, 0.25]
+    assert math.isnan(t.jobs.set_index("rule").loc["c", "startup_s"])  # no timing lines
+    assert t.per_rule["wall_s"].sum() == pytest.approx(t.jobs["wall_s"].sum())
+    # each job waited for the one before it: the critical path is the whole run
+    assert list(t.critical_path["rule"]) == ["a", "a", "c", "all"]
+    assert t.critical_path["end"].iloc[-1] == t.jobs["end"].max()
     assert 0 <= t.idle_fraction <= 1
     assert render_markdown(t).startswith(TORCH_NOTE)
+
+
+def test_the_run_folder_of_a_log_is_the_one_holding_snakemake_s_folder(tmp_path: Path):
+    assert run_folder(tmp_path / ".snakemake" / "log" / "x.snakemake.log") == tmp_path
+    assert run_folder(tmp_path / "log" / "x.snakemake.log") == Path(".")  # a copy elsewhere
 
 
 def test_job_with_two_logs_uses_the_one_with_timing(tmp_path: Path):

@@ -1,16 +1,14 @@
 """What a training job asks the scheduler for: threads, memory, a time limit and a priority,
 from its spec and how many members it trains. Read while the workflow parses: no torch.
 
-Threads. On one machine, a study's training jobs fill the cores with jobs before threads:
-two one-thread jobs side by side trained 1.03-1.6x more samples per second than the same jobs
-one after another with two threads each, at the seed study's shapes from model 4 (batch 16)
-to the CNNs; model 10 was even (1.46 and 0.90) (2-core AMD EPYC; benchmarks/engine-notes.md,
-"Jobs before threads"; the seed study's training at one epoch: 1.27x end to end). A thread
-of its own has no parallel region to wake and no member split unevenly between threads. So
-while at least as many jobs are still to train as there are
-cores, each takes one thread; with fewer (a rerun of one changed model), the cores are shared
-out among them, up to what the job can use. On a cluster every job has its node's cores to
-itself and asks for what it can use (`can_use_threads`).
+Threads. On one machine, a study's training jobs fill the cores with jobs before threads: two
+one-thread jobs side by side train more samples per second than the same jobs one after another
+with two threads each (benchmarks/engine-notes.md, "Jobs before threads"), as a thread of its
+own has no parallel region to wake and no member split unevenly between threads. So while at
+least as many jobs are still to train as there are cores, each takes one thread; with fewer (a
+rerun of one changed model), the cores are shared out among them, up to what the job can use.
+On a cluster every job has its node's cores to itself and asks for what it can use
+(`can_use_threads`).
 
 Priority. Jobs that run side by side finish soonest when the longest start first (a long job
 started last runs on alone while the other cores idle), so a job's priority grows with its
@@ -31,20 +29,36 @@ OVERHEAD_BOUND_MACS = 300_000
 SMALL_JOB_FLOPS = 2e11
 MAX_THREADS = 8
 # For the time limit and the priority only: a slow CPU core pair, and what a step costs beside
-# its products (model 4 at batch 16 took 377 s where its FLOPs at model 0's rate say 139 s).
+# its products (benchmarks/engine-notes.md, "What a job asks the scheduler for").
 SLOW_RATE = 50e9
 STEP_OVERHEAD_S = 5e-3
 
 
 def job_flops(spec: ModelSpec, members: int, n_train: int) -> float:
-    """The training arithmetic of `members` copies of `spec` (its seeds or a scan row's rates)."""
+    """The training arithmetic of `members` copies of `spec` (its seeds, or a scan row's
+    learning rates), each trained `spec.epochs` epochs on n_train samples.
+
+    The project counts FLOPs one way, `ModelSpec.train_flops`'s, and every count (the report's
+    table, the scheduler's sizes, the benchmarks) comes from it: 6 x forward multiply-adds per
+    sample x samples x epochs x members. Forward, 2 FLOPs per multiply-add; backward, twice
+    the forward (the gradients of the weights and of the inputs). A multiply-add is one weight
+    applied once (`ModelSpec.forward_macs`: a convolution's weights at every output position, a
+    bias as one); for an MLP the count is 6 x parameters per sample. Pooling, normalization,
+    activations, the loss and the optimizer are not counted, and the gradient of the images,
+    which no one computes, is: a rate in this count can pass a machine's roof where the first
+    layer over the pixels dominates."""
     return spec.train_flops(n_train) / len(spec.seeds) * members
+
+
+def training_steps(spec: ModelSpec, n_train: int) -> int:
+    """Steps of one member's training on n_train samples: every batch of every epoch."""
+    return math.ceil(n_train / spec.batch_size) * spec.epochs
 
 
 def expected_seconds(spec: ModelSpec, members: int, n_train: int) -> float:
     """A generous guess of the job's training time; only its order among jobs matters."""
-    steps = math.ceil(n_train / spec.batch_size) * spec.epochs
-    return job_flops(spec, members, n_train) / SLOW_RATE + steps * STEP_OVERHEAD_S
+    return (job_flops(spec, members, n_train) / SLOW_RATE
+            + training_steps(spec, n_train) * STEP_OVERHEAD_S)
 
 
 def can_use_threads(spec: ModelSpec, members: int, n_train: int) -> int:

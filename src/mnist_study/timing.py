@@ -56,6 +56,16 @@ def newest_log(workdir: Path) -> Path:
     return logs[-1]
 
 
+def run_folder(log_path: Path) -> Path:
+    """The working directory of the run that wrote this Snakemake log: the folder holding
+    .snakemake/, where Snakemake writes its logs (<workdir>/.snakemake/log/); for a log kept
+    anywhere else, the current folder."""
+    logs = log_path.parent
+    if logs.name == "log" and logs.parent.name == ".snakemake":
+        return logs.parent.parent
+    return Path(".")
+
+
 def parse_log(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Jobs (one dict each, in log order) and run facts (cores, workdir, steps) of a log."""
     jobs: dict[int, dict[str, Any]] = {}
@@ -158,9 +168,8 @@ def analyze(workdir: Path | str | None = None, log_path: Path | str | None = Non
     log_path = Path(log_path) if log_path else newest_log(Path(workdir or "."))
     rows, run = parse_log(log_path)
     # job logs are relative to the run's working directory: the one asked for, else the
-    # one the log names, else the folder holding .snakemake/
-    base = Path(workdir or run["workdir"] or (log_path.parents[2] if
-                                             log_path.parent.name == "log" else "."))
+    # one the log names, else the one its place in Snakemake's layout says
+    base = Path(workdir or run["workdir"] or run_folder(log_path))
     cols = ["jobid", "rule", "wildcards", "threads", "log", "status", "start", "end",
             "seq_start", "seq_end"]
     jobs = pd.DataFrame(rows, columns=cols)

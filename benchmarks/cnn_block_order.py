@@ -1,17 +1,19 @@
 """A CNN's convolution block with the ReLU before or after its max pooling (the same numbers:
-tests/test_engine.py), timed side by side: the study's two CNNs, 5 members, the general path's
-training step, one thread, rounds interleaved (every other round in reverse order).
+tests/test_engine.py), timed side by side: each CNN of the study config.yaml names, with all
+its seeds as members, the general path's training step, one thread, rounds interleaved (every
+other round in reverse order).
 
-    .venv/bin/python tools/cnn_block_order.py [ROUNDS] [STEPS]
+    .venv/bin/python benchmarks/cnn_block_order.py [ROUNDS] [STEPS]
 """
 
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-from mnist_study.bench import BN_CNN, LENET, load_data
+from bench import REPO, load_data
+from mnist_study.spec import resolve_models
+from mnist_study.study import load_config
 from mnist_study.train.engine import (Member, as_inputs, epoch_order, fit_epoch, make_trainer,
                                       member_generators, shares_batches)
 
@@ -27,10 +29,12 @@ def textbook_order(trainer) -> None:
 
 def main(rounds: int, steps: int) -> None:
     torch.set_num_threads(1)
-    data = load_data(Path("data/mnist"))
+    data = load_data(REPO / "data" / "mnist")
     x, y = as_inputs(data["train_images"], torch.device("cpu")), data["train_labels"]
-    for name, spec in (("LeNet-5-like", LENET), ("cnn-fast (batch norm)", BN_CNN)):
-        members = [Member(s, spec.lr) for s in range(5)]
+    cnns = {m: s.spec for m, s in resolve_models(load_config(REPO)).items()
+            if s.spec.family == "cnn"}
+    for name, spec in cnns.items():
+        members = [Member(s, spec.lr) for s in spec.seeds]
         order = epoch_order(member_generators(members), len(x), shares_batches(members),
                             torch.device("cpu"))
         trainers = {v: make_trainer(spec, members, torch.device("cpu"), 10_000, "general")
@@ -45,7 +49,7 @@ def main(rounds: int, steps: int) -> None:
                 fit_epoch(trainers[v], spec, x, y, order, max_steps=steps)
                 best[v] = min(best[v], (time.perf_counter() - start) / steps)
         old, new = best["relu then pool"], best["pool then relu"]
-        print(f"{name}, batch {spec.batch_size}, 5 members: relu then pool {old * 1e3:.1f} ms "
+        print(f"{name}, batch {spec.batch_size}, {len(members)} members: relu then pool {old * 1e3:.1f} ms "
               f"a step, pool then relu {new * 1e3:.1f} ms ({old / new:.2f}x)")
 
 

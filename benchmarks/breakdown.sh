@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a study from scratch in a fresh folder and say where its wall time went:
-#   tools/breakdown.sh [CONFIGFILE ...]      (default: the quick configuration)
+#   benchmarks/breakdown.sh [CONFIGFILE ...]      (default: the quick configuration)
 # Writes benchmarks/breakdown-<name of the last config file>.md: the machine, the time of
 # `python -c "import torch"` on it in the same hour (the yardstick of the speed targets),
 # and mnist_study.timing's per-rule table and critical path. MNIST is read from data/ when
@@ -60,11 +60,11 @@ ratio=$(.venv/bin/python -c "print(f'{$wall / $torch_s:.0f}')")
   echo
   echo "## The training jobs against their floor"
   echo
-  echo "From \`python -m mnist_study.bench --floors\`: the machine's limits are those of the last \`make bench\`."
+  echo "From \`python benchmarks/bench.py --floors\`: the machine's limits are those of the last \`make bench\`."
   echo
   floor_args=()
   for c in "${configs[@]}"; do floor_args+=(--config "$c"); done
-  .venv/bin/python -m mnist_study.bench --floors "$workdir" "${floor_args[@]}" 2>&1 || true
+  .venv/bin/python benchmarks/bench.py --floors "$workdir" "${floor_args[@]}" 2>&1 || true
 } >"$out"
 echo "breakdown: written to $out"
 sed -n 1,12p "$out"

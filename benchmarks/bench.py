@@ -1,19 +1,20 @@
 """Benchmark of the two training paths against the machine's own limit, side by side in one run.
 
-`python -m mnist_study.bench [--quick]` measures, on the current machine: the fp32 matmul rate
-(the roof, sampled before, between the cases and after); model 0 for one epoch the
-conventional way (torchvision ToTensor+Normalize through a per-sample DataLoader, as the
-PyTorch MNIST example); then, for each case (a spec and its members: the seeds of a model, the
-learning rates of a scan row), the general path (autograd, one `Network` per member) against
-the hand-written engine where that supports the spec, the same steps on the same batches,
-interleaved round by round; model 10's peak memory on each path (RSS, and GPU memory where
-present), each in its own subprocess; and the arithmetic floor of the default study. It writes
-benchmarks/results.csv (metric, value, unit, target, met) and benchmarks/results.md.
+`python benchmarks/bench.py [--quick] [--config STUDY.yaml]` (`make bench`) measures, on the
+current machine and for the study's own models (default: the study config.yaml names): the
+fp32 matmul rate (the roof, sampled before, between the cases and after); the study's first
+model for one epoch the conventional way (torchvision ToTensor+Normalize through a per-sample
+DataLoader, as the PyTorch MNIST example); then, for each case (`cases`: a model and its
+seeds, a scan row and its learning rates), the general path (autograd, one `Network` per
+member) against the hand-written engine where that supports the spec, the same steps on the
+same batches, interleaved round by round; the peak memory of the model of the most
+parameters on each path (RSS, and GPU memory where present), each in its own subprocess; and
+the arithmetic floor of the study. It writes benchmarks/results.csv (metric, value, unit,
+target, met) and benchmarks/results.md.
 
-Fractions of the roof count the FLOPs training needs (`needed_flops`): forward, weight
-gradient and input gradient of every layer, but no input gradient for the first (nothing needs
-the gradient of the images); convolutions count each weight once per output position. Every
-path of one spec (the conventional loop included) is credited with the same count per sample.
+Fractions of the roof count FLOPs as the whole project does (`mnist_study.jobs.job_flops`: 6 x
+forward multiply-adds per sample). Every path of one spec (the conventional loop included) is
+credited with the same count per sample.
 """
 
 from __future__ import annotations
@@ -29,57 +30,61 @@ import datetime  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import dataclass, replace  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Callable  # noqa: E402
 
+# A script of the repository, not of the package: it measures the checkout it stands in (its
+# src/ first, whatever an installed copy points at) and writes into its benchmarks/.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-import yaml  # noqa: E402
 
+from mnist_study.jobs import job_flops, training_steps  # noqa: E402
 from mnist_study.networks import init_network, optimizer_step  # noqa: E402
 from mnist_study.report.provenance import cpu_name  # noqa: E402
-from mnist_study.spec import ConvBlock, ModelSpec, resolve_models  # noqa: E402
+from mnist_study.spec import ModelSpec, resolve_models, scan_grid, scan_row_spec  # noqa: E402
+from mnist_study.study import load_config  # noqa: E402
 from mnist_study.train import handwritten  # noqa: E402
 from mnist_study.train.handwritten import can_fuse  # noqa: E402
 from mnist_study.train.engine import (Member, Trainer, as_inputs, epoch_order,  # noqa: E402
                                       fit_epoch, make_trainer, member_generators,
                                       resolve_device, shares_batches)
 
-REPO = Path(__file__).resolve().parents[2]
 # MNIST mean and standard deviation, as the PyTorch MNIST example normalizes
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 GB = 1e9
 PATHS = ("handwritten", "general")  # the order of the first round (the next one reverses it)
 
-# The issue's targets for the 2-core CPU, on both paths: the study trains these models with the
-# hand-written engine (auto), and a general path that replaced it would have to meet them too.
-TARGETS = {  # metric -> (target, "min" | "max")
-    **{f"model0_5seeds_{p}_fraction_of_roof": (0.60, "min") for p in PATHS},
-    **{f"model9_{p}_fraction_of_roof": (0.75, "min") for p in PATHS},
-    **{f"model10_{p}_fraction_of_roof": (0.75, "min") for p in PATHS},
-    **{f"model10_{p}_peak_rss": (3.0, "max") for p in PATHS},
-}
+# The issue's targets for the 2-core CPU, set for the seed study and held to the models of any
+# study in the same roles (`cases`), on every path, in the project's FLOP count: the first
+# model with all its seeds and the largest mlp reach these fractions of the roof, and the
+# model of the most parameters trains within this peak memory. The study trains its MLPs with
+# the hand-written engine (auto); a general path that replaced it would have to meet them too.
+FIRST_MODEL_FRACTION = 0.60
+LARGEST_MLP_FRACTION = 0.75
+PEAK_RSS_GB = 3.0
 
-# Two CNNs, which only the general path trains: LeNet-5-like, and a wider one with batch norm
-# and a one-cycle schedule.
-LENET = ModelSpec(family="cnn", conv=(ConvBlock(6, 5, padding=2, pool=2), ConvBlock(16, 5, pool=2)),
-                  hidden=(120, 84), batch_size=64)
-BN_CNN = ModelSpec(family="cnn", conv=(ConvBlock(24, 5, pool=2, batch_norm=True),
-                                       ConvBlock(48, 5, pool=2, batch_norm=True)),
-                   hidden=(128,), batch_size=128, schedule="one_cycle", lr=3e-3)
+# Multiply-adds x 6 that a case trains a round (its steps, all members): about a second of
+# arithmetic at a 2-core CPU's roof, so compute-bound cases take few steps; overhead-bound
+# ones take up to MAX_STEPS, so that a round is not lost in the timer's noise.
+ROUND_FLOPS = 2e11
+MIN_STEPS, MAX_STEPS = 5, 300
 
 
 @dataclass(frozen=True)
 class Sizes:
     """How much each measurement trains: the full run, or --quick for a CI smoke test."""
-    # side of the square fp32 matmul that measures the roof: MKL runs 2048^2 at the rate of
-    # 4096^2 (226 and 225 GFLOP/s, idle 2-core CPU) in an eighth of the time, so a sample finds
-    # a quiet moment on a shared machine more often
+    # side of the square fp32 matmul that measures the roof: MKL runs it at the rate of 4096^2
+    # in an eighth of the time, so a sample finds a quiet moment on a shared machine more often
+    # (benchmarks/engine-notes.md, "The benchmark's own choices")
     roof_n: int = 2048
     # parameters of the stream-rate measurement: 4 tensors of 64 MB, far beyond any cache
     stream_n: int = 2 ** 24
@@ -87,7 +92,7 @@ class Sizes:
     rounds: int = 3  # each path's time of a case is its best round
     warmup_steps: int = 3  # per path, before the first round
     max_steps: int | None = None  # caps every case's timed steps per round
-    probe_steps: int = 2  # steps of model 10 in each memory subprocess, after one warm-up step
+    probe_steps: int = 2  # steps of the largest model in each memory subprocess, after a warm-up step
 
 
 QUICK = Sizes(roof_n=1024, stream_n=2 ** 20, conventional_samples=2048, rounds=2,
@@ -96,28 +101,10 @@ QUICK = Sizes(roof_n=1024, stream_n=2 ** 20, conventional_samples=2048, rounds=2
 
 # --- FLOP counts ------------------------------------------------------------------------------
 
-def first_layer_macs(spec: ModelSpec) -> int:
-    """Forward multiply-adds of the layer that reads the images (a bias counts as one, as in
-    `ModelSpec.forward_macs`)."""
-    if spec.conv_layers():
-        c_in, c_out, side = spec.conv_layers()[0]
-        return c_in * c_out * spec.conv[0].kernel ** 2 * side ** 2
-    fan_in, fan_out = spec.dense_sizes()[:2]
-    return fan_in * fan_out + fan_out
-
-
-def needed_flops(spec: ModelSpec, samples: int) -> float:
-    """What training needs, whoever runs it: 2 x forward MACs each for the forward pass, the
-    weight gradient and the input gradient, but no input gradient for the first layer (autograd
-    skips it too, as the images need no gradient). Pooling, batch norm, activations, the loss
-    and Adam are not counted."""
-    return (6.0 * spec.forward_macs() - 2.0 * first_layer_macs(spec)) * samples
-
-
-def six_macs_flops(spec: ModelSpec, samples: int) -> float:
-    """6 x forward MACs per sample: `ModelSpec.train_flops`'s count, for an MLP the issue's
-    convention (6 x parameters)."""
-    return 6.0 * spec.forward_macs() * samples
+def pass_flops(spec: ModelSpec, samples: int) -> float:
+    """FLOPs of `samples` training samples (summed over members), each seen once: what a timed
+    run of steps is credited with, in the project's one count (`jobs.job_flops`)."""
+    return job_flops(spec, 1, samples) / spec.epochs
 
 
 # --- bytes: what no product hides ---------------------------------------------------------
@@ -131,14 +118,10 @@ ADAM_BYTES_PER_PARAMETER = 28
 STEP_BYTES_PER_PARAMETER = ADAM_BYTES_PER_PARAMETER + 3 * 4
 
 
-def training_steps(spec: ModelSpec, n_train: int) -> int:
-    return math.ceil(n_train / spec.batch_size) * spec.epochs
-
-
 def parameter_traffic(spec: ModelSpec, members: int, n_train: int) -> float:
     """Bytes that training `members` copies of `spec` must move through memory for its
     parameters (STEP_BYTES_PER_PARAMETER a parameter a step): the floor of a job whose products
-    are too small to be bound by arithmetic (model 4 at batch 16: 4x its FLOP time)."""
+    are too small to be bound by arithmetic."""
     return float(training_steps(spec, n_train) * spec.n_parameters() * members
                  * STEP_BYTES_PER_PARAMETER)
 
@@ -147,9 +130,7 @@ def parameter_traffic(spec: ModelSpec, members: int, n_train: int) -> float:
 class Timing:
     """One timed training run: what it trained, not what it is thought to have computed.
     Every rate derives from these through `rate_rows`, so two paths cannot be credited with
-    different FLOPs per sample of the same spec (they once were: the conventional loop's
-    fraction used 6N per sample, the engine's the needed count, which made the engine look
-    2.8x the conventional loop in fraction but 4.3x in samples/s)."""
+    different FLOPs per sample of the same spec."""
     seconds: float
     spec: ModelSpec
     samples: int  # summed over the models trained side by side
@@ -157,14 +138,12 @@ class Timing:
 
 
 def rate_rows(name: str, t: Timing, roof: float) -> list[dict]:
-    """samples/s and the fraction of the roof in the needed count (6 x MACs in the note)."""
-    needed, six = needed_flops(t.spec, t.samples), six_macs_flops(t.spec, t.samples)
+    """samples/s and the fraction of the roof, from the same samples."""
+    rate = pass_flops(t.spec, t.samples) / t.seconds
     return [{"metric": f"{name}_samples_per_s", "value": t.samples / t.seconds,
              "unit": "samples/s", "note": f"{t.models} model(s), all models' samples"},
-            {"metric": f"{name}_fraction_of_roof", "value": needed / t.seconds / roof,
-             "unit": "fraction",
-             "note": f"{needed / t.seconds / 1e9:.1f} GFLOP/s needed in {t.seconds:.3g} s; "
-                     f"{six / t.seconds / roof:.3g} counting 6 x MACs"}]
+            {"metric": f"{name}_fraction_of_roof", "value": rate / roof, "unit": "fraction",
+             "note": f"{rate / 1e9:.1f} GFLOP/s in {t.seconds:.3g} s"}]
 
 
 # --- the machine --------------------------------------------------------------------------
@@ -205,8 +184,8 @@ def onednn_matmul_rate(n: int, repeats: int = 5) -> float | None:
     """Best fp32 rate of the same n x n product through oneDNN (CPU only; None without it).
     Not the roof: the fractions refer to torch.mm, the library both paths use for their dense
     layers. It is listed because MKL, torch.mm's library, runs its AVX2 code on AMD CPUs while
-    oneDNN uses AVX-512 where the CPU has it: on the project's AMD EPYC about twice torch.mm's
-    rate, so a fraction of torch.mm's rate is not a fraction of the CPU's."""
+    oneDNN uses AVX-512 where the CPU has it, so a fraction of torch.mm's rate is not a
+    fraction of the CPU's."""
     try:  # the op inductor's CPU fusions call: oneDNN's inner product on strided tensors
         linear = torch.ops.mkldnn._linear_pointwise.default
     except (AttributeError, RuntimeError):
@@ -269,6 +248,11 @@ def conventional_epoch(spec: ModelSpec, mnist_root: Path, samples: int | None) -
 
 # --- the two paths, side by side ---------------------------------------------------------------
 
+def paths_of(spec: ModelSpec) -> tuple[str, ...]:
+    """The training paths that can train spec: the hand-written engine only where it supports it."""
+    return PATHS if handwritten.supports(spec) else ("general",)
+
+
 @dataclass(frozen=True)
 class Case:
     """One spec and its members, trained on every path that supports the spec."""
@@ -276,10 +260,11 @@ class Case:
     spec: ModelSpec
     members: tuple[Member, ...]
     steps: int  # timed steps per round in the full run (at most one epoch's)
+    target: float | None = None  # the fraction of the roof it is to reach on every path
 
     @property
     def paths(self) -> tuple[str, ...]:
-        return PATHS if handwritten.supports(self.spec) else ("general",)
+        return paths_of(self.spec)
 
     def describe(self) -> str:
         lrs = {m.lr for m in self.members}
@@ -288,34 +273,73 @@ class Case:
         return f"{self.spec.architecture()}, batch {self.spec.batch_size}, {what}"
 
 
+def metric_name(model_id: str) -> str:
+    """A model id as the stem of metric names: "0" -> "model0", "mlp-dropout" -> "mlp_dropout"
+    (any character but a letter, digit or _ becomes _, so that a table cell stays one cell)."""
+    stem = re.sub(r"\W", "_", model_id)
+    return f"model{stem}" if model_id.isdigit() else stem
+
+
+def case_steps(spec: ModelSpec, members: int) -> int:
+    """Timed steps per round of a case: ROUND_FLOPS of its training, within MIN_STEPS and
+    MAX_STEPS."""
+    per_step = pass_flops(spec, spec.batch_size * members)
+    return max(MIN_STEPS, min(MAX_STEPS, round(ROUND_FLOPS / per_step)))
+
+
 def cases(config: dict) -> list[Case]:
-    """What is measured. Steps per round keep the full run to a few minutes on a 2-core CPU
-    (compute-bound cases need fewer steps for a stable time than overhead-bound ones)."""
-    models = resolve_models(config)
+    """What is measured: the study's own models, chosen by what they stand for, each with all
+    its seeds (a job trains them side by side):
+    - the first model, also as one member alone (the spec the conventional loop trains);
+    - of each family, the model of the fewest multiply-adds per sample (bound by per-step
+      overhead) and the one of the most (bound by arithmetic);
+    - the deepest mlp (most hidden layers) and the first model with dropout;
+    - where the study runs the scan, its row nearest 784 hidden units (a job of many learning
+      rates side by side).
+    A model that stands for several is measured once. Targets: FIRST_MODEL_FRACTION for the
+    first model with its seeds, LARGEST_MLP_FRACTION for the largest mlp."""
+    models = {m: s.spec for m, s in resolve_models(config).items()}
+    chosen: dict[tuple[str, int], float | None] = {}  # (model id, members) -> target
 
-    def model(model_id: str, seeds: int, steps: int) -> Case:
-        spec = models[model_id].spec
-        stem = f"model{model_id}" if model_id.isdigit() else model_id.replace("-", "_")
-        name = stem + (f"_{seeds}seeds" if seeds > 1 else "")
-        return Case(name, spec, tuple(Member(s, spec.lr) for s in range(seeds)), steps)
+    def choose(model_id: str, members: int | None = None, target: float | None = None) -> None:
+        key = (model_id, members or len(models[model_id].seeds))
+        chosen[key] = chosen.get(key) or target
 
-    if "scan" in config:  # the study's scan row nearest the seed's 784 units (compute-bound)
-        from mnist_study.spec import scan_grid, scan_row_spec
+    first = next(iter(models))
+    choose(first, 1)
+    choose(first, target=FIRST_MODEL_FRACTION)
+    for family in dict.fromkeys(spec.family for spec in models.values()):
+        of_family = [m for m, spec in models.items() if spec.family == family]
+        macs = lambda m: models[m].forward_macs()  # noqa: E731
+        choose(min(of_family, key=macs))
+        choose(max(of_family, key=macs), target=LARGEST_MLP_FRACTION if family == "mlp" else None)
+    mlps = [m for m, spec in models.items() if spec.family == "mlp"]
+    if mlps:
+        choose(max(mlps, key=lambda m: len(models[m].hidden)))
+    with_dropout = [m for m, spec in models.items() if spec.dropout > 0]
+    if with_dropout:
+        choose(with_dropout[0])
 
+    out = []
+    for (model_id, members), target in chosen.items():
+        spec = models[model_id]
+        name = metric_name(model_id) + (f"_{members}seeds" if members > 1 else "")
+        out.append(Case(name, spec, tuple(Member(s, spec.lr) for s in spec.seeds[:members]),
+                        case_steps(spec, members), target))
+    if (config.get("scan") or {}).get("run"):
         grid = scan_grid(config["scan"])
         hidden = min(grid.hidden_sizes, key=lambda h: abs(math.log(h / 784)))
-        scan_spec, lrs, seed = scan_row_spec(config, hidden), grid.learning_rates, config["scan"]["seed"]
-    else:
-        scan_spec = ModelSpec(hidden=(720,), batch_size=256)
-        lrs, seed = [float(f"{v:.3g}") for v in torch.logspace(-5, -1, 8).tolist()], 0
-    dropout = [model("mlp-dropout", 5, 40)] if "mlp-dropout" in models else []  # the seed study's
-    return [
-        model("0", 1, 300), model("0", 5, 200), model("5", 5, 200), model("9", 1, 60),
-        model("10", 1, 5), model("12", 5, 150), *dropout,
-        Case("scan_row", scan_spec, tuple(Member(seed, lr) for lr in lrs), 100),
-        Case("cnn_lenet", LENET, (Member(0, LENET.lr),), 150),
-        Case("cnn_bn_5seeds", BN_CNN, tuple(Member(s, BN_CNN.lr) for s in range(5)), 30),
-    ]
+        spec, lrs = scan_row_spec(config, hidden), grid.learning_rates
+        out.append(Case("scan_row", spec, tuple(Member(config["scan"]["seed"], lr) for lr in lrs),
+                        case_steps(spec, len(lrs))))
+    return out
+
+
+def largest_model(config: dict) -> tuple[str, ModelSpec]:
+    """The study's model of the most parameters: the one whose peak memory is measured."""
+    models = resolve_models(config)
+    model_id = max(models, key=lambda m: models[m].spec.n_parameters())
+    return model_id, models[model_id].spec
 
 
 def timed_steps(trainer: Trainer, spec: ModelSpec, x: torch.Tensor, y: torch.Tensor,
@@ -354,12 +378,12 @@ def load_data(mnist_root: Path) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(v) for k, v in data.load_arrays(mnist_root).items()}
 
 
-# --- model 10's memory, in its own process so that its peak RSS is its own -------------------
+# --- the largest model's memory, in its own process so that its peak RSS is its own ---------
 
 def peak_rss_bytes() -> int:
     """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss
-    across exec, so a probe started from the benchmark, which has held model 10 on both paths
-    by then, would report the benchmark's peak (both probes read the same 3.36 GB)."""
+    across exec, so a probe started from the benchmark, which has held the largest model on
+    both paths by then, would report the benchmark's peak."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -388,7 +412,7 @@ def memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -> di
 
 
 def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -> dict:
-    cmd = [sys.executable, "-m", "mnist_study.bench", "--memory-probe", json.dumps(spec.to_dict()),
+    cmd = [sys.executable, __file__, "--memory-probe", json.dumps(spec.to_dict()),
            "--mnist", str(mnist_root), "--probe-steps", str(steps), "--probe-path", path]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -397,14 +421,11 @@ def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -
 # --- the study's arithmetic floor ---------------------------------------------------------
 
 def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
-    """Training FLOPs of the study in config: its models (all seeds) and the scan grid;
-    `*_needed` in the needed count, the others 6 x MACs (`ModelSpec.train_flops`); and
+    """Training FLOPs of the study in config: its models (all seeds) and the scan grid; and
     `traffic`, the parameters' bytes (`parameter_traffic`) of all its jobs."""
-    out = dict.fromkeys(("models", "models_needed", "scan", "scan_needed", "traffic"), 0.0)
+    out = dict.fromkeys(("models", "scan", "traffic"), 0.0)
     for job in study_jobs(config, n_train):
-        kind = "scan" if job.scan else "models"
-        out[kind] += six_macs_flops(job.spec, n_train) * job.spec.epochs * job.members
-        out[f"{kind}_needed"] += job.flops
+        out["scan" if job.scan else "models"] += job.flops
         out["traffic"] += job.traffic(n_train)
     return out
 
@@ -415,7 +436,7 @@ class Job:
     name: str
     spec: ModelSpec
     members: int
-    flops: float  # needed FLOPs of the whole job (every member, every epoch)
+    flops: float  # of the whole job (`job_flops`: every member, every epoch)
     scan: bool = False
 
     def traffic(self, n_train: int) -> float:
@@ -428,18 +449,14 @@ class Job:
 
 def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
     models = resolve_models(config)
-    jobs = [Job(m, s.spec, len(s.spec.seeds),
-                needed_flops(s.spec, n_train) * s.spec.epochs * len(s.spec.seeds))
+    jobs = [Job(m, s.spec, len(s.spec.seeds), job_flops(s.spec, len(s.spec.seeds), n_train))
             for m, s in models.items()]
-    if "scan" in config:
-        from mnist_study.spec import scan_grid, scan_row_spec
-
+    if (config.get("scan") or {}).get("run"):
         grid = scan_grid(config["scan"])
         for hidden in grid.hidden_sizes:
             spec = scan_row_spec(config, hidden)
             n = len(grid.learning_rates)
-            jobs.append(Job(f"scan h{hidden}", spec, n, needed_flops(spec, n_train) * spec.epochs * n,
-                            scan=True))
+            jobs.append(Job(f"scan h{hidden}", spec, n, job_flops(spec, n, n_train), scan=True))
     return jobs
 
 
@@ -461,7 +478,7 @@ def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
                    n_train: int = 60000) -> dict:
     """Issue 12's decision number: the study's training time on each path, estimated job by
     job. Each job is credited with the FLOP rate, on each path, of the measured case nearest
-    in shape (`nearest_case`; `measured` holds each case's needed FLOP/s per path); a job the
+    in shape (`nearest_case`; `measured` holds each case's FLOP/s per path); a job the
     hand-written engine does not support (a CNN, dropout, a schedule) costs the general path's
     time on both sides. Returns the per-job rows and the totals in seconds."""
     both = [(c, r) for c, r in measured if len(r) == 2]
@@ -486,8 +503,9 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         ) -> tuple[list[dict], dict]:
     """All measurements: result rows (metric, value, unit, note; rows of a case also name it,
     their path and what the case trained) and the machine's description."""
-    models = resolve_models(config)
-    device = resolve_device(models["0"].spec.device)
+    study_cases = cases(config)
+    first = study_cases[0]  # the study's first model, one member: what the conventional loop trains
+    device = resolve_device(first.spec.device)
     info = machine(device)
 
     # The roof is sampled before, between and after the measurements, and the fractions use
@@ -509,15 +527,14 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
 
     # Rates follow once the roof is measured again: (row name, case, path) -> timing.
     timings: list[tuple[str, str, str, Timing]] = []
-    spec0 = models["0"].spec
-    seconds, k = conventional_epoch(spec0, mnist_root, sizes.conventional_samples)
-    timings.append(("model0_conventional", "model0_conventional", "conventional",
-                    Timing(seconds, spec0, k)))
-    log(f"model0_conventional: {k} samples in {seconds:.2f} s")
+    conventional = f"{first.name}_conventional"
+    seconds, k = conventional_epoch(first.spec, mnist_root, sizes.conventional_samples)
+    timings.append((conventional, conventional, "conventional", Timing(seconds, first.spec, k)))
+    log(f"{conventional}: {k} samples in {seconds:.2f} s")
     sample_roof()
 
     measured: list[tuple[Case, int, dict[str, float]]] = []
-    for case in cases(config):
+    for case in study_cases:
         steps = case.steps if sizes.max_steps is None else min(case.steps, sizes.max_steps)
         best = side_by_side(case, x, y, steps, sizes)
         samples = min(steps * case.spec.batch_size, n) * len(case.members)
@@ -530,15 +547,19 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         sample_roof()
     del x, y
 
-    spec10 = models["10"].spec
-    probes = {p: run_memory_probe(spec10, mnist_root, sizes.probe_steps, p) for p in PATHS}
+    largest_id, largest = largest_model(config)
+    probes = {p: run_memory_probe(largest, mnist_root, sizes.probe_steps, p)
+              for p in paths_of(largest)}
     sample_roof()
     roof, stream = max(roof_samples), max(stream_samples)
 
     rows: list[dict] = []
 
-    def add(metric: str, value: float, unit: str, note: str = "", **keys) -> None:
-        rows.append({"metric": metric, "value": value, "unit": unit, "note": note, **keys})
+    def add(metric: str, value: float, unit: str, note: str = "",
+            target: tuple[float, str] | None = None, **keys) -> None:
+        """target: (value, "min" | "max"), where the row has one."""
+        rows.append({"metric": metric, "value": value, "unit": unit, "note": note,
+                     "target": target, **keys})
         log(f"{metric}: {value:.4g} {unit} {note}")
 
     add("roof_before", roof_samples[0] / 1e9, "GFLOP/s", f"fp32 {sizes.roof_n}^2 torch.mm, best of 5")
@@ -556,9 +577,12 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
             "(see How to read it)")
     notes = {case.name: f"{case.describe()}; {steps} steps, best of {sizes.rounds} rounds"
              for case, steps, _ in measured}
+    targets = {c.name: (c.target, "min") for c in study_cases if c.target is not None}
     for name, case, path, t in timings:
-        for r in rate_rows(name, t, roof):
-            add(**r, case=case, path=path, case_note=notes.get(case, "one epoch"))
+        samples_row, fraction_row = rate_rows(name, t, roof)
+        add(**samples_row, case=case, path=path, case_note=notes.get(case, "one epoch"))
+        add(**fraction_row, case=case, path=path, case_note=notes.get(case, "one epoch"),
+            target=targets.get(case))
     for case, steps, best in measured:
         if len(best) == 2:
             add(f"{case.name}_general_over_handwritten", best["general"] / best["handwritten"],
@@ -566,14 +590,16 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
                 f"{best['general']:.3g} s, handwritten {best['handwritten']:.3g} s",
                 case=case.name, path="ratio", case_note=notes[case.name])
     for path, probe in probes.items():
-        add(f"model10_{path}_peak_rss", probe["peak_rss_bytes"] / GB, "GB",
-            f"whole training process: data, weights, Adam state, {sizes.probe_steps + 1} steps")
+        add(f"{metric_name(largest_id)}_{path}_peak_rss", probe["peak_rss_bytes"] / GB, "GB",
+            f"the study's model of the most parameters, its whole training process: data, "
+            f"weights, Adam state, {sizes.probe_steps + 1} steps", target=(PEAK_RSS_GB, "max"))
         if "peak_gpu_bytes" in probe:
-            add(f"model10_{path}_peak_gpu_memory", probe["peak_gpu_bytes"] / GB, "GB")
+            add(f"{metric_name(largest_id)}_{path}_peak_gpu_memory", probe["peak_gpu_bytes"] / GB,
+                "GB")
 
     # the decision number: the study's training on each path, job by job
-    flop_rates = [(case, {p: needed_flops(case.spec, min(steps * case.spec.batch_size, n)
-                                          * len(case.members)) / seconds
+    flop_rates = [(case, {p: pass_flops(case.spec, min(steps * case.spec.batch_size, n)
+                                        * len(case.members)) / seconds
                           for p, seconds in best.items()}) for case, steps, best in measured]
     estimate = study_estimate(config, flop_rates)
     jobs = {job.name: job for job in study_jobs(config)}
@@ -586,19 +612,17 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         f"({100 * estimate['supported_share']:.0f} % of it on plain MLPs)", path="ratio")
     info["study_estimate"] = estimate["rows"]
 
-    # the arithmetic floor of the default study on this machine
+    # the arithmetic floor of the study on this machine
     total = study_flops(config)
-    needed = total["models_needed"] + total["scan_needed"]
-    add("study_flops", needed / 1e12, "TFLOP",
-        f"models {total['models_needed'] / 1e12:.1f}, scan {total['scan_needed'] / 1e12:.1f}; "
-        f"6 x MACs {(total['models'] + total['scan']) / 1e12:.1f}")
-    add("study_floor", needed / roof / 60, "min",
-        f"6 x MACs: {(total['models'] + total['scan']) / roof / 60:.1f} min")
+    flops = total["models"] + total["scan"]
+    add("study_flops", flops / 1e12, "TFLOP",
+        f"models {total['models'] / 1e12:.1f}, scan {total['scan'] / 1e12:.1f}")
+    add("study_floor", flops / roof / 60, "min", "the study's FLOPs at the roof")
     add("study_parameter_traffic", total["traffic"] / 1e12, "TB",
         f"{STEP_BYTES_PER_PARAMETER} bytes a parameter a step (Adam's pass, the weights read "
         "forward and backward, the gradient written)")
     add("study_memory_floor", total["traffic"] / stream / 60, "min", "the traffic at the stream rate")
-    add("study_floor_with_memory", (needed / roof + total["traffic"] / stream) / 60, "min",
+    add("study_floor_with_memory", (flops / roof + total["traffic"] / stream) / 60, "min",
         "the FLOPs at the roof, then the traffic at the stream rate: the phases of a step run "
         "one after the other (products, then Adam's pass)")
     info["load_average_end"] = round(os.getloadavg()[0], 2)
@@ -606,9 +630,10 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
 
 
 def with_targets(rows: list[dict]) -> list[dict]:
+    """Rows with their target as text and whether it is met ("yes", "no"; "" without one)."""
     out = []
     for r in rows:
-        target, kind = TARGETS.get(r["metric"], (None, None))
+        target, kind = r.get("target") or (None, None)
         met = "" if target is None else (
             "yes" if (r["value"] >= target if kind == "min" else r["value"] <= target) else "no")
         out.append({**r, "value": round(r["value"], 4),
@@ -656,7 +681,7 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
     lines = [
         "# Training-path benchmark" + (" (--quick: a smoke test, not a measurement)" if quick else ""),
         "",
-        "Written by `python -m mnist_study.bench` (`make bench`); every number below is from that run.",
+        "Written by `python benchmarks/bench.py` (`make bench`); every number below is from that run.",
         "",
         "## Machine",
         "",
@@ -673,11 +698,11 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "## The study, job by job",
         "",
         "What the side-by-side rates say of the study's own training: each job (a model and "
-        "its seeds, a scan row and its learning rates) at the needed-FLOP rate of the nearest "
+        "its seeds, a scan row and its learning rates) at the FLOP rate of the nearest "
         "case above (same family; nearest in depth, dropout, multiply-adds per sample, members "
         "and batch), on each path. Jobs the hand-written engine cannot train cost the general "
         "path's time on both sides. Estimates from the cases, not measurements of the jobs. "
-        "The last two columns are each job's floor on this machine: its needed FLOPs at the "
+        "The last two columns are each job's floor on this machine: its FLOPs at the "
         "roof, and its parameters' traffic (`parameter_traffic`) at the stream rate.",
         "",
         "| job | nearest case | hand-written (s) | general (s) | FLOPs at the roof (s) | "
@@ -702,23 +727,25 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "and its rate is not the CPU's: on AMD CPUs MKL runs its AVX2 code. onednn_matmul_rate, "
         "where listed, is the same product through oneDNN, which uses AVX-512 where the CPU has "
         "it (and which runs the CNNs' convolutions).",
-        "- FLOPs, the needed count: 2 x forward multiply-adds (`ModelSpec.forward_macs`: a "
-        "convolution's weights once per output position, a bias as one) each for the forward "
-        "pass, the weight gradient and the input gradient, but no input gradient for the first "
-        "layer (the images need none): 6 x forward MACs - 2 x the first layer's MACs per "
-        "sample. Pooling, batch norm, activations, the loss and Adam are not counted. Every way "
-        "of training one spec is credited with the same count, so for one spec fraction / "
-        "samples/s is one constant. The note column also gives the fraction counting 6 x "
-        "forward MACs (`ModelSpec.train_flops`; for an MLP the issue's 6 x parameters), about "
-        "1.5x as much for the 784-wide input layers. Targets are checked against the needed "
-        "count.",
+        "- FLOPs, the project's one count (`mnist_study.jobs.job_flops`): 6 x forward "
+        "multiply-adds per sample (`ModelSpec.forward_macs`: a convolution's weights once per "
+        "output position, a bias as one; for an MLP, 6 x its parameters). Pooling, batch norm, "
+        "activations, the loss and Adam are not counted, and the gradient of the images, which "
+        "no path computes, is: a fraction can pass 1 where the first layer over the 784 pixels "
+        "dominates (about a third of that layer's backward pass is never run). Every way of "
+        "training one spec is credited with the same count, so for one spec fraction / "
+        "samples/s is one constant.",
         "- Timings are wall time of the training steps (batch gathering, forward, backward, "
         "Adam, loss and accuracy bookkeeping), after 3 warm-up steps per path; each path's time "
         "is its best of the rounds, which interleave the paths (every other round in reverse "
         "order) over the same batches (steps per case: Side by side). Evaluation is "
         "not included; the conventional loop runs one epoch, DataLoader start-up included.",
-        "- Peak RSS of model 10 is that of a fresh process training it on one path (data, "
-        "weights, gradients, Adam state and a few steps).",
+        "- Peak RSS of the study's model of the most parameters is that of a fresh process "
+        "training it on one path (data, weights, gradients, Adam state and a few steps).",
+        f"- Targets, set for the seed study on a 2-core CPU and held to any study's models in "
+        f"the same roles: the first model with all its seeds at {FIRST_MODEL_FRACTION:g} of the "
+        f"roof, the largest mlp at {LARGEST_MLP_FRACTION:g}, the model of the most parameters "
+        f"within {PEAK_RSS_GB:g} GB.",
         "- The machine may be shared: the load average at start and end is listed above. "
         "Compare ratios measured side by side in one run, not absolute rates across runs.",
         "",
@@ -786,31 +813,13 @@ def limits_of(results_csv: Path) -> tuple[float, float]:
     return float(values["roof"]) * 1e9, float(values["stream_rate"]) * GB
 
 
-def study_config(files: list[Path]) -> dict:
-    """What the workflow trains with these --configfile files: config.yaml, then the `study`
-    file it names when none of the files lists models, then each file's keys in order (a
-    dict's keys one level deep)."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    given = [yaml.safe_load(Path(f).read_text()) or {} for f in files]
-
-    def overlay(values: dict) -> None:
-        for key, value in values.items():
-            config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
-
-    if not any("models" in g for g in given):
-        overlay(yaml.safe_load((REPO / config["study"]).read_text()))
-    for g in given:
-        overlay(g)
-    return config
-
-
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m mnist_study.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps per case: a smoke test")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks", help="output folder")
     p.add_argument("--config", type=Path, action="append", default=None,
-                   help="the study whose models are measured (its keys over config.yaml's; "
-                        "repeatable, later files win; default config/seed.yaml)")
+                   help="the study whose models are measured, as --configfile gives it to the "
+                        "workflow (repeatable; default: the study config.yaml names)")
     p.add_argument("--floors", type=Path, default=None, metavar="WORKDIR",
                    help="measure nothing: print the finished run in WORKDIR beside its floor, "
                         "at the limits that --results holds")
@@ -829,7 +838,7 @@ def main(argv: list[str] | None = None) -> None:
         spec = ModelSpec.from_dict(json.loads(args.memory_probe))
         print(json.dumps(memory_probe(spec, args.mnist, args.probe_steps, args.probe_path)))
         return
-    config = study_config(args.config or [REPO / "config" / "seed.yaml"])
+    config = load_config(REPO, args.config or [])
     if args.floors:
         print(floors_of_run(args.floors, config, *limits_of(args.results), str(args.results)),
               end="")

@@ -1,7 +1,7 @@
 """Two one-thread training jobs side by side against one two-thread job after another
 (benchmarks/engine-notes.md, "Jobs before threads"; the rule in mnist_study.jobs).
 
-    .venv/bin/python tools/threads_side_by_side.py [ROUNDS]
+    .venv/bin/python benchmarks/threads_side_by_side.py [ROUNDS]
 
 Each case trains the same steps of one job of the seed study's shapes from MNIST
 (results/data/mnist.npz: `snakemake results/data/mnist.npz` makes it): once alone with two

@@ -1,19 +1,18 @@
 """Side by side: two models that differ only in learning rate trained as one trainer of 10
 members (5 seeds x 2 learning rates) against two trainers of 5, the same steps, interleaved
 rounds, best of 3 (benchmarks/engine-notes.md, "Two ideas for the default study's floor").
-Run from the repository root: .venv/bin/python tools/lr_siblings.py"""
+.venv/bin/python benchmarks/lr_siblings.py"""
 
 import math
-from pathlib import Path
 
 import torch
 
-from mnist_study.bench import load_data, timed_steps
+from bench import REPO, load_data, timed_steps
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import (Member, as_inputs, epoch_order, fit_epoch, make_trainer,
                                       member_generators, shares_batches)
 
-data = load_data(Path("data/mnist"))
+data = load_data(REPO / "data" / "mnist")
 x, y = as_inputs(data["train_images"], torch.device("cpu")), data["train_labels"]
 for batch_size, steps in ((16, 300), (64, 200), (256, 60)):
     spec = ModelSpec(hidden=(784,), batch_size=batch_size)
