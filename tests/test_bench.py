@@ -11,7 +11,8 @@ import pytest
 
 import bench
 from mnist_study.jobs import job_flops
-from mnist_study.spec import ConvBlock, ModelSpec
+from mnist_study.families.cnn import ConvBlock
+from mnist_study.spec import ModelSpec
 
 FIVE = [0, 1, 2, 3, 4]
 # the test study of run(): each model stands for a kind of job, or for none (9, 13)

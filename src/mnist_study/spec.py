@@ -78,9 +78,9 @@ class _SpecMethods:
         return self._dense_weights() + families.get(self.family).feature_macs(self)
 
     def train_flops(self, n_samples: int) -> float:
-        """The arithmetic floor of training, the project's one FLOP convention: 2 FLOPs per
-        multiply-add, the backward pass twice the forward, so 6 x forward_macs per sample, over
-        all epochs and members."""
+        """The arithmetic floor of training, in the project's one FLOP count (jobs.job_flops
+        says what it counts and leaves out): 6 x forward_macs per sample, over all epochs and
+        members."""
         return 6.0 * self.forward_macs() * n_samples * self.epochs * len(self.seeds)
 
     def problems(self) -> list[str]:
