@@ -5,7 +5,7 @@ from mnist_study import files
 from mnist_study.evaluate.analysis import load_probs
 from mnist_study.evaluate.findings import shown_member
 from mnist_study.inspection.visualize import (
-    Ascent, class_maximization_and_dream, describe, first_member, logits_of,
+    Ascent, class_maximization_and_dream, render_numbers, first_member, logits_of,
 )
 from mnist_study.logs import redirect_to_log
 
@@ -23,7 +23,7 @@ with redirect_to_log(snakemake.log[0]):
         logits.append(logits_of(model, x).numpy())
         dreams.append(dream.numpy())
         seeds.append(seed)
-        described[model_id] = describe(model, x, means)
+        described[model_id] = render_numbers(model, x, means)
     # stacked in the order of `models`: npz keys never carry a user's model id
     p = snakemake.params
     files.save_npz(snakemake.output.images, models=np.array(p.models, dtype=str),

@@ -4,7 +4,7 @@ import torch
 
 from mnist_study import files
 from mnist_study.data import read_dataset
-from mnist_study.inspection.visualize import Ascent, describe, first_member, pixel_usage, regularized_variants
+from mnist_study.inspection.visualize import Ascent, render_numbers, first_member, pixel_usage, regularized_variants
 from mnist_study.logs import redirect_to_log
 from mnist_study.train.outcome import trained_model_file
 
@@ -14,7 +14,7 @@ with redirect_to_log(snakemake.log[0]):
     variants = regularized_variants(model, a, r["l2"], r["tv"], r["blur_sigma"], r["jitter"])
     means = torch.from_numpy(np.load(snakemake.input.digit_means)["means"]).float()
     never = pixel_usage(torch.from_numpy(read_dataset(snakemake.input.data)["train_images"])) == 0
-    rows = [{"variant": k, **describe(model, x, means, never, a.start)} for k, x in variants.items()]
+    rows = [{"variant": k, **render_numbers(model, x, means, never, a.start)} for k, x in variants.items()]
     files.save_npz(snakemake.output.images, names=np.array(list(variants)),
                 images=np.stack([x.numpy() for x in variants.values()]))
     files.write_csv(pd.DataFrame(rows), snakemake.output.measures)

@@ -315,7 +315,7 @@ def regularized_variants(model: torch.nn.Module, a: Ascent, l2_weight: float, tv
             for name, (obj, tr) in variants.items()}
 
 
-def describe(model: torch.nn.Module, images: torch.Tensor, means: torch.Tensor,
+def render_numbers(model: torch.nn.Module, images: torch.Tensor, means: torch.Tensor,
              dead: torch.Tensor | None = None, start: float = 0.5) -> dict[str, float]:
     """Numbers the text quotes about a set of ten rendered digits (image i for digit i); with
     `dead` (the never-used pixels, for the border analysis of an mlp) also what those carry."""
@@ -372,7 +372,7 @@ def border_analysis(model: Network, spec: ModelSpec, seed: int, control: Network
         "control_norm_used": float(control_change["norm"][~never].mean()),
         "test_in_never_used": float((test_x.flatten(1)[:, never.flatten()] > 0).any(1).float().mean()),
         "accuracy": {k: accuracy(net, test_x, test_y) for k, net in nets.items()},
-        "renders": {k: describe(nets[k], x, means, never, a.start) for k, x in renders.items()},
+        "renders": {k: render_numbers(nets[k], x, means, never, a.start) for k, x in renders.items()},
     }
     maps = {"usage": usage.numpy(), "never": never.numpy(), "norm": change["norm"].numpy(),
             "relative_change": change["relative_change"].numpy(),
