@@ -321,8 +321,12 @@ def test_save_pages_refuses_a_page_that_breaks_the_layout(tmp_path):
 # --- the checks themselves: each on both sides of its line -----------------------------------
 
 def figure(width=6.0, height=3.0):
+    """A figure with one panel that shows a point (a panel that shows nothing is a problem of
+    its own), for the tests of each check."""
     fig = plt.figure(figsize=(width, height), layout="none")
-    return fig, fig.add_axes((0.2, 0.2, 0.7, 0.7))
+    ax = fig.add_axes((0.2, 0.2, 0.7, 0.7))
+    ax.scatter([0.5], [0.5])
+    return fig, ax
 
 
 def test_overlapping_texts_are_named_and_neighbours_are_not():
@@ -442,7 +446,24 @@ def test_a_mathtext_exponent_is_measured_at_its_shrunken_size_and_plain_ticks_av
     plt.close(fig)
 
 
-def test_a_batch_size_figure_without_models_is_drawn_empty(tmp_path):
+def test_a_batch_size_figure_without_models_says_so(checked, tmp_path):
     # a study without models that differ only in learning rate and batch size (an own study)
     plots.batch_lr({"models": [], "by_lr": []}, {}, {}, tmp_path / "b.pdf")
-    assert (tmp_path / "b.pdf").stat().st_size > 0
+    assert_clean(checked)
+
+
+def test_a_panel_that_draws_nothing_is_caught_and_one_that_says_why_is_not():
+    fig = plt.figure(figsize=(6, 3), layout="none")
+    ax = fig.add_axes((0.2, 0.2, 0.7, 0.7))
+    ax.plot([0, 1], [np.nan, np.nan], label="no finite point")  # data that did not arrive
+    ax.set_title("empty")
+    (problem,) = layout_problems(fig)
+    assert "axes 0 ('empty') draws nothing" in problem
+    ax.text(0.5, 0.5, "no runs recorded", transform=ax.transAxes, ha="center")
+    assert layout_problems(fig) == []
+    ax.texts[0].remove()
+    ax.plot([0, 1], [0, 1], color="C1")
+    assert layout_problems(fig) == []
+    unused = fig.add_axes((0.0, 0.0, 0.1, 0.1))
+    unused.set_axis_off()  # the unused end of a grid
+    assert layout_problems(fig) == []

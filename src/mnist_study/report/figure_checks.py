@@ -133,6 +133,26 @@ def _overlapping_axes(fig, tolerance) -> list[str]:
     return problems
 
 
+def _draws_something(ax) -> bool:
+    """Whether a panel shows data (a line with a finite point, an image, a filled or scattered
+    collection, a bar) or text (a message such as 'no wall times recorded', annotations)."""
+    def finite_points(line):
+        xy = np.asarray(line.get_xydata(), float).reshape(-1, 2)
+        return bool(np.isfinite(xy).all(1).any())
+
+    return bool(any(finite_points(line) for line in ax.lines) or ax.images or ax.patches
+                or ax.texts or ax.tables
+                or any(len(c.get_paths()) or len(c.get_offsets()) for c in ax.collections))
+
+
+def _empty_panels(fig) -> list[str]:
+    """A panel with its frame shown that draws nothing and says nothing: a plot whose data
+    did not arrive. (The unused end of a grid is switched off and does not count.)"""
+    return [f"axes {k} ({_axes_name(ax)}) draws nothing: no data and no text saying why"
+            for k, ax in enumerate(fig.axes)
+            if ax.get_visible() and ax.axison and not _draws_something(ax)]
+
+
 def _axes_name(ax) -> str:
     return repr(ax.get_title() or ax.get_label() or ax.get_ylabel() or ax.get_xlabel())
 
@@ -176,7 +196,8 @@ def layout_problems(fig, printed_width_in: float = TEXTWIDTH_IN,
        LaTeX gives it) unless that makes it taller than `printed_height_in`;
     3. no two lines of one Axes share colour, line style and marker;
     4. every axis whose drawn tick labels are all numbers shows them in numeric order;
-    5. no two Axes (a colour bar is one) overlap.
+    5. no two Axes (a colour bar is one) overlap;
+    6. no panel with its frame shown draws nothing without a text that says why.
     """
     drawn: list = []
     with _recording_drawn_texts(drawn):
@@ -189,4 +210,5 @@ def layout_problems(fig, printed_width_in: float = TEXTWIDTH_IN,
             + _too_small(texts, printed_scale(fig, printed_width_in, printed_height_in), min_pt)
             + _same_style_lines(fig)
             + _unordered_numeric_ticks(fig, texts)
-            + _overlapping_axes(fig, tolerance_px))
+            + _overlapping_axes(fig, tolerance_px)
+            + _empty_panels(fig))

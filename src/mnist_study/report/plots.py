@@ -536,6 +536,9 @@ def batch_lr(findings: dict, metrics: dict[str, pd.DataFrame], styles: dict[str,
     ax.set_xticks(batches, [str(b) for b in batches])
     ax.minorticks_off()
     ax.set(xlabel="batch size", ylabel="test accuracy")
+    if not findings["by_lr"]:  # a study without such models (the report leaves the figure out)
+        ax.text(0.5, 0.5, "no models that differ only in batch size and learning rate",
+                transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.4")
     handles, texts = ax.get_legend_handles_labels()
     ncol = _legend_columns(texts, 4.0)
     fig.set_figheight(2.4 + 0.155 * _legend_lines(texts, ncol))
@@ -544,7 +547,6 @@ def batch_lr(findings: dict, metrics: dict[str, pd.DataFrame], styles: dict[str,
 
 
 # --- choosing a network: families, size and cost --------------------------------------------
-
 
 
 def _label_spots() -> list[tuple[tuple[float, float], str, str]]:
