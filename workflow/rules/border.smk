@@ -10,7 +10,7 @@ rule train_border_control:
     output:
         weights="results/inspect/border_control/weights.pt",
         history_epoch="results/inspect/border_control/history_epoch.csv",
-        metrics="results/inspect/border_control/metrics.csv",
+        training="results/inspect/border_control/training.csv",
     log:
         "logs/train_border_control.log",
     conda:
@@ -30,7 +30,6 @@ rule inspect_border_analysis:
     input:
         model=f"results/models/{INSPECT['border_model']}",
         control="results/inspect/border_control/weights.pt",
-        control_metrics="results/inspect/border_control/metrics.csv",
         data="results/data/mnist.npz",
     output:
         maps="results/inspect/border.npz",

@@ -162,7 +162,7 @@ rule plot_confident_mistakes:
 rule analyze_roc:
     input:
         probs=model_file("test_probs"),
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
     output:
         curves="results/analysis/roc_curves.npz",
         context="results/analysis/roc.json",
@@ -201,7 +201,7 @@ rule plot_roc:
 rule analyze_batch_lr:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         probs=model_file("test_probs"),
     output:
         context="results/analysis/batch_lr.json",
@@ -220,7 +220,7 @@ rule analyze_batch_lr:
 rule plot_batch_lr:
     input:
         findings="results/analysis/batch_lr.json",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         style=STYLE,
     output:
         figure=report("results/figures/batch_lr.pdf", category="Figures"),
@@ -230,7 +230,6 @@ rule plot_batch_lr:
     conda:
         "../../envs/mnist-study.yaml"
     params:
-        models=trained_models,
         all_models=list(MODELS),
     script:
         "../scripts/plot_batch_lr.py"

@@ -2,10 +2,31 @@
 # that did not train keeps its row, with the reason.
 
 
+# Every test metric of every member, from the files its training job stored (its training
+# record and test outputs): a new metric reruns this and what reads it, never a training job.
+rule analyze_metrics:
+    input:
+        training=model_file("training"),
+        test=model_file("test_probs"),
+    output:
+        metrics="results/analysis/metrics.csv",
+    log:
+        "logs/analyze_metrics.log",
+    localrule: True
+    conda:
+        "../../envs/mnist-study.yaml"
+    params:
+        models=trained_models,
+        # each test loss is the loss its model trained with
+        losses={m: MODELS[m].spec.loss for m in MODELS},
+    script:
+        "../scripts/analyze_metrics.py"
+
+
 rule analyze_models:
     input:
         outcomes="results/tables/training_outcomes.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
     output:
         table="results/tables/models.csv",
     log:
@@ -14,7 +35,6 @@ rule analyze_models:
     conda:
         "../../envs/mnist-study.yaml"
     params:
-        models=trained_models,
         study={
             "defaults": config.get("defaults", {}),
             "models": config["models"],
@@ -35,7 +55,7 @@ rule analyze_models:
 rule analyze_families:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         # the best model and those a test does not tell apart from it
         findings="results/analysis/findings.json",
     output:
@@ -47,7 +67,6 @@ rule analyze_families:
     conda:
         "../../envs/mnist-study.yaml"
     params:
-        models=trained_models,
         benchmarks={m: benchmark_files()[f"train_model {m}"] for m in MODELS},
         # Wilson's interval for a model with one seed is over these test images
         n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
@@ -77,7 +96,7 @@ rule plot_families:
 rule analyze_findings:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         probs=model_file("test_probs"),
     output:
         context="results/analysis/findings.json",

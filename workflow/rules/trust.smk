@@ -6,7 +6,7 @@ rule analyze_trust:
     input:
         probs=model_file("test_probs"),
         findings="results/analysis/findings.json",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         responses="results/inspect/responses.csv",
         images="results/inspect/unfamiliar/images.npz",
     output:

@@ -27,7 +27,7 @@ CLAIMS = resolve_claims(config["claims"], list(MODELS))
 # The scan (learning rate x hidden size), when the study runs it; else no scan rules at all.
 SCAN = scan_grid(config["scan"]) if config["scan"]["run"] else None
 # The last file each scan row's training job writes.
-SCAN_ROW_RESULTS = [f"results/scan/h{h}/metrics.csv" for h in (SCAN.hidden_sizes if SCAN else ())]
+SCAN_ROW_RESULTS = [f"results/scan/h{h}/training.csv" for h in (SCAN.hidden_sizes if SCAN else ())]
 STYLE = str(REPO / "report" / "style.mplstyle")  # an input of every plot rule: restyling replots
 # Inputs of render_report, so that editing a template rebuilds the report (and only it).
 TEMPLATES = sorted(str(p) for p in (REPO / "report").rglob("*.tex.j2"))
