@@ -13,8 +13,6 @@ rule train_border_control:
         training="results/inspect/border_control/training.csv",
     log:
         "logs/train_border_control.log",
-    conda:
-        "../../envs/mnist-study.yaml"
     threads: 1
     params:
         spec=lambda w: {
@@ -36,9 +34,6 @@ rule inspect_border_analysis:
         summary="results/inspect/border.json",
     log:
         "logs/inspect_border_analysis.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         ascent=ASCENT,
     script:
@@ -53,8 +48,5 @@ rule plot_border_analysis:
         figure=report("results/figures/border_analysis.pdf", category="Inside the networks"),
     log:
         "logs/plot_border_analysis.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_border_analysis.py"

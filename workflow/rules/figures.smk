@@ -12,9 +12,6 @@ rule plot_loss_curves:
         figure=report("results/figures/loss_curves.pdf", category="Figures"),
     log:
         "logs/plot_loss_curves.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         smoothing=config["report"]["loss_smoothing"],
         models=trained_models,
@@ -34,9 +31,6 @@ rule analyze_digits:
         context="results/analysis/digits.json",
     log:
         "logs/analyze_digits.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_digits.py"
 
@@ -49,9 +43,6 @@ rule plot_digit_means:
         figure=report("results/figures/digit_means.pdf", category="Figures"),
     log:
         "logs/plot_digit_means.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_digit_means.py"
 
@@ -73,9 +64,6 @@ rule analyze_mistakes:
         context="results/analysis/mistakes.json",
     log:
         "logs/analyze_mistakes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
@@ -92,9 +80,6 @@ rule plot_confusion_matrices:
         figure=report("results/figures/confusion_matrices.pdf", category="Figures"),
     log:
         "logs/plot_confusion_matrices.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         floor=config["report"]["confusion_floor"],
         labels={m: MODELS[m].label for m in MODELS},
@@ -112,9 +97,6 @@ rule plot_mistakes:
         figure_worst=report("results/figures/mistakes_worst.pdf", category="Figures"),
     log:
         "logs/plot_mistakes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         all_models=list(MODELS),  # colours by config order, as in every figure
     script:
@@ -130,9 +112,6 @@ rule plot_digit_errors:
         figure=report("results/figures/digit_errors.pdf", category="Figures"),
     log:
         "logs/plot_digit_errors.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         labels={m: MODELS[m].label for m in MODELS},
     script:
@@ -148,9 +127,6 @@ rule plot_confident_mistakes:
         figure=report("results/figures/confident_mistakes.pdf", category="Figures"),
     log:
         "logs/plot_confident_mistakes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_confident_mistakes.py"
 
@@ -168,9 +144,6 @@ rule analyze_roc:
         context="results/analysis/roc.json",
     log:
         "logs/analyze_roc.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         specs={m: MODELS[m].spec.to_dict() for m in MODELS},
@@ -188,9 +161,6 @@ rule plot_roc:
         figure=report("results/figures/roc.pdf", category="Figures"),
     log:
         "logs/plot_roc.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_roc.py"
 
@@ -207,9 +177,6 @@ rule analyze_batch_lr:
         context="results/analysis/batch_lr.json",
     log:
         "logs/analyze_batch_lr.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
@@ -226,9 +193,6 @@ rule plot_batch_lr:
         figure=report("results/figures/batch_lr.pdf", category="Figures"),
     log:
         "logs/plot_batch_lr.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         all_models=list(MODELS),
     script:

@@ -17,8 +17,6 @@ rule train_scan_row:
     wildcard_constraints:
         hidden=r"\d+",
     priority: lambda w: scan_job(w)["priority"]
-    conda:
-        "../../envs/mnist-study.yaml"
     threads: lambda w: scan_job(w)["threads"]
     resources:
         mem_mb=lambda w: scan_job(w)["mem_mb"],
@@ -40,9 +38,6 @@ rule analyze_scan:
         context="results/scan/summary.json",
     log:
         "logs/analyze_scan.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         hidden_sizes=list(SCAN.hidden_sizes),
         loss=scan_row_spec(config, SCAN.hidden_sizes[0]).loss,
@@ -59,9 +54,6 @@ rule plot_scan:
         figure=report("results/figures/scan.pdf", category="Figures"),
     log:
         "logs/plot_scan.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         linear_below=config["scan"]["linear_below"],
     script:

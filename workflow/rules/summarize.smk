@@ -12,9 +12,6 @@ rule analyze_metrics:
         metrics="results/analysis/metrics.csv",
     log:
         "logs/analyze_metrics.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         # each test loss is the loss its model trained with
@@ -31,9 +28,6 @@ rule analyze_models:
         table="results/tables/models.csv",
     log:
         "logs/analyze_models.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         study={
             "defaults": config.get("defaults", {}),
@@ -63,9 +57,6 @@ rule analyze_families:
         context="results/analysis/families.json",
     log:
         "logs/analyze_families.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         benchmarks={m: benchmark_files()[f"train_model {m}"] for m in MODELS},
         # Wilson's interval for a model with one seed is over these test images
@@ -82,9 +73,6 @@ rule plot_families:
         figure=report("results/figures/families.pdf", category="Figures"),
     log:
         "logs/plot_families.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_families.py"
 
@@ -102,9 +90,6 @@ rule analyze_findings:
         context="results/analysis/findings.json",
     log:
         "logs/analyze_findings.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         claims=CLAIMS,

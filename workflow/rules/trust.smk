@@ -14,9 +14,6 @@ rule analyze_trust:
         curves="results/analysis/trust_curves.npz",
     log:
         "logs/analyze_trust.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         labels={m: MODELS[m].label for m in MODELS},
@@ -38,9 +35,6 @@ rule plot_reliability:
         figure=report("results/figures/reliability.pdf", category="Figures"),
     log:
         "logs/plot_reliability.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_reliability.py"
 
@@ -54,9 +48,6 @@ rule plot_risk_coverage:
         figure=report("results/figures/risk_coverage.pdf", category="Figures"),
     log:
         "logs/plot_risk_coverage.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         all_models=list(MODELS),  # colours by config order, as in every figure
     script:
