@@ -15,7 +15,7 @@ rule plot_loss_curves:
     params:
         smoothing=config["report"]["loss_smoothing"],
         models=trained_models,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_loss_curves.py"
 
@@ -66,7 +66,7 @@ rule analyze_mistakes:
         "logs/analyze_mistakes.log",
     params:
         models=trained_models,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         gallery_size=16,
     script:
         "../scripts/analyze_mistakes.py"
@@ -82,7 +82,7 @@ rule plot_confusion_matrices:
         "logs/plot_confusion_matrices.log",
     params:
         floor=config["report"]["confusion_floor"],
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_confusion_matrices.py"
 
@@ -113,7 +113,7 @@ rule plot_digit_errors:
     log:
         "logs/plot_digit_errors.log",
     params:
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_digit_errors.py"
 
@@ -147,7 +147,7 @@ rule analyze_roc:
     params:
         models=trained_models,
         specs={m: MODELS[m].spec.to_dict() for m in MODELS},
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/analyze_roc.py"
 
@@ -179,7 +179,7 @@ rule analyze_batch_lr:
         "logs/analyze_batch_lr.log",
     params:
         models=trained_models,
-        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        n_train=N_TRAIN,
     script:
         "../scripts/analyze_batch_lr.py"
 

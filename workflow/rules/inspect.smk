@@ -135,7 +135,7 @@ rule analyze_inspection:
         "logs/analyze_inspection.log",
     params:
         model_activation=MODELS[INSPECT["model"]].spec.activation,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         families={m: MODELS[m].spec.family for m in MODELS},
         inspect=INSPECT,
     script:
@@ -154,7 +154,7 @@ rule plot_unfamiliar:
     params:
         models=INSPECT["unfamiliar_models"],  # those that trained
         all_models=list(MODELS),
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_unfamiliar.py"
 
@@ -200,6 +200,9 @@ rule plot_regularized_maximization:
         "../scripts/plot_regularized_maximization.py"
 
 
+# The grids of ideal digits (or dreams) of many models share one script and its input: the
+# grid of the seed's Tables 1 and 2 is the rule the others take everything from but their
+# rows, images, figure and log (`use rule`; a derived rule cannot take another script).
 rule plot_class_max_grid:
     input:
         images="results/inspect/class_max.npz",
@@ -209,7 +212,7 @@ rule plot_class_max_grid:
     log:
         "logs/plot_class_max_grid.log",
     params:
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         # rows, of the models that trained (those the npz holds); static, as the rows'
         # choice must not wait for the checkpoint
         rows=[m for m in MODELS if MODELS[m].table in (1, 2)] or list(MODELS),
@@ -220,20 +223,14 @@ rule plot_class_max_grid:
 
 # The seed's deep dream (the input that minimizes one label's loss) for every model: its
 # author's "deep dreams of other models". Computed beside the class maximization.
-rule plot_dream_grid:
-    input:
-        images="results/inspect/class_max.npz",
-        style=STYLE,
+use rule plot_class_max_grid as plot_dream_grid with:
     output:
         figure=report("results/figures/dream_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_dream_grid.log",
     params:
-        labels={m: MODELS[m].label for m in MODELS},
         rows=list(MODELS),
         images="dreams",
-    script:
-        "../scripts/plot_class_max_grid.py"
 
 
 # The same for the models beyond the seed's tables, where a study has both kinds.
@@ -241,17 +238,10 @@ if any(m.table in (1, 2) for m in MODELS.values()) and any(
     m.table not in (1, 2) for m in MODELS.values()
 ):
 
-    rule plot_class_max_beyond:
-        input:
-            images="results/inspect/class_max.npz",
-            style=STYLE,
+    use rule plot_class_max_grid as plot_class_max_beyond with:
         output:
             figure=report("results/figures/class_max_beyond.pdf", category="Inside the networks"),
         log:
             "logs/plot_class_max_beyond.log",
         params:
-            labels={m: MODELS[m].label for m in MODELS},
             rows=[m for m in MODELS if MODELS[m].table not in (1, 2)],
-            images="images",
-        script:
-            "../scripts/plot_class_max_grid.py"

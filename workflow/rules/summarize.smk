@@ -35,8 +35,8 @@ rule analyze_models:
             "max_epochs": config["max_epochs"],
         },
         # the test images the accuracies are measured on
-        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
-        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        n_test=N_TEST,
+        n_train=N_TRAIN,
     script:
         "../scripts/analyze_models.py"
 
@@ -60,7 +60,7 @@ rule analyze_families:
     params:
         benchmarks={m: benchmark_files()[f"train_model {m}"] for m in MODELS},
         # Wilson's interval for a model with one seed is over these test images
-        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
+        n_test=N_TEST,
     script:
         "../scripts/analyze_families.py"
 
@@ -93,8 +93,8 @@ rule analyze_findings:
     params:
         models=trained_models,
         claims=CLAIMS,
-        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
-        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        n_test=N_TEST,
+        n_train=N_TRAIN,
         reduced=reductions(config, sum(LABEL_COUNTS["train"]), sum(LABEL_COUNTS["test"])),
     script:
         "../scripts/analyze_findings.py"

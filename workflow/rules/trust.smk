@@ -16,7 +16,7 @@ rule analyze_trust:
         "logs/analyze_trust.log",
     params:
         models=trained_models,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         specs={m: MODELS[m].spec.to_dict() for m in MODELS},
         bins=config["trust"]["bins"],
         literature=config["trust"]["literature"],
