@@ -1,12 +1,14 @@
 """What the rule files declare once for every rule (workflow/rules/common/every_rule.smk), as
-Snakemake applies it: one software environment, and where each job runs."""
+Snakemake applies it: one software environment, where each job runs, and one report name per
+element."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
-from conftest import QUICK, REPO
+from conftest import QUICK, REPO, SNAKEMAKE
 
 # Snakemake has no public call that says where a rule runs: the probe reads the parsed
 # workflow's own record (Snakemake is pinned in uv.lock and envs/).
@@ -46,3 +48,20 @@ def test_every_job_has_the_environment_and_only_training_and_loading_are_queued(
         r: environment for r, v in rules.items() if v["runs"]}
     assert rules["all"] == {"local": True, "conda": None, "runs": False}
 
+
+def test_two_rules_claiming_one_report_name_stop_the_workflow(tmp_path):
+    # a copy of the workflow with an inspect_roc beside analyze_roc: both outputs `context`
+    # would be ctx.roc, the second silently replacing the first in the report
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for part in ("Snakefile", "config.yaml", "config", "workflow", "src", "report", "envs"):
+        (shutil.copytree if (REPO / part).is_dir() else shutil.copy2)(REPO / part, copy / part)
+    with (copy / "workflow" / "rules" / "inspect.smk").open("a") as rules:
+        rules.write('\n\nrule inspect_roc:\n    output:\n        context="results/inspect/roc.json",\n'
+                    '    script:\n        "../scripts/analyze_roc.py"\n')
+    done = subprocess.run([SNAKEMAKE, "-s", str(copy / "Snakefile"), "-d", str(tmp_path / "work"),
+                           "-n", "--configfile", str(QUICK)], capture_output=True, text=True,
+                          env={**os.environ, "SLURM_CONF": os.devnull})
+    assert done.returncode != 0
+    assert "rules analyze_roc and inspect_roc both put ctx.roc into the report" in (
+        done.stdout + done.stderr), done.stderr[-3000:]

@@ -1,5 +1,5 @@
-# What every rule shares, declared once here instead of in each rule. Included last: it
-# applies to the rules defined before it.
+# What every rule shares, declared once here instead of in each rule, and what is checked
+# across all rules. Included last: it applies to the rules defined before it.
 
 # The software environment of every job under `snakemake --sdm conda`. Set on each rule, as a
 # rule's own `conda:` would: Snakemake's workflow-level `conda:` directive is no default for
@@ -20,3 +20,5 @@ for _rule in workflow.rules:
 workflow.localrules(
     *(r.name for r in workflow.rules if r.name.split("_", 1)[0] not in QUEUED_VERBS)
 )
+
+report_elements()  # two rules that claim one report name stop the workflow here
