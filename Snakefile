@@ -39,7 +39,10 @@ rule all:
     default_target: True
     input:
         "report.pdf",
-    localrule: True
+
+
+# Last: what every rule above shares (its environment, where its jobs run), declared once.
+include: "workflow/rules/common/every_rule.smk"
 
 
 onstart:

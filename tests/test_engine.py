@@ -152,7 +152,7 @@ def test_a_job_records_the_device_threads_and_trainer_it_trained_with(data, tmp_
                           (ModelSpec(hidden=(8,), batch_size=64, dropout=0.5), "general"),
                           (ModelSpec(family="cnn", conv=SMALL_CONV, hidden=(), batch_size=64),
                            "general")]:
-        out = {"metrics": tmp_path / "metrics.csv", "history_epoch": tmp_path / "epochs.csv",
+        out = {"training": tmp_path / "training.csv", "history_epoch": tmp_path / "epochs.csv",
                "run": tmp_path / "run.json"}
         train_and_save(dataclasses.replace(spec, epochs=1), [Member(0, 1e-3)],
                        tmp_path / "data.npz", out, log=lambda _: None)

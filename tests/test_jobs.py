@@ -81,7 +81,7 @@ def test_the_workflow_gives_a_fresh_study_one_thread_per_job_and_a_rerun_the_cor
         (tmp_path / "results" / "models" / m / "outcome.json").write_text("{}")
     for h in rows:
         (tmp_path / "results" / "scan" / f"h{h}").mkdir(parents=True)
-        (tmp_path / "results" / "scan" / f"h{h}" / "metrics.csv").write_text("")
+        (tmp_path / "results" / "scan" / f"h{h}" / "training.csv").write_text("")
     (tmp_path / "results" / "models" / "9" / "outcome.json").unlink()
     rerun = [j for j in dry_run_jobs(tmp_path, "--forcerun", "train_model")
              if j[1] == "model=9"]

@@ -63,7 +63,7 @@ def slurm_jobs_by_rule(workdir: Path) -> dict[str, set[str]]:
 
 
 # targets of the slice: two training jobs of different rules, and a local plotting rule
-TARGETS = ["results/models/0", "results/scan/h4/metrics.csv", "results/figures/digit_means.pdf"]
+TARGETS = ["results/models/0", "results/scan/h4/training.csv", "results/figures/digit_means.pdf"]
 
 
 def test_a_slice_of_the_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir, tmp_path):

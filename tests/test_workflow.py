@@ -1,6 +1,7 @@
 """End to end: the quick configuration builds a complete report.pdf."""
 
 import json
+import os
 import re
 
 import pandas as pd
@@ -34,11 +35,15 @@ def test_each_other_loss_is_explained_once_beside_its_result(quick_run):
 
 
 def test_quick_results_have_one_row_per_seed(quick_run):
+    from mnist_study.evaluate.metrics import by_model
+    from mnist_study.files import read_table
+
     models = seed_models()
+    metrics = by_model(read_table(quick_run / "results" / "analysis" / "metrics.csv"))
+    assert list(metrics) == list(models)  # every model that trained; the failed one has none
     for model_id, entry in models.items():
-        metrics = pd.read_csv(quick_run / "results" / "models" / model_id / "metrics.csv")
-        assert sorted(metrics["seed"]) == sorted(entry.get("seeds", [0]))
-        assert metrics["test_accuracy"].between(0, 1).all()
+        assert sorted(metrics[model_id]["seed"]) == sorted(entry.get("seeds", [0]))
+        assert metrics[model_id]["test_accuracy"].between(0, 1).all()
     table = pd.read_csv(quick_run / "results" / "tables" / "models.csv", dtype={"model": str})
     assert list(table["model"]) == [*models, FAILING_MODEL]
 
@@ -154,6 +159,27 @@ def test_label_edit_reruns_tables_figures_and_report_but_no_network(quick_run, t
     edit.write_text(yaml.safe_dump(study, sort_keys=False))
     jobs = dry_run_jobs(quick_run, edit)
     assert {"analyze_models", "render_report", "compile_report"} <= jobs, jobs
+    assert not [j for j in jobs if j.startswith(("fetch_", "load_", "train_", "inspect_"))], jobs
+
+
+def test_a_new_metric_reruns_the_analysis_and_no_training(quick_run):
+    # Every test metric is computed by analyze_metrics from the files training stored. A user
+    # adds one in that job's script (Snakemake reruns a job whose script changed): the
+    # analyses, tables and report that read the metrics are planned; no network is trained.
+    script = REPO / "workflow" / "scripts" / "analyze_metrics.py"
+    original, stat = script.read_text(), script.stat()
+    written = "    files.write_csv(table"
+    assert original.count(written) == 1  # where the metrics table is written
+    added = '    table["test_error"] = 1 - table["test_accuracy"]\n'
+    try:
+        script.write_text(original.replace(written, added + written))
+        jobs = dry_run_jobs(quick_run)
+    finally:
+        script.write_text(original)
+        # a script newer than its job's outputs reruns the job: give it back its date too
+        os.utime(script, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert {"analyze_metrics", "analyze_models", "analyze_findings", "analyze_roc",
+            "render_report", "compile_report"} <= jobs, jobs
     assert not [j for j in jobs if j.startswith(("fetch_", "load_", "train_", "inspect_"))], jobs
 
 

@@ -10,11 +10,9 @@ rule train_border_control:
     output:
         weights="results/inspect/border_control/weights.pt",
         history_epoch="results/inspect/border_control/history_epoch.csv",
-        metrics="results/inspect/border_control/metrics.csv",
+        training="results/inspect/border_control/training.csv",
     log:
         "logs/train_border_control.log",
-    conda:
-        "../../envs/mnist-study.yaml"
     threads: 1
     params:
         spec=lambda w: {
@@ -30,16 +28,12 @@ rule inspect_border_analysis:
     input:
         model=f"results/models/{INSPECT['border_model']}",
         control="results/inspect/border_control/weights.pt",
-        control_metrics="results/inspect/border_control/metrics.csv",
         data="results/data/mnist.npz",
     output:
         maps="results/inspect/border.npz",
         summary="results/inspect/border.json",
     log:
         "logs/inspect_border_analysis.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         ascent=ASCENT,
     script:
@@ -54,8 +48,5 @@ rule plot_border_analysis:
         figure=report("results/figures/border_analysis.pdf", category="Inside the networks"),
     log:
         "logs/plot_border_analysis.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_border_analysis.py"

@@ -8,10 +8,6 @@ rule fetch_mnist:
         [f"{MNIST_ROOT}/MNIST/raw/{name}" for name in RAW_FILES],
     log:
         "logs/fetch_mnist.log",
-    # compute nodes often have no internet: the submit host fetches
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         existing_copy=config["mnist"]["existing_copy"],
     script:
@@ -27,8 +23,6 @@ rule load_mnist:
         "results/data/mnist.npz",
     log:
         "logs/load_mnist.log",
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         train_samples=config["mnist"]["train_samples"],
         test_samples=config["mnist"]["test_samples"],

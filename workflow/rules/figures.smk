@@ -12,13 +12,10 @@ rule plot_loss_curves:
         figure=report("results/figures/loss_curves.pdf", category="Figures"),
     log:
         "logs/plot_loss_curves.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         smoothing=config["report"]["loss_smoothing"],
         models=trained_models,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_loss_curves.py"
 
@@ -34,9 +31,6 @@ rule analyze_digits:
         context="results/analysis/digits.json",
     log:
         "logs/analyze_digits.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/analyze_digits.py"
 
@@ -49,9 +43,6 @@ rule plot_digit_means:
         figure=report("results/figures/digit_means.pdf", category="Figures"),
     log:
         "logs/plot_digit_means.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_digit_means.py"
 
@@ -73,12 +64,9 @@ rule analyze_mistakes:
         context="results/analysis/mistakes.json",
     log:
         "logs/analyze_mistakes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         gallery_size=16,
     script:
         "../scripts/analyze_mistakes.py"
@@ -92,12 +80,9 @@ rule plot_confusion_matrices:
         figure=report("results/figures/confusion_matrices.pdf", category="Figures"),
     log:
         "logs/plot_confusion_matrices.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         floor=config["report"]["confusion_floor"],
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_confusion_matrices.py"
 
@@ -112,9 +97,6 @@ rule plot_mistakes:
         figure_worst=report("results/figures/mistakes_worst.pdf", category="Figures"),
     log:
         "logs/plot_mistakes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         all_models=list(MODELS),  # colours by config order, as in every figure
     script:
@@ -130,11 +112,8 @@ rule plot_digit_errors:
         figure=report("results/figures/digit_errors.pdf", category="Figures"),
     log:
         "logs/plot_digit_errors.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_digit_errors.py"
 
@@ -148,9 +127,6 @@ rule plot_confident_mistakes:
         figure=report("results/figures/confident_mistakes.pdf", category="Figures"),
     log:
         "logs/plot_confident_mistakes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_confident_mistakes.py"
 
@@ -162,19 +138,16 @@ rule plot_confident_mistakes:
 rule analyze_roc:
     input:
         probs=model_file("test_probs"),
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
     output:
         curves="results/analysis/roc_curves.npz",
         context="results/analysis/roc.json",
     log:
         "logs/analyze_roc.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         specs={m: MODELS[m].spec.to_dict() for m in MODELS},
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/analyze_roc.py"
 
@@ -188,9 +161,6 @@ rule plot_roc:
         figure=report("results/figures/roc.pdf", category="Figures"),
     log:
         "logs/plot_roc.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_roc.py"
 
@@ -201,18 +171,15 @@ rule plot_roc:
 rule analyze_batch_lr:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         probs=model_file("test_probs"),
     output:
         context="results/analysis/batch_lr.json",
     log:
         "logs/analyze_batch_lr.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
-        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        n_train=N_TRAIN,
     script:
         "../scripts/analyze_batch_lr.py"
 
@@ -220,17 +187,13 @@ rule analyze_batch_lr:
 rule plot_batch_lr:
     input:
         findings="results/analysis/batch_lr.json",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         style=STYLE,
     output:
         figure=report("results/figures/batch_lr.pdf", category="Figures"),
     log:
         "logs/plot_batch_lr.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
-        models=trained_models,
         all_models=list(MODELS),
     script:
         "../scripts/plot_batch_lr.py"

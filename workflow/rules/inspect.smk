@@ -15,9 +15,6 @@ rule prepare_unfamiliar_images:
         "results/inspect/unfamiliar/images.npz",
     log:
         "logs/prepare_unfamiliar_images.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         folder=INSPECT["unfamiliar_dir"],
         # adding, removing or changing an image reruns the figure (why a param: the function)
@@ -32,9 +29,6 @@ rule prepare_noise_images:
         "results/inspect/unfamiliar/noise.npz",
     log:
         "logs/prepare_noise_images.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         n=config["trust"]["noise_images"],
         seed=0,
@@ -47,9 +41,6 @@ rule prepare_sklearn_digits:
         "results/inspect/unfamiliar/sklearn_digits.npz",
     log:
         "logs/prepare_sklearn_digits.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/prepare_sklearn_digits.py"
 
@@ -67,9 +58,6 @@ rule inspect_model_responses:
         per_member="results/inspect/responses.csv",
     log:
         "logs/inspect_model_responses.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
     script:
@@ -90,9 +78,6 @@ rule inspect_class_maximization:
         summary="results/inspect/class_max.json",
     log:
         "logs/inspect_class_maximization.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=lambda w: class_max_models(),
         ascent=ASCENT,
@@ -111,9 +96,6 @@ rule inspect_deep_dream:
         "results/inspect/deep_dream.npz",
     log:
         "logs/inspect_deep_dream.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         ascent=ASCENT,
     script:
@@ -130,9 +112,6 @@ rule inspect_regularized_maximization:
         measures="results/inspect/regularized.csv",
     log:
         "logs/inspect_regularized_maximization.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         ascent=ASCENT,
         regularizers={k: INSPECT[k] for k in ("l2", "tv", "blur_sigma", "jitter")},
@@ -154,12 +133,9 @@ rule analyze_inspection:
         responses="results/tables/unfamiliar.csv",
     log:
         "logs/analyze_inspection.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         model_activation=MODELS[INSPECT["model"]].spec.activation,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         families={m: MODELS[m].spec.family for m in MODELS},
         inspect=INSPECT,
     script:
@@ -175,13 +151,10 @@ rule plot_unfamiliar:
         figure=report("results/figures/unfamiliar.pdf", category="Inside the networks"),
     log:
         "logs/plot_unfamiliar.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=INSPECT["unfamiliar_models"],  # those that trained
         all_models=list(MODELS),
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
     script:
         "../scripts/plot_unfamiliar.py"
 
@@ -195,9 +168,6 @@ rule plot_class_maximization:
         figure=report("results/figures/class_maximization.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_maximization.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         model=INSPECT["model"],
     script:
@@ -212,9 +182,6 @@ rule plot_deep_dream:
         figure=report("results/figures/deep_dream.pdf", category="Inside the networks"),
     log:
         "logs/plot_deep_dream.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_deep_dream.py"
 
@@ -229,13 +196,13 @@ rule plot_regularized_maximization:
         ),
     log:
         "logs/plot_regularized_maximization.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_regularized_maximization.py"
 
 
+# The grids of ideal digits (or dreams) of many models share one script and its input: the
+# grid of the seed's Tables 1 and 2 is the rule the others take everything from but their
+# rows, images, figure and log (`use rule`; a derived rule cannot take another script).
 rule plot_class_max_grid:
     input:
         images="results/inspect/class_max.npz",
@@ -244,11 +211,8 @@ rule plot_class_max_grid:
         figure=report("results/figures/class_max_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_class_max_grid.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         # rows, of the models that trained (those the npz holds); static, as the rows'
         # choice must not wait for the checkpoint
         rows=[m for m in MODELS if MODELS[m].table in (1, 2)] or list(MODELS),
@@ -259,23 +223,14 @@ rule plot_class_max_grid:
 
 # The seed's deep dream (the input that minimizes one label's loss) for every model: its
 # author's "deep dreams of other models". Computed beside the class maximization.
-rule plot_dream_grid:
-    input:
-        images="results/inspect/class_max.npz",
-        style=STYLE,
+use rule plot_class_max_grid as plot_dream_grid with:
     output:
         figure=report("results/figures/dream_grid.pdf", category="Inside the networks"),
     log:
         "logs/plot_dream_grid.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
-        labels={m: MODELS[m].label for m in MODELS},
         rows=list(MODELS),
         images="dreams",
-    script:
-        "../scripts/plot_class_max_grid.py"
 
 
 # The same for the models beyond the seed's tables, where a study has both kinds.
@@ -283,20 +238,10 @@ if any(m.table in (1, 2) for m in MODELS.values()) and any(
     m.table not in (1, 2) for m in MODELS.values()
 ):
 
-    rule plot_class_max_beyond:
-        input:
-            images="results/inspect/class_max.npz",
-            style=STYLE,
+    use rule plot_class_max_grid as plot_class_max_beyond with:
         output:
             figure=report("results/figures/class_max_beyond.pdf", category="Inside the networks"),
         log:
             "logs/plot_class_max_beyond.log",
-        localrule: True
-        conda:
-            "../../envs/mnist-study.yaml"
         params:
-            labels={m: MODELS[m].label for m in MODELS},
             rows=[m for m in MODELS if MODELS[m].table not in (1, 2)],
-            images="images",
-        script:
-            "../scripts/plot_class_max_grid.py"

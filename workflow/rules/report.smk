@@ -14,9 +14,6 @@ rule collect_provenance:
         context="results/report/provenance.json",
     log:
         "logs/collect_provenance.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         config_digest=config_digest(config),
         repo=str(REPO),
@@ -34,9 +31,6 @@ rule render_report:
         "results/report/report.tex",
     log:
         "logs/render_report.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         config=config,
     script:
@@ -53,8 +47,5 @@ rule compile_report:
         report("report.pdf", category="Report"),
     log:
         "logs/compile_report.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/compile_report.py"

@@ -6,9 +6,10 @@ rule train_scan_row:
     input:
         data="results/data/mnist.npz",
     output:
-        metrics="results/scan/h{hidden}/metrics.csv",
         history_epoch="results/scan/h{hidden}/history_epoch.csv",
+        test_probs="results/scan/h{hidden}/test_probs.npz",
         run="results/scan/h{hidden}/run.json",
+        training="results/scan/h{hidden}/training.csv",
     log:
         "logs/train_scan_row/h{hidden}.log",
     benchmark:
@@ -16,8 +17,6 @@ rule train_scan_row:
     wildcard_constraints:
         hidden=r"\d+",
     priority: lambda w: scan_job(w)["priority"]
-    conda:
-        "../../envs/mnist-study.yaml"
     threads: lambda w: scan_job(w)["threads"]
     resources:
         mem_mb=lambda w: scan_job(w)["mem_mb"],
@@ -31,18 +30,17 @@ rule train_scan_row:
 
 rule analyze_scan:
     input:
-        metrics=[f"results/scan/h{h}/metrics.csv" for h in SCAN.hidden_sizes],
+        training=[f"results/scan/h{h}/training.csv" for h in SCAN.hidden_sizes],
+        test=[f"results/scan/h{h}/test_probs.npz" for h in SCAN.hidden_sizes],
         data="results/data/mnist.npz",
     output:
         cells="results/scan/scan.csv",
         context="results/scan/summary.json",
     log:
         "logs/analyze_scan.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         hidden_sizes=list(SCAN.hidden_sizes),
+        loss=scan_row_spec(config, SCAN.hidden_sizes[0]).loss,
         settings=config["scan"],
     script:
         "../scripts/analyze_scan.py"
@@ -56,9 +54,6 @@ rule plot_scan:
         figure=report("results/figures/scan.pdf", category="Figures"),
     log:
         "logs/plot_scan.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         linear_below=config["scan"]["linear_below"],
     script:

@@ -2,27 +2,41 @@
 # that did not train keeps its row, with the reason.
 
 
+# Every test metric of every member, from the files its training job stored (its training
+# record and test outputs): a new metric reruns this and what reads it, never a training job.
+rule analyze_metrics:
+    input:
+        training=model_file("training"),
+        test=model_file("test_probs"),
+    output:
+        metrics="results/analysis/metrics.csv",
+    log:
+        "logs/analyze_metrics.log",
+    params:
+        models=trained_models,
+        # each test loss is the loss its model trained with
+        losses={m: MODELS[m].spec.loss for m in MODELS},
+    script:
+        "../scripts/analyze_metrics.py"
+
+
 rule analyze_models:
     input:
         outcomes="results/tables/training_outcomes.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
     output:
         table="results/tables/models.csv",
     log:
         "logs/analyze_models.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
-        models=trained_models,
         study={
             "defaults": config.get("defaults", {}),
             "models": config["models"],
             "max_epochs": config["max_epochs"],
         },
         # the test images the accuracies are measured on
-        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
-        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        n_test=N_TEST,
+        n_train=N_TRAIN,
     script:
         "../scripts/analyze_models.py"
 
@@ -35,7 +49,7 @@ rule analyze_models:
 rule analyze_families:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         # the best model and those a test does not tell apart from it
         findings="results/analysis/findings.json",
     output:
@@ -43,14 +57,10 @@ rule analyze_families:
         context="results/analysis/families.json",
     log:
         "logs/analyze_families.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
-        models=trained_models,
         benchmarks={m: benchmark_files()[f"train_model {m}"] for m in MODELS},
         # Wilson's interval for a model with one seed is over these test images
-        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
+        n_test=N_TEST,
     script:
         "../scripts/analyze_families.py"
 
@@ -63,9 +73,6 @@ rule plot_families:
         figure=report("results/figures/families.pdf", category="Figures"),
     log:
         "logs/plot_families.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_families.py"
 
@@ -77,20 +84,17 @@ rule plot_families:
 rule analyze_findings:
     input:
         models="results/tables/models.csv",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         probs=model_file("test_probs"),
     output:
         context="results/analysis/findings.json",
     log:
         "logs/analyze_findings.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
         claims=CLAIMS,
-        n_test=config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"]),
-        n_train=config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"]),
+        n_test=N_TEST,
+        n_train=N_TRAIN,
         reduced=reductions(config, sum(LABEL_COUNTS["train"]), sum(LABEL_COUNTS["test"])),
     script:
         "../scripts/analyze_findings.py"

@@ -13,8 +13,6 @@ rule train_model:
     benchmark:
         "results/benchmarks/train_model/{model}.tsv"
     priority: lambda w: model_job(w)["priority"]
-    conda:
-        "../../envs/mnist-study.yaml"
     threads: lambda w: model_job(w)["threads"]
     resources:
         mem_mb=lambda w: model_job(w)["mem_mb"],
@@ -35,9 +33,6 @@ checkpoint collect_training_outcomes:
         "results/tables/training_outcomes.csv",
     log:
         "logs/collect_training_outcomes.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=list(MODELS),
     script:

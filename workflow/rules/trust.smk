@@ -6,7 +6,7 @@ rule analyze_trust:
     input:
         probs=model_file("test_probs"),
         findings="results/analysis/findings.json",
-        metrics=model_file("metrics"),
+        metrics="results/analysis/metrics.csv",
         responses="results/inspect/responses.csv",
         images="results/inspect/unfamiliar/images.npz",
     output:
@@ -14,12 +14,9 @@ rule analyze_trust:
         curves="results/analysis/trust_curves.npz",
     log:
         "logs/analyze_trust.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         models=trained_models,
-        labels={m: MODELS[m].label for m in MODELS},
+        labels=LABELS,
         specs={m: MODELS[m].spec.to_dict() for m in MODELS},
         bins=config["trust"]["bins"],
         literature=config["trust"]["literature"],
@@ -38,9 +35,6 @@ rule plot_reliability:
         figure=report("results/figures/reliability.pdf", category="Figures"),
     log:
         "logs/plot_reliability.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     script:
         "../scripts/plot_reliability.py"
 
@@ -54,9 +48,6 @@ rule plot_risk_coverage:
         figure=report("results/figures/risk_coverage.pdf", category="Figures"),
     log:
         "logs/plot_risk_coverage.log",
-    localrule: True
-    conda:
-        "../../envs/mnist-study.yaml"
     params:
         all_models=list(MODELS),  # colours by config order, as in every figure
     script:

@@ -2,11 +2,12 @@ import numpy as np
 
 from mnist_study import files
 from mnist_study.evaluate import analysis, findings
+from mnist_study.evaluate.metrics import by_model
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     models = files.read_table(snakemake.input.models)
-    metrics = {m: files.read_table(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
+    metrics = by_model(files.read_table(snakemake.input.metrics))
     group = analysis.batch_lr_models(models)
     answers = {}
     for m, f in zip(snakemake.params.models, snakemake.input.probs):

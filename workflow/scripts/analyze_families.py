@@ -1,12 +1,13 @@
 from mnist_study import files
 from mnist_study.evaluate import families, trust
+from mnist_study.evaluate.metrics import by_model
 from mnist_study.logs import redirect_to_log
 from mnist_study.report import provenance
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
     models = files.read_table(i.models)
-    accuracies = {m: files.read_table(f)["test_accuracy"] for m, f in zip(p.models, i.metrics)}
+    accuracies = {m: t["test_accuracy"] for m, t in by_model(files.read_table(i.metrics)).items()}
     wall = provenance.job_times(p.benchmarks).set_index("job")["wall_s"].to_dict()
     table = families.families_table(models, accuracies, wall, p.n_test)
     files.write_csv(table, snakemake.output.table)

@@ -1,11 +1,12 @@
 from mnist_study import files
+from mnist_study.evaluate.metrics import by_model
 from mnist_study.evaluate.tables import model_table
 from mnist_study.logs import redirect_to_log
 from mnist_study.spec import resolve_models
 from mnist_study.train.outcome import read_outcomes
 
 with redirect_to_log(snakemake.log[0]):
-    metrics = {m: files.read_table(f) for m, f in zip(snakemake.params.models, snakemake.input.metrics)}
+    metrics = by_model(files.read_table(snakemake.input.metrics))
     outcomes = read_outcomes(snakemake.input.outcomes)
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
     table = model_table(resolve_models(snakemake.params.study), metrics,

@@ -2,19 +2,20 @@ import numpy as np
 
 from mnist_study import files
 from mnist_study.evaluate import analysis, findings, trust
+from mnist_study.evaluate.metrics import by_model
 from mnist_study.logs import redirect_to_log
 from mnist_study.spec import ModelSpec
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
-    per_model, curves = {}, {}
-    for page, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics), start=1):
+    per_model, curves, metrics = {}, {}, by_model(files.read_table(i.metrics))
+    for page, (m, probs_file) in enumerate(zip(p.models, i.probs), start=1):
         probs, labels, seeds = analysis.load_probs(np.load(probs_file))
         # One network's curves, as the seed study shows them: the model's first working seed.
         shown = findings.shown_member(probs)
         roc = analysis.roc_data(labels, probs[shown].astype(np.float64))
         info = analysis.model_description(ModelSpec.from_dict(p.specs[m]), p.labels[m],
-                                          files.read_table(metrics_file), int(seeds[shown]))
+                                          metrics[m], int(seeds[shown]))
         # `page`: this model's page of the ROC figure file; npz keys by page, not by model id,
         # so that any id a user writes is safe
         macro_half = trust.half_width(trust.seed_interval(

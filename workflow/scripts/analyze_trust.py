@@ -2,6 +2,7 @@ import numpy as np
 
 from mnist_study import files
 from mnist_study.evaluate import analysis, findings, trust
+from mnist_study.evaluate.metrics import by_model
 from mnist_study.logs import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
@@ -9,8 +10,8 @@ with redirect_to_log(snakemake.log[0]):
     ood = trust.member_summary(files.read_table(i.responses)).set_index("model")
     coverages = np.linspace(0.05, 1.0, 20)
     per_model, curves = {}, {"coverages": coverages}
-    found = files.read_json(i.findings)["models"]
-    for k, (m, probs_file, metrics_file) in enumerate(zip(p.models, i.probs, i.metrics)):
+    found, metrics = files.read_json(i.findings)["models"], by_model(files.read_table(i.metrics))
+    for k, (m, probs_file) in enumerate(zip(p.models, i.probs)):
         probs, labels, seeds = analysis.load_probs(np.load(probs_file))
         probs, seeds = analysis.answering_members(probs, seeds)
         if not len(seeds):  # every seed diverged: no answers to trust or not
@@ -19,7 +20,7 @@ with redirect_to_log(snakemake.log[0]):
         first = findings.shown_member(probs)
         order = [first, *(k for k in range(len(seeds)) if k != first)]
         probs, seeds = probs[order], seeds[order]
-        accuracy = files.read_table(metrics_file)["test_accuracy"].to_numpy()
+        accuracy = metrics[m]["test_accuracy"].to_numpy()
         row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
                         "ood": {s: {part: float(ood.loc[m, f"auc_{s}{suffix}"]) for part, suffix in

@@ -1,10 +1,12 @@
 """Analyses of trained models' results files: pure computations on arrays and tables.
 
 Nothing here trains or plots. scikit-learn is imported inside the functions that use it:
-plotting jobs import this module for its table helpers and should not pay for loading it. Inputs are what the training rules write (test_probs.npz:
-probs (S, N, 10), labels (N,), seeds (S,); metrics.csv; history_epoch.csv) and the MNIST
-tensors; outputs are arrays, tables and plain dicts the plotting rules and the report read.
-ROC and confusion matrices come from scikit-learn, never hand-rolled.
+plotting jobs import this module for its table helpers and should not pay for loading it.
+Inputs are what the training rules write (test_probs.npz: probs (S, N, 10), outputs
+(S, N, 10), labels (N,), seeds (S,); history_epoch.csv), the members' metrics computed from
+them (evaluate.metrics) and the MNIST tensors; outputs are arrays, tables and plain dicts the
+plotting rules and the report read. ROC and confusion matrices come from scikit-learn, never
+hand-rolled.
 """
 
 from __future__ import annotations
@@ -240,8 +242,9 @@ def batch_lr_findings(group: pd.DataFrame, metrics: dict[str, pd.DataFrame],
 # --- the hyperparameter scan (its grid: spec.scan_grid) ----------------------------------------
 
 def scan_table(rows: dict[int, pd.DataFrame]) -> pd.DataFrame:
-    """One row per cell (hidden, lr) from the rows' metrics.csv. A diverged cell is flagged
-    and its accuracies are NaN: its argmax over non-finite outputs measures nothing."""
+    """One row per cell (hidden, lr) from each row's member metrics (evaluate.metrics). A
+    diverged cell is flagged and its accuracies are NaN: its argmax over non-finite outputs
+    measures nothing."""
     parts = []
     for hidden, m in rows.items():
         df = m[["lr", "train_accuracy", "test_accuracy", "diverged"]].copy()
@@ -259,7 +262,7 @@ def scan_summary(table: pd.DataFrame, n_test: int) -> dict:
     """Where the best test accuracy is, with every cell that ties it exactly (accuracies are
     counts of images, so a tie is equality), and the best cell's 95 % Wilson interval over the
     n_test test images. The cells are not compared with each other: each is one run of one
-    seed, and the scan keeps no per-image answers that a paired test would need."""
+    seed."""
     from mnist_study.evaluate.trust import wilson_interval
 
     ok = table.dropna(subset=["test_accuracy"])

@@ -16,44 +16,57 @@ import torch
 from mnist_study import files
 from mnist_study.data import read_dataset
 from mnist_study.spec import ModelSpec
-from mnist_study.train.engine import Member, how_trained, train
-from mnist_study.train.metrics import summarize
+from mnist_study.train.engine import Member, TrainResult, how_trained, train
+from mnist_study.train.metrics import probabilities, split_metrics
 
 
 def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path, out: dict,
                    log: Callable[[str], None] = print) -> pd.DataFrame:
-    """Train; write out["metrics"], out["history_epoch"] and, where asked, out["history_step"],
-    out["weights"], out["test_probs"], out["run"] (`how_trained`). Returns the metrics table."""
+    """Train; write out["training"] (`training_record`), out["history_epoch"] and, where asked,
+    out["history_step"], out["test_probs"] (every member's test outputs and probabilities, from
+    which the analysis computes every test metric: mnist_study.evaluate.metrics),
+    out["weights"], out["run"] (`how_trained`). Returns the training record."""
     data = read_dataset(data_path, as_torch=True)
     log(f"training {spec.architecture()} ({spec.n_parameters():,} parameters), "
         f"{len(members)} member(s), {len(data['train_labels']):,} samples, batch {spec.batch_size}, "
         f"{spec.epochs} epochs, {torch.get_num_threads()} torch threads")
     results, outputs = train(spec, members, data, log=log)
-    rows, epochs, steps, probs = [], [], [], []
-    for i, r in enumerate(results):
+    epochs, steps = [], []
+    for r in results:
         key = {"seed": r.member.seed, "lr": r.member.lr}
-        metrics, p = summarize(outputs, data, spec, i)
-        if r.diverged_at_step is not None:
-            # a diverged network has no accuracy (its argmax over NaN would read as ~10 %)
-            metrics = {k: float("nan") for k in metrics}
-        rows.append({**key, **metrics, "diverged": r.diverged_at_step is not None,
-                     "diverged_at_epoch": r.diverged_at_epoch,
-                     "diverged_at_step": r.diverged_at_step})
         epochs += [{**key, **e} for e in r.epochs]
         steps.append(pd.DataFrame({**key, "step": np.arange(1, len(r.step_loss) + 1),
                                    "loss": r.step_loss}))
-        probs.append(p)
-    table = pd.DataFrame(rows)
+    table = training_record(results, outputs["train"], data["train_labels"], spec.loss)
     files.write_csv(pd.DataFrame(epochs), out["history_epoch"])
     if "history_step" in out:
         files.write_csv(pd.concat(steps), out["history_step"])
     if "test_probs" in out:
-        files.save_npz(out["test_probs"], probs=np.stack(probs), labels=data["test_labels"].numpy(),
-                    seeds=np.array([m.seed for m in members]))
+        test = outputs["test"]
+        files.save_npz(out["test_probs"], outputs=test.numpy(),
+                       probs=probabilities(test, spec).double().numpy().astype(np.float32),
+                       labels=data["test_labels"].numpy(), seeds=np.array([m.seed for m in members]))
     if "weights" in out:
         files.save_torch({"spec": spec.to_dict(),
                        "members": {r.member.seed: r.state_dict for r in results}}, out["weights"])
     if "run" in out:
         files.write_json(how_trained(spec), out["run"])
-    files.write_csv(table, out["metrics"])  # last: its presence means the job finished
+    files.write_csv(table, out["training"])  # last: its presence means the job finished
     return table
+
+
+def training_record(results: list[TrainResult], train_outputs: torch.Tensor,
+                    train_labels: torch.Tensor, loss: str) -> pd.DataFrame:
+    """One row per member, in training order: its final accuracy and loss on the training set
+    (what training reached; the test set is the analysis's) and where it diverged."""
+    rows = []
+    for i, r in enumerate(results):
+        fit = split_metrics(train_outputs[i], train_labels, loss)
+        if r.diverged_at_step is not None:
+            # a diverged network has no accuracy (its argmax over NaN would read as ~10 %)
+            fit = {k: float("nan") for k in fit}
+        rows.append({"seed": r.member.seed, "lr": r.member.lr, "train_accuracy": fit["accuracy"],
+                     "train_loss": fit["loss"], "diverged": r.diverged_at_step is not None,
+                     "diverged_at_epoch": r.diverged_at_epoch,
+                     "diverged_at_step": r.diverged_at_step})
+    return pd.DataFrame(rows)

@@ -1,12 +1,12 @@
-"""Metrics of a trained model from its outputs: accuracy and loss per split. ROC curves and
-AUCs are computed from the stored test probabilities by mnist_study.evaluate.analysis, in one place."""
+"""What a network's outputs say: its class probabilities, and its fit to the training set. Every
+test metric is computed by the analysis from the stored test outputs
+(mnist_study.evaluate.metrics, which tests/test_metrics.py holds to the same definitions)."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from mnist_study.spec import N_CLASSES, ModelSpec
+from mnist_study.spec import ModelSpec
 from mnist_study.networks import loss_fn
 
 
@@ -20,13 +20,8 @@ def probabilities(outputs: torch.Tensor, spec: ModelSpec) -> torch.Tensor:
     return torch.softmax(outputs, dim=-1)
 
 
-def summarize(outputs: dict[str, torch.Tensor], data: dict[str, torch.Tensor], spec: ModelSpec,
-              member: int) -> tuple[dict[str, float], np.ndarray]:
-    """Final metrics of one member, and its test-set class probabilities (N, 10)."""
-    row = {}
-    for split in ("train", "test"):
-        out, labels = outputs[split][member], data[f"{split}_labels"]
-        row[f"{split}_accuracy"] = (out.argmax(-1) == labels).float().mean().item()
-        row[f"{split}_loss"] = loss_fn(out, labels, spec.loss).item()
-    probs = probabilities(outputs["test"][member], spec).double().numpy()
-    return row, probs.astype(np.float32)
+def split_metrics(outputs: torch.Tensor, labels: torch.Tensor, loss: str) -> dict[str, float]:
+    """One member's accuracy (right answers over images, in double precision, as the analysis
+    computes it) and mean loss (`loss`: its spec's) from its outputs (N, 10) on a split."""
+    return {"accuracy": (outputs.argmax(-1) == labels).sum().item() / len(labels),
+            "loss": loss_fn(outputs, labels, loss).item()}

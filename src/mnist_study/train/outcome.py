@@ -24,9 +24,10 @@ import pandas as pd
 from mnist_study import files
 
 # The files of one trained model, in its folder results/models/<id>/.
+# No test metric among them: the analysis computes those from test_probs (evaluate.metrics).
 MODEL_FILES = {"weights": "weights.pt", "history_epoch": "history_epoch.csv",
                "history_step": "history_step.csv", "test_probs": "test_probs.npz",
-               "run": "run.json", "metrics": "metrics.csv"}
+               "run": "run.json", "training": "training.csv"}
 OUTCOME_FILE = "outcome.json"
 # Set (to "1") by the workflow when it runs with --keep-going; read by the training jobs,
 # which may run on other hosts (SLURM exports the submitting environment to them).

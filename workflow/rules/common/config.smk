@@ -18,6 +18,10 @@ if config["mnist"]["existing_copy"]:
     existing_copy_files(config["mnist"]["existing_copy"])  # a wrong folder stops the run here
 
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
+LABELS = {m: model.label for m, model in MODELS.items()}  # model id -> its name in the report
+# The images trained and tested on: the study's subsets, else all of MNIST's.
+N_TRAIN = config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"])
+N_TEST = config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"])
 # the models it looks inside
 INSPECT = resolve_inspection(
     config["inspect"], list(MODELS), {m: s.spec.family for m, s in MODELS.items()}
@@ -27,7 +31,7 @@ CLAIMS = resolve_claims(config["claims"], list(MODELS))
 # The scan (learning rate x hidden size), when the study runs it; else no scan rules at all.
 SCAN = scan_grid(config["scan"]) if config["scan"]["run"] else None
 # The last file each scan row's training job writes.
-SCAN_ROW_RESULTS = [f"results/scan/h{h}/metrics.csv" for h in (SCAN.hidden_sizes if SCAN else ())]
+SCAN_ROW_RESULTS = [f"results/scan/h{h}/training.csv" for h in (SCAN.hidden_sizes if SCAN else ())]
 STYLE = str(REPO / "report" / "style.mplstyle")  # an input of every plot rule: restyling replots
 # Inputs of render_report, so that editing a template rebuilds the report (and only it).
 TEMPLATES = sorted(str(p) for p in (REPO / "report").rglob("*.tex.j2"))

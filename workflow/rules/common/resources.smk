@@ -1,9 +1,6 @@
 # What a training job asks the scheduler for (mnist_study.jobs: threads, memory, time limit,
 # priority), from its spec and how many members it trains.
 
-N_TRAIN = config["mnist"].get("train_samples") or 60000
-
-
 # Counted once, as the workflow parses: the training jobs whose last file is not there yet.
 JOBS_TO_TRAIN = sum(
     not Path(f).exists()
