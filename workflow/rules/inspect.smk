@@ -215,7 +215,7 @@ rule plot_class_max_grid:
         labels=LABELS,
         # rows, of the models that trained (those the npz holds); static, as the rows'
         # choice must not wait for the checkpoint
-        rows=[m for m in MODELS if MODELS[m].table in (1, 2)] or list(MODELS),
+        rows=[m for m in MODELS if MODELS[m].in_seed_tables] or list(MODELS),
         images="images",
     script:
         "../scripts/plot_class_max_grid.py"
@@ -234,8 +234,8 @@ use rule plot_class_max_grid as plot_dream_grid with:
 
 
 # The same for the models beyond the seed's tables, where a study has both kinds.
-if any(m.table in (1, 2) for m in MODELS.values()) and any(
-    m.table not in (1, 2) for m in MODELS.values()
+if any(m.in_seed_tables for m in MODELS.values()) and not all(
+    m.in_seed_tables for m in MODELS.values()
 ):
 
     use rule plot_class_max_grid as plot_class_max_beyond with:
@@ -244,4 +244,4 @@ if any(m.table in (1, 2) for m in MODELS.values()) and any(
         log:
             "logs/plot_class_max_beyond.log",
         params:
-            rows=[m for m in MODELS if MODELS[m].table not in (1, 2)],
+            rows=[m for m in MODELS if not MODELS[m].in_seed_tables],

@@ -95,6 +95,6 @@ rule analyze_findings:
         claims=CLAIMS,
         n_test=N_TEST,
         n_train=N_TRAIN,
-        reduced=reductions(config, sum(LABEL_COUNTS["train"]), sum(LABEL_COUNTS["test"])),
+        reduced=reductions(config, MNIST_IMAGES["train"], MNIST_IMAGES["test"]),
     script:
         "../scripts/analyze_findings.py"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mnist_study.data import MNIST_IMAGES
 from mnist_study.evaluate.trust import run_interval, seed_interval
 from mnist_study.spec import StudyModel
 
@@ -11,8 +12,8 @@ AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss"]
 
 
 def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
-                failures: dict[str, dict] | None = None, n_test: int = 10_000,
-                n_train: int = 60_000) -> pd.DataFrame:
+                failures: dict[str, dict] | None = None, n_test: int = MNIST_IMAGES["test"],
+                n_train: int = MNIST_IMAGES["train"]) -> pd.DataFrame:
     """One row per model: its spec, the mean/std of each metric over members, the published
     accuracies and the difference to them. A model in `failures` (id -> {"reason", "log"}: its
     training failed under --keep-going) keeps its row, with the reason and no metrics. The

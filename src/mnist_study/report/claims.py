@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 
 from mnist_study import families
-from mnist_study.data import LABEL_COUNTS
+from mnist_study.data import MNIST_IMAGES
 from mnist_study.report.formatting import (
     escape_latex, fmt_int, fmt_list, fmt_lr, fmt_num, fmt_p, fmt_pct, fmt_signed,
 )
 
-MNIST_TEST_IMAGES = sum(LABEL_COUNTS["test"])
 
 VERDICTS = {
     "supported": "holds", "contradicted": "contradicted", "not shown": "not shown",
@@ -381,8 +380,8 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
 
 def limitations(findings: dict, table, n_test: int) -> list[str]:
     """What this design cannot tell, each item only where this study has the case."""
-    test_set = (f"MNIST's one test set of {fmt_int(n_test)} images" if n_test == MNIST_TEST_IMAGES else
-                f"{fmt_int(n_test)} images of MNIST's test set of {fmt_int(MNIST_TEST_IMAGES)}")
+    test_set = (f"MNIST's one test set of {fmt_int(n_test)} images" if n_test == MNIST_IMAGES["test"] else
+                f"{fmt_int(n_test)} images of MNIST's test set of {fmt_int(MNIST_IMAGES["test"])}")
     out = [f"Every accuracy is measured on {test_set}. No part of "
            f"the training images is held out for choosing or fitting anything, so the "
            f"calibration temperature is fitted on halves of the test set "

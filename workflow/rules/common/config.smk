@@ -20,8 +20,7 @@ if config["mnist"]["existing_copy"]:
 MODELS = resolve_models(config)  # model id -> StudyModel (spec with defaults merged)
 LABELS = {m: model.label for m, model in MODELS.items()}  # model id -> its name in the report
 # The images trained and tested on: the study's subsets, else all of MNIST's.
-N_TRAIN = config["mnist"]["train_samples"] or sum(LABEL_COUNTS["train"])
-N_TEST = config["mnist"]["test_samples"] or sum(LABEL_COUNTS["test"])
+N_TRAIN, N_TEST = split_sizes(config).values()
 # the models it looks inside
 INSPECT = resolve_inspection(
     config["inspect"], list(MODELS), {m: s.spec.family for m, s in MODELS.items()}

@@ -29,13 +29,26 @@ def trained_models(wildcards=None):
 
 
 def model_file(name):
-    """Input function: that file of every model that trained."""
-    return lambda wildcards: [f"results/models/{m}/{MODEL_FILES[name]}" for m in trained_models()]
+    """Input function: that file of every model that trained. A training folder without it was
+    written by an older version of the workflow (its output is the folder, so Snakemake would
+    only call the file missing): say which folders, and how to retrain them."""
+
+    def files(wildcards):
+        paths = [f"results/models/{m}/{MODEL_FILES[name]}" for m in trained_models()]
+        if stale := [str(Path(p).parent) for p in paths if not Path(p).exists()]:
+            raise WorkflowError(
+                f"{', '.join(stale)}: trained by an older version of this workflow, without "
+                f"{MODEL_FILES[name]}. Retrain them: snakemake --forcerun {' '.join(stale)} "
+                f"(with your other options), or delete those folders and run again."
+            )
+        return paths
+
+    return files
 
 
 def grid_models(wildcards=None):
     """Class maximization for every trained model of Tables 1 and 2 (all when none has a table)."""
-    tabled = [m for m in trained_models() if MODELS[m].table in (1, 2)]
+    tabled = [m for m in trained_models() if MODELS[m].in_seed_tables]
     return tabled or trained_models()
 
 
