@@ -54,10 +54,18 @@ from mnist_study.report.provenance import cpu_name  # noqa: E402
 from mnist_study.spec import ModelSpec, resolve_models, scan_grid, scan_row_spec  # noqa: E402
 from mnist_study.study import load_config  # noqa: E402
 from mnist_study.train import handwritten  # noqa: E402
+from mnist_study.train.engine import (  # noqa: E402
+    Member,
+    Trainer,
+    as_inputs,
+    epoch_order,
+    fit_epoch,
+    make_trainer,
+    member_generators,
+    resolve_device,
+    shares_batches,
+)
 from mnist_study.train.handwritten import can_fuse  # noqa: E402
-from mnist_study.train.engine import (Member, Trainer, as_inputs, epoch_order,  # noqa: E402
-                                      fit_epoch, make_trainer, member_generators,
-                                      resolve_device, shares_batches)
 
 # MNIST mean and standard deviation, as the PyTorch MNIST example normalizes
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -605,7 +613,8 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     estimate = study_estimate(config, flop_rates)
     jobs = {job.name: job for job in study_jobs(config)}
     for row in estimate["rows"]:
-        row["flop_floor_s"], row["memory_floor_s"] = jobs[row["job"]].floor_seconds(MNIST_IMAGES["train"], roof, stream)
+        row["flop_floor_s"], row["memory_floor_s"] = jobs[row["job"]].floor_seconds(
+            MNIST_IMAGES["train"], roof, stream)
     add("study_general_over_handwritten", estimate["ratio"], "x",
         f"the study's training estimated job by job from the nearest case: general "
         f"{estimate['total']['general'] / 60:.1f} min, hand-written where it can "
@@ -794,7 +803,8 @@ def floors_of_run(workdir: Path, config: dict, roof: float, stream: float, limit
         efficiency = (flop_s + memory_s) * cores / (r.wall_s * r.threads) if r.wall_s else math.nan
         lines.append(f"| {name} | {r.threads} | {r.wall_s:.0f} | {flop_s:.0f} | {memory_s:.0f} | "
                      f"{flop_s + memory_s:.0f} | {efficiency:.2f} |")
-    head = [f"- the machine's limits{f' ({limits_from})' if limits_from else ''}: roof {roof / 1e9:.0f} GFLOP/s, "
+    source = f" ({limits_from})" if limits_from else ""
+    head = [f"- the machine's limits{source}: roof {roof / 1e9:.0f} GFLOP/s, "
             f"stream rate {stream / GB:.1f} GB/s; {cores} cores; {n_train:,} training images",
             f"- the run: {run.total_wall_s:.0f} s of wall time = {run.total_wall_s / floor_total:.2f}x "
             f"the floor of its training jobs ({floor_total:.0f} s)" if floor_total else

@@ -10,12 +10,19 @@ import sys
 import time
 
 import torch
-
 from bench import REPO, load_data
+
 from mnist_study.spec import resolve_models
 from mnist_study.study import load_config
-from mnist_study.train.engine import (Member, as_inputs, epoch_order, fit_epoch, make_trainer,
-                                      member_generators, shares_batches)
+from mnist_study.train.engine import (
+    Member,
+    as_inputs,
+    epoch_order,
+    fit_epoch,
+    make_trainer,
+    member_generators,
+    shares_batches,
+)
 
 
 def textbook_order(trainer) -> None:

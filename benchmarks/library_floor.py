@@ -22,14 +22,22 @@ import time
 from pathlib import Path
 
 import torch
+from bench import REPO, Job, limits_of, load_data, study_jobs
 from torch.profiler import ProfilerActivity, profile
 
-from bench import REPO, Job, limits_of, load_data, study_jobs
 from mnist_study.jobs import training_steps
 from mnist_study.spec import scan_grid
 from mnist_study.study import load_config
-from mnist_study.train.engine import (Member, as_inputs, chosen_path, epoch_order, fit_epoch,
-                                      make_trainer, member_generators, shares_batches)
+from mnist_study.train.engine import (
+    Member,
+    as_inputs,
+    chosen_path,
+    epoch_order,
+    fit_epoch,
+    make_trainer,
+    member_generators,
+    shares_batches,
+)
 
 # What the libraries compute for a step: the products of the dense layers (forward and both
 # gradients; autograd's backward of a linear layer is aten::mm), the convolutions (oneDNN,

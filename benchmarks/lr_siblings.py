@@ -6,11 +6,18 @@ rounds, best of 3 (benchmarks/engine-notes.md, "Two ideas for the default study'
 import math
 
 import torch
-
 from bench import REPO, load_data, timed_steps
+
 from mnist_study.spec import ModelSpec
-from mnist_study.train.engine import (Member, as_inputs, epoch_order, fit_epoch, make_trainer,
-                                      member_generators, shares_batches)
+from mnist_study.train.engine import (
+    Member,
+    as_inputs,
+    epoch_order,
+    fit_epoch,
+    make_trainer,
+    member_generators,
+    shares_batches,
+)
 
 data = load_data(REPO / "data" / "mnist")
 x, y = as_inputs(data["train_images"], torch.device("cpu")), data["train_labels"]

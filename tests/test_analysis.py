@@ -160,7 +160,8 @@ def test_scan_table_and_summary_find_the_best_and_its_ties():
     assert len(table) == 9 and table["diverged"].sum() == 1
     assert np.isnan(table.loc[table["diverged"], "test_accuracy"]).all()
     s = analysis.scan_summary(table, n_test=10000)
-    assert s["best"] == {"hidden": 64, "lr": 1e-3, "test_accuracy": 0.952, "train_accuracy": pytest.approx(0.962)}
+    assert s["best"] == {"hidden": 64, "lr": 1e-3, "test_accuracy": 0.952,
+                         "train_accuracy": pytest.approx(0.962)}
     assert s["best_interval"] == pytest.approx(trust.wilson_interval(0.952, 10000))
     assert s["best_ties"] == []
     assert s["n_diverged"] == 1 and s["diverged_cells"] == [{"hidden": 64, "lr": 1e-2}]

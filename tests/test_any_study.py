@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 import yaml
-
 from conftest import QUICK, REPO, pdf_text, run_snakemake
+
 from mnist_study.report.pages import check_report
 
 pytestmark = pytest.mark.e2e

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 
+import bench
 import numpy as np
 import pandas as pd
 import pytest
 
-import bench
-from mnist_study.jobs import job_flops
 from mnist_study.families.cnn import ConvBlock
+from mnist_study.jobs import job_flops
 from mnist_study.spec import ModelSpec
 
 FIVE = [0, 1, 2, 3, 4]

@@ -4,8 +4,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import as_read
+
 from mnist_study.evaluate import compare, findings
 from mnist_study.report import claims
 

@@ -1,13 +1,11 @@
 """The config schema: bad values stop the run before any job, with the key named."""
 
-import copy
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, run_snakemake
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -95,6 +93,13 @@ def test_rule_files_are_formatted():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_python_is_lint_clean_with_imports_in_order():
+    # ruff (pyflakes, pycodestyle and isort's order; settings in pyproject.toml) on every file
+    result = subprocess.run([str(Path(sys.executable).with_name("ruff")), "check", "."], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_a_schema_error_names_the_key_path_first(config):
     from mnist_study.study import StudyError, check_config, load_schema
 
@@ -123,7 +128,7 @@ def test_a_wrong_existing_copy_stops_the_dry_run(tmp_path, copy, named):
     study.write_text(f"models:\n  a: {{}}\nmnist:\n  existing_copy: {copy.format(tmp=tmp_path)}\n")
     result = run_snakemake(tmp_path, "-n", configfiles=[study], check=False)
     assert result.returncode != 0
-    assert f"mnist.existing_copy: " in result.stderr + result.stdout
+    assert "mnist.existing_copy: " in result.stderr + result.stdout
     assert named in result.stderr + result.stdout
 
 

@@ -2,11 +2,18 @@
 
 import shutil
 
-import pytest
 import numpy as np
+import pytest
 
-from mnist_study.data import (LABEL_COUNTS, RAW_FILES, DataError, load_arrays, provision_raw,
-                               read_dataset, save_dataset)
+from mnist_study.data import (
+    LABEL_COUNTS,
+    RAW_FILES,
+    DataError,
+    load_arrays,
+    provision_raw,
+    read_dataset,
+    save_dataset,
+)
 
 NAMES = list(RAW_FILES)
 

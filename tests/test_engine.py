@@ -9,12 +9,19 @@ import math
 import pytest
 import torch
 
-from mnist_study.networks import Network, init_network, loss_fn
-from mnist_study.families.cnn import ConvBlock
 from mnist_study.families import N_INPUTS
+from mnist_study.families.cnn import ConvBlock
+from mnist_study.networks import Network, init_network, loss_fn
 from mnist_study.spec import ModelSpec
-from mnist_study.train.engine import (Member, epoch_order, fit_epoch, make_trainer,
-                                      member_generators, shares_batches, train)
+from mnist_study.train.engine import (
+    Member,
+    epoch_order,
+    fit_epoch,
+    make_trainer,
+    member_generators,
+    shares_batches,
+    train,
+)
 from mnist_study.train.handwritten import batched_product
 
 N_TRAIN, N_TEST = 256, 64

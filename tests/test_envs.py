@@ -4,7 +4,6 @@ import re
 import tomllib
 
 import yaml
-
 from conftest import REPO
 
 
@@ -25,7 +24,8 @@ def test_conda_envs_match_the_lockfile():
         pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
         pinned = dict(line.split("==") for line in pip)
         for name, version in pinned.items():
-            assert locked.get(name) == version, f"{env_file.name}: {name}=={version}, lock has {locked.get(name)}"
+            assert locked.get(name) == version, (
+                f"{env_file.name}: {name}=={version}, lock has {locked.get(name)}")
         # every direct dependency is there, except pip itself (conda provides it)
         assert direct_dependencies() - {"pip"} <= set(pinned), f"{env_file.name} misses packages"
 

@@ -7,9 +7,9 @@ import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import as_read
 from scipy import stats
 
-from conftest import as_read
 from mnist_study import files
 from mnist_study.evaluate import families, trust
 from mnist_study.evaluate.tables import model_table

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import HOSTILE_LABEL, REPO  # noqa: E402
+
 from mnist_study.report import figure_checks, plots, plots_inside  # noqa: E402
 from mnist_study.report.figure_checks import layout_problems  # noqa: E402
 

@@ -4,9 +4,8 @@ threads, the longest first; and the rule as Snakemake applies it."""
 import re
 
 import pytest
-import yaml
-
 from conftest import REPO, SEED_STUDY, run_snakemake, seed_models
+
 from mnist_study import jobs
 from mnist_study.spec import resolve_models, scan_grid
 

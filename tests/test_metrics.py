@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-
 from conftest import REPO
+
 from mnist_study import files
 from mnist_study.evaluate.metrics import COLUMNS, by_model, mean_loss, member_metrics
 from mnist_study.networks import loss_fn

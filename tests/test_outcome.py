@@ -7,14 +7,18 @@ import signal
 
 import pandas as pd
 import pytest
-
 from conftest import as_read
+
 from mnist_study import files
 from mnist_study.evaluate.tables import model_table
 from mnist_study.report.document import model_rows
 from mnist_study.spec import resolve_models
 from mnist_study.train.outcome import (
-    OUTCOME_FILE, ModelNotTrained, collect_outcomes, recorded_outcome, trained_model_file,
+    OUTCOME_FILE,
+    ModelNotTrained,
+    collect_outcomes,
+    recorded_outcome,
+    trained_model_file,
 )
 
 

@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pytest
 import yaml
-
 from conftest import QUICK, REPO, pdf_text, run_snakemake
 
 pytestmark = pytest.mark.e2e

@@ -9,12 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, REPORT_PREAMBLE, as_read, pdf_text
+
 from mnist_study.report.latex import compile_pdf
 from mnist_study.report.pages import (
-    caption_placement, check_report, overfull_boxes, printed_commands, small_text, text_sizes,
-    type3_fonts, undefined_references, unresolved_citations,
+    caption_placement,
+    check_report,
+    overfull_boxes,
+    printed_commands,
+    small_text,
+    text_sizes,
+    type3_fonts,
+    undefined_references,
+    unresolved_citations,
 )
 
 BIB = REPO / "report" / "references.bib"
@@ -55,8 +62,9 @@ def test_overfull_boxes_below_the_limit_pass():
 
 # --- citations and references ----------------------------------------------------------------
 
+# LaTeX breaks its log's lines at 79 characters, leaving the space before the break
 LOG_UNDEFINED = """
-Package natbib Warning: Citation `lecun1998' on page 1 undefined on input line 
+Package natbib Warning: Citation `lecun1998' on page 1 undefined on input line\x20
 12.
 
 LaTeX Warning: Citation `nobody2020' on page 3 undefined on input line 40.
@@ -173,8 +181,7 @@ def test_six_point_text_is_found(tmp_path):
 
 
 def test_a_command_printed_as_text_is_found_and_one_set_passes(tmp_path):
-    from mnist_study.report.formatting import escape_latex
-    from mnist_study.report.formatting import fmt_lr
+    from mnist_study.report.formatting import escape_latex, fmt_lr
 
     twice = compile_doc(tmp_path, "Adam at learning rate " + escape_latex(fmt_lr(1e12)) + ".",
                         "\\usepackage{siunitx}\n")
@@ -372,7 +379,7 @@ def test_checklist_renders_and_its_page_passes_the_checks(tmp_path, threads):
     assert "\\VAR" not in section and "\\BLOCK" not in section
     assert "AMD EPYC" in section and "3,000" in as_read(section)
     assert ("torch thread" in section) == bool(threads)
-    targets = "".join(f"\\section{{{l}}}\\label{{{l}}}\n" for l in LABELS)
+    targets = "".join(f"\\section{{{label}}}\\label{{{label}}}\n" for label in LABELS)
     targets += ("\\begin{table}\\caption{Findings.}\\label{tab:findings}\\begin{tabular}{l}"
                 "a\\\\\\end{tabular}\\end{table}\n"
                 "\\begin{table}\\caption{Jobs.}\\label{tab:jobs}\\begin{tabular}{l}"

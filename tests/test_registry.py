@@ -6,13 +6,12 @@ import textwrap
 
 import pytest
 import torch
+from conftest import REPO
 
 from mnist_study import families
 from mnist_study.families import FAMILIES
 from mnist_study.spec import ModelSpec, SpecError, resolve_models
-from mnist_study.study import StudyError, check_config, load_schema, load_config
-
-from conftest import REPO
+from mnist_study.study import StudyError, check_config, load_config, load_schema
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -54,7 +53,8 @@ def test_each_family_reaches_the_schema_the_report_and_the_figures(name):
     family = FAMILIES[name]
     schema = load_schema(SCHEMA)
     model = schema["$defs"]["model_spec"]["properties"]
-    assert name in model["family"]["enum"] and f"{name}: {family.description}" in model["family"]["description"]
+    assert name in model["family"]["enum"]
+    assert f"{name}: {family.description}" in model["family"]["description"]
     for key in family.fields:
         assert model[key]["description"].startswith(f"({name} only)")
     config = load_config(REPO, [])  # the seed study, with a model of this family added
@@ -70,7 +70,8 @@ def test_a_family_that_does_not_exist_is_named_with_the_known_ones():
     config["models"]["x"] = {"family": "transformer"}
     with pytest.raises(StudyError, match=r"models\.x\.family: 'transformer' is not one of \['mlp', 'cnn'"):
         check_config(config, schema, lambda *_: None)
-    with pytest.raises(SpecError, match="models.x.family: 'transformer' is not a model family; known: mlp, cnn"):
+    with pytest.raises(SpecError, match="models.x.family: 'transformer' is not a model family; "
+                                        "known: mlp, cnn"):
         resolve_models({"models": {"x": {"family": "transformer"}}})
 
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import jinja2
 import pytest
-
 from conftest import HOSTILE_LABEL, REPORT_PREAMBLE, pdf_text
+
 from mnist_study.report.formatting import escape_latex
-from mnist_study.report.templates import make_env
 from mnist_study.report.latex import LatexError, compile_pdf
+from mnist_study.report.templates import make_env
 
 
 def write_template(tmp_path: Path, body: str) -> Path:
@@ -93,7 +93,8 @@ def test_numbers_read_as_a_paper_sets_them(tmp_path):
     tex.write_text(REPORT_PREAMBLE + "\\begin{document}\n" + " | ".join(cells) + "\n\\end{document}\n")
     text = " ".join(pdf_text(compile_pdf(tex)).split())
     assert text.startswith("\u22120.012 | +0.073 | 60,000 | 0.9940 | \u22128.96 \u00d7 10"), text
-    assert "| 97.5 % | 0.9937\u20130.9951 | 1 \u00d7 10\u22125 | 1 \u00d7 1012 | p < 0.0001 | 50.0 \u00b1 1.0 |" in text
+    assert ("| 97.5 % | 0.9937\u20130.9951 | 1 \u00d7 10\u22125 | 1 \u00d7 1012 | p < 0.0001 "
+            "| 50.0 \u00b1 1.0 |") in text
     assert "| 636 k | 1 epoch | 12,000 images" in text, text
 
 
@@ -109,7 +110,8 @@ def test_a_long_layer_list_or_number_may_break_in_a_narrow_cell():
     from mnist_study.report.formatting import breakable
 
     assert breakable("784-392-196") == r"784-\allowbreak{}392-\allowbreak{}196"
-    assert breakable("1099511627776") == r"1,\allowbreak{}099,\allowbreak{}511,\allowbreak{}627,\allowbreak{}776"
+    assert breakable("1099511627776") == (r"1,\allowbreak{}099,\allowbreak{}511,"
+                                          r"\allowbreak{}627,\allowbreak{}776")
     assert breakable("a_b & 1") == r"a\_b \& 1"  # still escaped
     assert breakable("12345") == "12345"
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import REPO, pdf_text, seed_models
 from sklearn.metrics import roc_auc_score
 
-from conftest import REPO, pdf_text, seed_models
 from mnist_study.evaluate import findings
 
 pytestmark = pytest.mark.e2e

@@ -4,11 +4,10 @@ its checks, and a study of it that builds its report (config/residual-mlp.yaml).
 import pandas as pd
 import pytest
 import torch
+from conftest import QUICK, REPO, pdf_text, run_snakemake
 
 from mnist_study.networks import init_network
 from mnist_study.spec import ModelSpec, SpecError, resolve_models
-
-from conftest import QUICK, REPO, pdf_text, run_snakemake
 
 
 def test_each_hidden_layer_after_the_first_adds_its_input():

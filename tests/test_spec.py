@@ -6,8 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mnist_study.networks import Network
 from mnist_study.families.cnn import ConvBlock
+from mnist_study.networks import Network
 from mnist_study.spec import ModelSpec, SpecError, resolve_models
 
 
@@ -26,7 +26,8 @@ def study(**model):
      "models.mine.conv.0.pool: 30 is larger than the 24x24 feature map"),
     ({"family": "cnn", "conv": [{"channels": 0}]}, "models.mine.conv.0.channels: 0"),
     ({"family": "cnn"}, "models.mine.conv: a cnn needs at least one convolution block"),
-    ({"conv": [{"channels": 4}]}, "models.mine.conv: only a cnn reads conv (set family: cnn, or remove conv)"),
+    ({"conv": [{"channels": 4}]},
+     "models.mine.conv: only a cnn reads conv (set family: cnn, or remove conv)"),
 ])
 def test_impossible_shapes_are_refused_naming_model_and_key(model, named):
     with pytest.raises(SpecError) as err:
@@ -35,15 +36,17 @@ def test_impossible_shapes_are_refused_naming_model_and_key(model, named):
 
 
 def test_every_problem_of_every_model_at_once():
-    config = {"models": {"a": {"family": "cnn"}, "b": {"family": "cnn", "conv": [{"channels": 2, "kernel": 40}]}}}
+    config = {"models": {"a": {"family": "cnn"},
+                         "b": {"family": "cnn", "conv": [{"channels": 2, "kernel": 40}]}}}
     with pytest.raises(SpecError) as err:
         resolve_models(config)
     assert "models.a.conv" in str(err.value) and "models.b.conv.0.kernel" in str(err.value)
 
 
 def test_the_schema_refuses_zero_channels_and_unknown_block_keys():
-    from mnist_study.study import load_schema, schema_problems
     from conftest import REPO
+
+    from mnist_study.study import load_schema, schema_problems
 
     schema = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
     bad = {"models": {"m": {"family": "cnn", "conv": [{"channels": 0, "kernal": 3}]}}}

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from mnist_study.timing import (TORCH_NOTE, analyze, main, newest_log, read_timing,
-                                render_markdown, run_folder, top_rules_text)
+from mnist_study.timing import (
+    TORCH_NOTE,
+    analyze,
+    main,
+    newest_log,
+    read_timing,
+    render_markdown,
+    run_folder,
+    top_rules_text,
+)
 
 
 def stamp(s: int) -> str:
@@ -213,7 +221,8 @@ def test_a_log_that_snakemake_itself_wrote(tmp_path: Path, monkeypatch):
     (run_dir / "Snakefile").write_text(TOY_WORKFLOW)
     # SLURM_CONF: keep the SLURM plugin from waiting for a controller (README, known issue)
     subprocess.run([SNAKEMAKE, "--cores", "2", "-d", str(run_dir), "-s",
-                    str(run_dir / "Snakefile")], check=True, capture_output=True, env={**os.environ, "SLURM_CONF": "/dev/null"})
+                    str(run_dir / "Snakefile")], check=True, capture_output=True,
+                   env={**os.environ, "SLURM_CONF": "/dev/null"})
     monkeypatch.chdir(tmp_path)  # job logs are found from the run's log, not the current folder
     t = analyze(log_path=newest_log(run_dir))
     assert t.cores == 2 and t.steps == (4, 4)

@@ -7,9 +7,16 @@ import re
 import pandas as pd
 import pytest
 import yaml
-
-from conftest import (FAILING_MODEL, HOSTILE_LABEL, QUICK, REPO, pdf_text, quick_files,
-                      run_snakemake, seed_models)
+from conftest import (
+    FAILING_MODEL,
+    HOSTILE_LABEL,
+    QUICK,
+    REPO,
+    pdf_text,
+    quick_files,
+    run_snakemake,
+    seed_models,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +59,6 @@ def test_stored_weights_give_the_stored_answers_for_every_family(quick_run):
     # what every analysis loads (networks.load_members) is the network that was trained: its
     # answers to the test images are the probabilities the training job stored, mlp and cnn
     import numpy as np
-    import torch
 
     from mnist_study.data import read_dataset
     from mnist_study.networks import in_chunks, load_members

@@ -214,7 +214,8 @@ def load_arrays(root: Path, train_samples: int | None = None,
         if counts != LABEL_COUNTS[split]:
             raise DataError(f"MNIST {split} label counts {counts} differ from the published "
                             f"{LABEL_COUNTS[split]}; delete {raw} and rerun.")
-        out[f"{split}_images"] = np.array(read_idx(raw / f"{prefix}-images-idx3-ubyte")[:n])  # a writable copy
+        # a writable copy
+        out[f"{split}_images"] = np.array(read_idx(raw / f"{prefix}-images-idx3-ubyte")[:n])
         out[f"{split}_labels"] = np.array(labels[:n])
     return out
 

@@ -30,7 +30,8 @@ with redirect_to_log(snakemake.log[0]):
         "responses": table.to_dict("records"),
         "dream": {k: {"at_bounds": float(dream[f"at_bounds_{k}"]),
                       "min": float(dream[k].min()), "max": float(dream[k].max())}
-                  for k in ("per_class_clamped", "per_class_unclamped", "single_clamped", "single_unclamped")},
+                  for k in ("per_class_clamped", "per_class_unclamped", "single_clamped",
+                            "single_unclamped")},
         # probabilities the single all-label dream gets: the loss of all ten labels is lowest when equal
         "dream_single_max_prob": {k: float(softmax(dream[f"logits_{k}"][0]).max())
                                for k in ("single_clamped", "single_unclamped")},

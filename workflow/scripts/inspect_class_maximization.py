@@ -5,7 +5,11 @@ from mnist_study import files
 from mnist_study.evaluate.analysis import load_probs
 from mnist_study.evaluate.findings import shown_member
 from mnist_study.inspection.visualize import (
-    Ascent, class_maximization_and_dream, render_numbers, first_member, logits_of,
+    Ascent,
+    class_maximization_and_dream,
+    first_member,
+    logits_of,
+    render_numbers,
 )
 from mnist_study.logs import redirect_to_log
 

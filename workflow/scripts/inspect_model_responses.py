@@ -4,8 +4,8 @@ import pandas as pd
 from mnist_study import files
 from mnist_study.evaluate.analysis import load_probs
 from mnist_study.inspection import unfamiliar
-from mnist_study.networks import load_members
 from mnist_study.logs import redirect_to_log
+from mnist_study.networks import load_members
 
 with redirect_to_log(snakemake.log[0]):
     i = snakemake.input

@@ -4,7 +4,13 @@ import torch
 
 from mnist_study import files
 from mnist_study.data import read_dataset
-from mnist_study.inspection.visualize import Ascent, render_numbers, first_member, pixel_usage, regularized_variants
+from mnist_study.inspection.visualize import (
+    Ascent,
+    first_member,
+    pixel_usage,
+    regularized_variants,
+    render_numbers,
+)
 from mnist_study.logs import redirect_to_log
 from mnist_study.train.outcome import trained_model_file
 

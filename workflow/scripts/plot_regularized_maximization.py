@@ -1,8 +1,7 @@
 import numpy as np
 
 from mnist_study.logs import redirect_to_log
-from mnist_study.report import plots
-from mnist_study.report import plots_inside
+from mnist_study.report import plots, plots_inside
 
 with redirect_to_log(snakemake.log[0]):
     plots.use_style(snakemake.input.style)

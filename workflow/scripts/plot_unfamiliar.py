@@ -2,8 +2,7 @@ import numpy as np
 
 from mnist_study.inspection.unfamiliar import load_images
 from mnist_study.logs import redirect_to_log
-from mnist_study.report import plots
-from mnist_study.report import plots_inside
+from mnist_study.report import plots, plots_inside
 
 with redirect_to_log(snakemake.log[0]):
     p = snakemake.params

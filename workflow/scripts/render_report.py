@@ -1,7 +1,6 @@
 import os
 from pathlib import Path
 
-
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
 from mnist_study.report.claims import study_conclusions

@@ -11,13 +11,10 @@ hand-rolled.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from mnist_study.spec import DIGITS, N_CLASSES, ModelSpec
-
-
 
 # --- predictions and their mistakes -----------------------------------------------------------
 
@@ -358,7 +355,8 @@ def hardest_digits(errors: pd.DataFrame, counts: dict[str, np.ndarray], similari
         "most_often_hardest": [int(d) for d in DIGITS
                                if hardest_of.get(d, 0) == hardest_of.max()],
         "shared_pairs": [{"true": t, "predicted": p, "n_models": n,
-                          "similarity": float(similarity[t, p]), "similarity_rank": rank[tuple(sorted((t, p)))]}
+                          "similarity": float(similarity[t, p]),
+                          "similarity_rank": rank[tuple(sorted((t, p)))]}
                          for (t, p), n in ranked],
         "mean_similarity": float(pair_corr.mean()),
     }

@@ -28,7 +28,8 @@ def _text(x) -> str:
 def families_table(models: pd.DataFrame, test_accuracies: dict[str, "np.ndarray | pd.Series"],
                    job_wall_s: dict[str, float], n_test: int, level: float = LEVEL) -> pd.DataFrame:
     """One row per model of the models table that trained and has at least one seed that did
-    not diverge (columns: COLUMNS), by family (in the registry's order, mnist_study.families), then by mean test error:
+    not diverge (columns: COLUMNS), by family (in the registry's order, mnist_study.families),
+    then by mean test error:
     the order of the report's table, whose row numbers label the figure's points.
 
     test_accuracies: model id -> the test accuracy of each of its seeds (NaN for a seed that

@@ -233,7 +233,8 @@ PHOTOS = {"cat": "chelsea", "astronaut": "astronaut", "coffee": "coffee", "camer
 def builtin_images(seed: int = 0) -> list[UnfamiliarImage]:
     """The set every report shows: drawn shapes, scikit-image's photographs, and noise."""
     from scipy import ndimage
-    from skimage import color, data as skdata, transform
+    from skimage import color, transform
+    from skimage import data as skdata
 
     out = []
     for name, gray in drawn_shapes().items():

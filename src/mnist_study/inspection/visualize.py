@@ -20,14 +20,10 @@ import torch
 import torch.nn.functional as F
 
 from mnist_study import families
-from mnist_study import files
 from mnist_study.data import digit_means
 from mnist_study.families import N_CLASSES, SIDE
-from mnist_study.spec import DIGITS, ModelSpec
 from mnist_study.networks import Network, in_chunks, init_network, load_members, optimizer_step
-
-
-
+from mnist_study.spec import DIGITS, ModelSpec
 
 # --- objectives ---------------------------------------------------------------------------
 
@@ -368,7 +364,8 @@ def border_analysis(model: Network, spec: ModelSpec, seed: int, control: Network
         "norm_never_used": float(change["norm"][never].mean()) if never.any() else float("nan"),
         "norm_used": float(change["norm"][~never].mean()),
         "norm_init": float(change["norm_init"].mean()),
-        "control_norm_never_used": float(control_change["norm"][never].mean()) if never.any() else float("nan"),
+        "control_norm_never_used": (float(control_change["norm"][never].mean()) if never.any()
+                                    else float("nan")),
         "control_norm_used": float(control_change["norm"][~never].mean()),
         "test_in_never_used": float((test_x.flatten(1)[:, never.flatten()] > 0).any(1).float().mean()),
         "accuracy": {k: accuracy(net, test_x, test_y) for k, net in nets.items()},

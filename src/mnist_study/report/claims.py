@@ -11,9 +11,15 @@ import math
 from mnist_study import families
 from mnist_study.data import MNIST_IMAGES
 from mnist_study.report.formatting import (
-    escape_latex, fmt_int, fmt_list, fmt_lr, fmt_num, fmt_p, fmt_pct, fmt_signed,
+    escape_latex,
+    fmt_int,
+    fmt_list,
+    fmt_lr,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    fmt_signed,
 )
-
 
 VERDICTS = {
     "supported": "holds", "contradicted": "contradicted", "not shown": "not shown",
@@ -156,7 +162,7 @@ def tie_note(models: dict, labels: dict, n_test: int) -> str:
         span = (fmt_int(tied[0]) if len(tied) == 1 else
                 f"{fmt_int(min(tied))} to {fmt_int(max(tied))}")
         out.append(f"On {span} of the {fmt_int(n_test)} test images "
-                   f"({'in ' + str(len(tied)) + ' of its ' + str(seeds) + ' seeds' if seeds > 1 else 'in its one seed'}), "
+                   f"({f'in {len(tied)} of its {seeds} seeds' if seeds > 1 else 'in its one seed'}), "
                    f"two or more labels share model {label(labels, m)}'s top probability (its "
                    f"outputs saturate); such an answer counts as the lowest of the tied labels, "
                    f"so its accuracy rests partly on that rule.")
@@ -380,8 +386,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
 
 def limitations(findings: dict, table, n_test: int) -> list[str]:
     """What this design cannot tell, each item only where this study has the case."""
-    test_set = (f"MNIST's one test set of {fmt_int(n_test)} images" if n_test == MNIST_IMAGES["test"] else
-                f"{fmt_int(n_test)} images of MNIST's test set of {fmt_int(MNIST_IMAGES["test"])}")
+    full = MNIST_IMAGES["test"]
+    test_set = (f"MNIST's one test set of {fmt_int(n_test)} images" if n_test == full else
+                f"{fmt_int(n_test)} images of MNIST's test set of {fmt_int(full)}")
     out = [f"Every accuracy is measured on {test_set}. No part of "
            f"the training images is held out for choosing or fitting anything, so the "
            f"calibration temperature is fitted on halves of the test set "
@@ -489,7 +496,7 @@ def calibration_sentence(models: dict, left_out: list[str] = (), repeats: list[s
     worse = [escape_latex(r["label"]) for r in rows if r["ece_after"] > r["ece"]]
     n = len(rows)
     text = (f"Of the {n} model{'s' if n != 1 else ''}"
-            + (f" that do not give one label to nearly every image" if left_out else "")
+            + (" that do not give one label to nearly every image" if left_out else "")
             + (" (models with the same answers counted once)" if repeats else "")
             + f", {over} {'was' if over == 1 else 'were'} over-confident on both halves of the "
             f"test set in its first seed ($T > 1$) and {under} under-confident ($T < 1$); "

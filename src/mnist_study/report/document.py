@@ -9,10 +9,22 @@ import pandas as pd
 
 from mnist_study import families
 from mnist_study.report import claims
-
 from mnist_study.report.formatting import (
-    _missing, escape_latex, fmt_count, fmt_int, fmt_list, fmt_loss, fmt_lr, fmt_num, fmt_pct_range,
-    fmt_pm, fmt_range, fmt_si, fmt_sig, fmt_signed, significant,
+    _missing,
+    escape_latex,
+    fmt_count,
+    fmt_int,
+    fmt_list,
+    fmt_loss,
+    fmt_lr,
+    fmt_num,
+    fmt_pct_range,
+    fmt_pm,
+    fmt_range,
+    fmt_si,
+    fmt_sig,
+    fmt_signed,
+    significant,
 )
 
 SCHEDULE_WORDS = {"constant": "at a constant learning rate",
@@ -113,7 +125,8 @@ def hidden_sizes(r) -> list[int]:
 def spec_summary(r: pd.Series) -> str:
     """A model's training spec in a few words, as the text names what made a model diverge
     (LaTeX: its words escaped, its learning rate a number)."""
-    words = escape_latex(f"{families.get(r['family']).noun}, layers {r['layers']}, {ACTIVATION_NAMES.get(r['activation'], r['activation'])}, "
+    activation = ACTIVATION_NAMES.get(r["activation"], r["activation"])
+    words = escape_latex(f"{families.get(r['family']).noun}, layers {r['layers']}, {activation}, "
                          f"{LOSS_NAMES.get(r['loss'], r['loss'])} loss")
     return (f"{words}, Adam at learning rate {fmt_lr(r['lr'])}, "
             f"batch size {fmt_int(r['batch_size'])}")

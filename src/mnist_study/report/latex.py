@@ -21,14 +21,14 @@ def latex_errors(log_text: str, context: int = 3) -> str:
     for i, line in enumerate(lines):
         if line.startswith("!"):
             out += lines[i:i + context + 1]
-            out += [l for l in lines[i + 1:i + 12] if re.match(r"l\.\d+", l)][:1]
+            out += [line for line in lines[i + 1:i + 12] if re.match(r"l\.\d+", line)][:1]
     return "\n".join(out)
 
 
 def bibtex_errors(blg_text: str) -> str:
     """What bibtex complained about in its .blg: errors, files it could not open, warnings."""
     keep = ("error", "I couldn't open", "I found no", "Warning--")
-    return "\n".join(l for l in blg_text.splitlines() if any(k in l for k in keep))
+    return "\n".join(line for line in blg_text.splitlines() if any(k in line for k in keep))
 
 
 def _forget_missing_bib(fdb: Path) -> None:

@@ -73,7 +73,7 @@ def overfull_boxes(log_text: str, limit_pt: float = 1.0) -> list[str]:
         where = _where(at.groups() if at else None)
         if "while \\output is active" in rest:
             where = "a page (while \\output is active)"
-        what = next((l.strip() for l in lines[i + 1:i + 3] if l.strip()), "")
+        what = next((line.strip() for line in lines[i + 1:i + 3] if line.strip()), "")
         what = re.sub(r"\\[A-Z][A-Z0-9]*/\S+ ?", "", what).lstrip("[]")  # drop TeX's font switches
         detail = f": {what[:60]}" if what and kind == "h" else ""
         problems.append(f"overfull \\{kind}box, {amount} pt too "

@@ -12,12 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
-from mnist_study.families import FAMILIES  # noqa: E402
 from mnist_study.evaluate.analysis import mistake_counts  # noqa: E402
+from mnist_study.families import FAMILIES  # noqa: E402
 from mnist_study.report.figure_checks import TEXTWIDTH_IN, layout_problems  # noqa: E402
 
 LINESTYLES = ["-", "--", ":", "-."]
@@ -64,7 +64,8 @@ def save_pages(figures: Iterable["matplotlib.figure.Figure"], out: str | Path,
             plt.close(fig)
 
 
-SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076"
+                                            "\u2077\u2078\u2079")
 
 
 def plain_number(x: float) -> str:
@@ -179,7 +180,8 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
         ax_step.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
         ax_step.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         names = ", ".join(labels[m] for m in negative)
-        fig.suptitle(figure_text(f"losses of {len(negative)} model{'s' if len(negative) != 1 else ''} fall to zero or below "
+        models = f"{len(negative)} model{'s' if len(negative) != 1 else ''}"
+        fig.suptitle(figure_text(f"losses of {models} fall to zero or below "
                                  f"({names}): symmetric log scale, linear within "
                                  f"\u00b1{shown['linthresh']:g}", 110), fontsize=SMALL)
     else:

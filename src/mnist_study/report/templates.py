@@ -12,7 +12,15 @@ import jinja2
 from mnist_study import families
 from mnist_study.report import claims
 from mnist_study.report.formatting import (
-    breakable, escape_latex, fmt_count, fmt_int, fmt_list, fmt_lr, fmt_num, fmt_pct, fmt_pm,
+    breakable,
+    escape_latex,
+    fmt_count,
+    fmt_int,
+    fmt_list,
+    fmt_lr,
+    fmt_num,
+    fmt_pct,
+    fmt_pm,
 )
 
 

@@ -15,9 +15,8 @@ import math
 import torch
 
 from mnist_study import families
-from mnist_study.networks import (OUTPUT_ACTIVATIONS, in_chunks, init_network, loss_fn,
-                                  optimizer_step)
 from mnist_study.families import N_CLASSES, N_INPUTS
+from mnist_study.networks import OUTPUT_ACTIVATIONS, in_chunks, init_network, loss_fn, optimizer_step
 from mnist_study.spec import ModelSpec
 
 # In place on a layer's output: the backward pass needs only the activation's output.

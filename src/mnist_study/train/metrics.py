@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from mnist_study.spec import ModelSpec
 from mnist_study.networks import loss_fn
+from mnist_study.spec import ModelSpec
 
 
 def probabilities(outputs: torch.Tensor, spec: ModelSpec) -> torch.Tensor:
