@@ -3,11 +3,10 @@ from mnist_study.evaluate.metrics import by_model
 from mnist_study.evaluate.tables import model_table
 from mnist_study.logs import redirect_to_log
 from mnist_study.spec import resolve_models
-from mnist_study.train.outcome import read_outcomes
 
 with redirect_to_log(snakemake.log[0]):
     metrics = by_model(files.read_table(snakemake.input.metrics))
-    outcomes = read_outcomes(snakemake.input.outcomes)
+    outcomes = files.read_table(snakemake.input.outcomes)
     failed = outcomes[outcomes["status"] == "failed"].set_index("model")
     table = model_table(resolve_models(snakemake.params.study), metrics,
                         failures=failed[["reason", "log"]].to_dict(orient="index"),

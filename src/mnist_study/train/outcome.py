@@ -113,8 +113,3 @@ def collect_outcomes(folders: dict[str, str | Path]) -> pd.DataFrame:
         rows.append({"model": model, "status": outcome["status"],
                      "reason": outcome.get("reason", ""), "log": outcome.get("log", "")})
     return pd.DataFrame(rows, columns=["model", "status", "reason", "log"])
-
-
-def read_outcomes(path: str | Path) -> pd.DataFrame:
-    """The table collect_outcomes wrote: strings throughout, an empty reason stays ""."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)

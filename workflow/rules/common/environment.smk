@@ -22,7 +22,7 @@ os.environ.update(
 )
 
 # Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
-from mnist_study import jobs
+from mnist_study import files, jobs
 from mnist_study.data import MNIST_IMAGES, RAW_FILES, existing_copy_files, split_sizes
 from mnist_study.report.provenance import config_digest
 from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
@@ -36,7 +36,6 @@ from mnist_study.train.outcome import (
     MODEL_FILES,
     OUTCOME_FILE,
     RECORD_FAILURES_ENV,
-    read_outcomes,
 )
 
 
@@ -67,7 +66,7 @@ def warn_about_failed_models():
     outcomes = Path("results/tables/training_outcomes.csv")
     if not outcomes.exists():
         return
-    failed = read_outcomes(outcomes).query("status == 'failed'")
+    failed = files.read_table(outcomes).query("status == 'failed'")
     for row in failed.itertuples():
         logger.warning(
             f"model {row.model} did not train and is missing from the report: "

@@ -15,7 +15,7 @@ def trained_models(wildcards=None):
     path = Path(checkpoints.collect_training_outcomes.get().output[0])
     key = (path, path.stat().st_mtime_ns)
     if key not in _TRAINED_MODELS:
-        outcomes = read_outcomes(path)
+        outcomes = files.read_table(path)
         if set(outcomes["model"]) != set(MODELS):
             # The table of another study run in this folder (Snakemake hands out an existing
             # checkpoint output while it plans, before it knows that the checkpoint reruns):
