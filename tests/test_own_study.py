@@ -55,7 +55,8 @@ def test_a_study_trains_exactly_its_models_with_ids_as_written(own):
 def test_the_report_names_the_diverged_model_when_and_its_spec(own):
     _, text = own
     assert "Models that diverged" in text
-    assert re.search(r"Model blows up \(nan; hidden layers \[64, 32\], ReLU, cross-entropy loss, "
+    assert re.search(r"Model blows up \(nan; fully connected network, layers 64-32, ReLU, "
+                     r"cross-entropy loss, "
                      r"Adam at learning rate 1 × 10 ?12 ?, batch size 64\): 2 of 2 seeds diverged "
                      r"\(seed 0 at epoch 1, step \d+; seed 1 at epoch 1, step \d+\)", text), text[:3000]
     assert "Every seed of model blows up diverged" in text
@@ -66,7 +67,8 @@ def test_the_report_describes_this_study_and_not_the_seed_s(own):
     # a cell may wrap after a hyphen of its layer list (784-, then 392)
     cells = " ".join(pdf_text(workdir / "report.pdf", layout=False).split()).replace("- ", "-")
     assert "A study of my own" in text
-    assert re.search(r"4 networks \(Table \d+: 3 fully connected, 1 convolutional\)", text)
+    assert re.search(r"4 networks \(Table \d+: 3 fully connected networks and 1 convolutional "
+                     r"network\)", text)
     assert "3@3x3 pad1 bn, 5@4x4 pool3 | 320-10" in cells  # the user's cnn, as its spec built it
     assert "hidden layers use ReLU, sigmoid" in text
     assert "16-16-16" in cells  # every hidden layer of the three-layer model

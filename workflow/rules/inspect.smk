@@ -64,6 +64,24 @@ rule inspect_model_responses:
         "../scripts/inspect_model_responses.py"
 
 
+# Dead hidden units of every ReLU model that trained (units no training image activates),
+# counted on the training images: whether a small network lost units it was given.
+rule analyze_dead_units:
+    input:
+        weights=lambda w: [f"results/models/{m}/weights.pt" for m in relu_models()],
+        training=lambda w: [f"results/models/{m}/training.csv" for m in relu_models()],
+        metrics="results/analysis/metrics.csv",
+        data="results/data/mnist.npz",
+    output:
+        table="results/tables/dead_units.csv",
+    log:
+        "logs/analyze_dead_units.log",
+    params:
+        models=lambda w: relu_models(),
+    script:
+        "../scripts/analyze_dead_units.py"
+
+
 # The ideal digit of each model that the report shows, in one job (seconds per model).
 rule inspect_class_maximization:
     input:

@@ -286,6 +286,33 @@ def deviation_hypotheses(row, rep: dict, n_test: int) -> str:
     return "Possible reasons (hypotheses, not tested here): " + "; ".join(reasons) + "."
 
 
+def dead_units(table, labels: dict) -> dict:
+    """What the report says of dead hidden units (analyze_dead_units' table, one row per member
+    of every ReLU model that trained; a diverged member has no count): per model with a dead
+    unit in some seed, a row of the appendix's table (each seed's count, the mean share of its
+    units, and, where at least 4 seeds differ in the count, Spearman's rank correlation of the
+    count with the seed's test accuracy, scipy, two-sided p); and for the text, how many such
+    models there are and which has the largest share."""
+    from scipy import stats
+
+    rows = []
+    for model, members in table.groupby("model", sort=False):
+        members = members[members["dead"].notna()]
+        if not (members["dead"] > 0).any():
+            continue
+        share = float((members["dead"] / members["units"]).mean())
+        row = {"model": model, "label": label(labels, model), "units": fmt_int(members["units"].iloc[0]),
+               "counts": ", ".join(fmt_int(d) for d in members["dead"]), "share": share,
+               "share_text": fmt_pct(share, 1), "rho": "--", "p": "--"}
+        if len(members) >= 4 and members["dead"].nunique() > 1:
+            rho, p = stats.spearmanr(members["dead"], members["test_accuracy"])
+            row.update(rho=fmt_signed(rho, 2), p=fmt_p(p))
+        rows.append(row)
+    most = max(rows, key=lambda r: r["share"]) if rows else None
+    return {"n_models": int(table["model"].nunique()), "rows": rows, "n_with": len(rows),
+            "most": most}
+
+
 # --- the whole study: abstract, findings at a glance, conclusion ---------------------------
 
 def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:

@@ -46,6 +46,11 @@ def model_file(name):
     return files
 
 
+def relu_models(wildcards=None):
+    """The models that trained whose hidden units are ReLUs (those that can die)."""
+    return [m for m in trained_models() if MODELS[m].spec.activation == "relu"]
+
+
 def grid_models(wildcards=None):
     """Class maximization for every trained model of Tables 1 and 2 (all when none has a table)."""
     tabled = [m for m in trained_models() if MODELS[m].in_seed_tables]
