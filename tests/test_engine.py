@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from mnist_study.families import N_INPUTS
+from mnist_study.families import FAMILIES, N_INPUTS
 from mnist_study.families.cnn import ConvBlock
 from mnist_study.networks import Network, init_network, loss_fn
 from mnist_study.spec import ModelSpec
@@ -118,6 +118,14 @@ def test_every_family_equals_training_alone(spec, data):
     # 200 steps with one learning rate (a spec's seeds): the equivalence, within 1e-5
     long = dataclasses.replace(spec, epochs=50, batch_size=64)  # 4 steps an epoch
     assert_members_match(long, [Member(3, 2e-3), Member(4, 2e-3)], data)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_each_registered_family_trains_its_members_as_each_would_alone(name, data):
+    # every family the registry finds, a family added later included, through its example spec
+    spec = dataclasses.replace(ModelSpec.from_dict({"family": name, **FAMILIES[name].example}),
+                               batch_size=48, epochs=2)
+    assert_members_match(spec, [Member(0, 1e-3), Member(7, 3e-3)], data)
 
 
 @pytest.mark.parametrize("batch_norm", [False, True])

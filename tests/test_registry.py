@@ -49,6 +49,17 @@ def test_each_family_builds_what_it_counts(name):
 
 
 @pytest.mark.parametrize("name", list(FAMILIES))
+def test_each_familys_declared_shape_is_the_network_it_builds(name):
+    # the border analysis trusts dense_over_pixels, the hand-written engine dense_only
+    from mnist_study.networks import init_network
+
+    spec, family = example(name), FAMILIES[name]
+    net = init_network(spec, seed=0)
+    assert family.dense_over_pixels == (len(net.features) == 0 and net.layers[0].in_features == 28 * 28)
+    assert family.dense_only == (len(net.features) == 0 and not any(net.skips))
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
 def test_each_family_reaches_the_schema_the_report_and_the_figures(name):
     family = FAMILIES[name]
     schema = load_schema(SCHEMA)

@@ -1,7 +1,7 @@
 # The border mystery: why the ideal digits of an mlp lean on the image border. It reads the
 # first dense layer's weights of each pixel, so it runs on INSPECT["border_model"] (the
-# inspected model when it is an mlp, else the study's first mlp) and is left out of a study
-# without an mlp; the report says so. Every rule here but train_border_control is a local rule.
+# inspected model when its family is dense over the pixels, else the study's first model that
+# is) and is left out of a study without one; the report says so. Every rule here but train_border_control is a local rule.
 
 
 rule train_border_control:

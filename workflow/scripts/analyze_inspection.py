@@ -3,6 +3,7 @@ from scipy.special import softmax
 
 from mnist_study import files
 from mnist_study.evaluate.trust import member_summary
+from mnist_study.families import FAMILIES
 from mnist_study.inspection.unfamiliar import load_images
 from mnist_study.logs import redirect_to_log
 
@@ -38,11 +39,11 @@ with redirect_to_log(snakemake.log[0]):
         "regularized": regularized.to_dict("records"),
         # the class maximization of the inspected model, as the text describes it
         "class_max": files.read_json(i.class_max)[p.inspect["model"]],
-        # the border analysis reads a first dense layer over the pixels: absent without an mlp
+        # the border analysis reads a first dense layer over the pixels: absent without one
         "border": files.read_json(i.border) if "border" in i.keys() else None,
         "border_model": p.inspect["border_model"],
         "border_label": p.labels.get(p.inspect["border_model"]),
         "model_family": p.families[p.inspect["model"]],
-        "families": sorted(set(p.families.values())),
+        "families": [f for f in FAMILIES if f in p.families.values()],  # in the registry's order
     }
     files.write_json(context, snakemake.output.context)

@@ -208,11 +208,12 @@ def pixel_usage(images: torch.Tensor) -> torch.Tensor:
 def first_layer_change(model: Network, spec: ModelSpec, seed: int) -> dict[str, torch.Tensor]:
     """Per input pixel: the first-layer weight norm now and at initialization (rebuilt exactly
     from the seed), the relative change, and whether the weights are bit-identical to init.
-    Only an mlp has one weight column per pixel."""
+    Only a family whose first layer is dense over the pixels (an mlp's) has one weight column
+    per pixel."""
     if not families.get(spec.family).dense_over_pixels:
         raise ValueError(f"the border analysis reads a first dense layer over the pixels, which a "
-                         f"{spec.family} does not have: set inspect.model to a model that has one "
-                         f"(an mlp)")
+                         f"{spec.family} does not have: set inspect.model to a model whose family "
+                         f"has one (an mlp)")
     w = model.layers[0].weight.detach()
     w0 = init_network(spec, seed).layers[0].weight.detach()
     norm, norm0 = w.norm(dim=0), w0.norm(dim=0)
