@@ -738,8 +738,8 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "where listed, is the same product through oneDNN, which uses AVX-512 where the CPU has "
         "it (and which runs the CNNs' convolutions).",
         "- FLOPs, the project's one count (`mnist_study.jobs.job_flops`): 6 x forward "
-        "multiply-adds per sample (`ModelSpec.forward_macs`: a convolution's weights once per "
-        "output position, a bias as one; for an MLP, 6 x its parameters). Pooling, batch norm, "
+        "multiply-adds per sample (`ModelSpec.forward_macs`: a convolution's weights and bias "
+        "once per output position, a bias as one; for an MLP, 6 x its parameters). Pooling, batch norm, "
         "activations, the loss and Adam are not counted, and the gradient of the images, which "
         "no path computes, is: a fraction can pass 1 where the first layer over the 784 pixels "
         "dominates (about a third of that layer's backward pass is never run). Every way of "

@@ -66,10 +66,10 @@ def test_a_timed_pass_is_credited_with_the_projects_one_flop_count():
     # a timed run of steps is credited with its samples, not with the spec's whole training
     mlp = ModelSpec(hidden=(784,), epochs=3, seeds=(0, 1))
     assert bench.pass_flops(mlp, 10) == 6 * mlp.n_parameters() * 10
-    # a cnn: each convolution weight once per output position
+    # a cnn: each convolution weight, and its bias, once per output position
     cnn = ModelSpec(family="cnn", conv=(ConvBlock(6, 5, padding=2, pool=2),), hidden=(),
                     epochs=2)
-    conv, dense = 6 * 25 * 28 * 28, 6 * 14 * 14 * 10 + 10
+    conv, dense = (6 * 25 + 6) * 28 * 28, 6 * 14 * 14 * 10 + 10
     assert bench.pass_flops(cnn, 1) == 6 * (conv + dense)
     # a study's whole job: every member, every epoch (job_flops)
     assert bench.pass_flops(mlp, 60000) * mlp.epochs * 5 == job_flops(mlp, 5, 60000)

@@ -40,7 +40,8 @@ def test_each_family_builds_what_it_counts(name):
         if isinstance(module, torch.nn.Linear):
             macs += module.weight.numel() + module.bias.numel()
         elif isinstance(module, torch.nn.Conv2d):
-            macs += module.weight.numel() * output.shape[-1] * output.shape[-2]
+            bias = module.bias.numel() if module.bias is not None else 0
+            macs += (module.weight.numel() + bias) * output.shape[-1] * output.shape[-2]
 
     for module in net.modules():
         module.register_forward_hook(count)

@@ -84,7 +84,8 @@ def test_a_cnn_counts_a_convolution_at_every_position():
     spec = ModelSpec(family="cnn", conv=(ConvBlock(6, 5, padding=2, pool=2), ConvBlock(16, 5, pool=2)),
                      hidden=(120, 84))
     assert spec.dense_inputs() == 16 * 5 * 5
-    conv_macs = 1 * 6 * 25 * 28 * 28 + 6 * 16 * 25 * 10 * 10
+    # each weight and the bias once per output position, as a dense layer's
+    conv_macs = (1 * 6 * 25 + 6) * 28 * 28 + (6 * 16 * 25 + 16) * 10 * 10
     dense = 400 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10
     assert spec.forward_macs() == conv_macs + dense
     assert spec.architecture() == "6@5x5 pad2 pool2, 16@5x5 pool2 | 400-120-84-10"

@@ -43,8 +43,8 @@ def job_flops(spec: ModelSpec, members: int, n_train: int) -> float:
     table, the scheduler's sizes, the benchmarks) comes from it: 6 x forward multiply-adds per
     sample x samples x epochs x members. Forward, 2 FLOPs per multiply-add; backward, twice
     the forward (the gradients of the weights and of the inputs). A multiply-add is one weight
-    applied once (`ModelSpec.forward_macs`: a convolution's weights at every output position, a
-    bias as one); for an MLP the count is 6 x parameters per sample. Pooling, normalization,
+    applied once, a bias as one (`ModelSpec.forward_macs`: a convolution's weights and bias at
+    every output position); for an MLP the count is 6 x parameters per sample. Pooling, normalization,
     activations, the loss and the optimizer are not counted, and the gradient of the images,
     which no one computes, is: a rate in this count can pass a machine's roof where the first
     layer over the pixels dominates."""

@@ -73,8 +73,8 @@ class _SpecMethods:
         return self._dense_weights() + families.get(self.family).feature_parameters(self)
 
     def forward_macs(self) -> int:
-        """Multiply-adds of one sample's forward pass: each weight once per position it is
-        applied at (a convolution's weights at every output position)."""
+        """Multiply-adds of one sample's forward pass: each weight, and each bias as one, once
+        per position it is applied at (a convolution's at every output position)."""
         return self._dense_weights() + families.get(self.family).feature_macs(self)
 
     def train_flops(self, n_samples: int) -> float:

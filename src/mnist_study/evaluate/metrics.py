@@ -1,6 +1,8 @@
 """Every member's test metrics, computed from what its training job stored: the training record
 (training.csv: its final fit to the training set, and where it diverged) and the test outputs
-(test_probs.npz). A new metric is a column here, and reruns the analysis, never the training."""
+(test_probs.npz). A new metric is a column here and a line of workflow/scripts/analyze_metrics.py
+(Snakemake reruns a job whose script changed, not one whose package code did: after editing
+only this module, --forcerun analyze_metrics); either way no training job reruns."""
 
 from __future__ import annotations
 

@@ -134,8 +134,9 @@ class ConvolutionalFamily(Family):
                    for (c_in, c_out, _), b in zip(conv_layers(spec), spec.conv))
 
     def feature_macs(self, spec: ModelSpec) -> int:
-        # each weight once per output position it is applied at
-        return sum(c_in * c_out * b.kernel ** 2 * side ** 2
+        # each weight, and the bias as one, once per output position it is applied at (as a
+        # dense layer's); batch normalization, like pooling and activations, is not counted
+        return sum((c_in * c_out * b.kernel ** 2 + (0 if b.batch_norm else c_out)) * side ** 2
                    for (c_in, c_out, side), b in zip(conv_layers(spec), spec.conv))
 
     def layers(self, spec: ModelSpec) -> str:
