@@ -81,7 +81,6 @@ class Network(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         family = families.get(spec.family)
-        self.family = spec.family
         self.features = family.features(spec)
         sizes = spec.dense_sizes()
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))

@@ -138,7 +138,7 @@ def compose_config(base: dict, overlays: list[dict], workflow_dir: str | Path, l
     definition: the workflow, the benchmarks and the tests all read a study through it."""
     import yaml
 
-    asked = merge_config(copy.deepcopy(base), {})
+    asked = copy.deepcopy(base)  # what the overlays make of `study`
     for overlay in overlays:
         merge_config(asked, overlay)
     config = copy.deepcopy(base)

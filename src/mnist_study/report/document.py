@@ -120,8 +120,6 @@ def hidden_sizes(r) -> list[int]:
     return [int(h) for h in str(r["hidden"]).split("-") if h.strip()]
 
 
-
-
 def spec_summary(r: pd.Series) -> str:
     """A model's training spec in a few words, as the text names what made a model diverge
     (LaTeX: its words escaped, its learning rate a number)."""
