@@ -66,7 +66,7 @@ rule inspect_model_responses:
 
 # Dead hidden units of every ReLU model that trained (units no training image activates),
 # counted on the training images: whether a small network lost units it was given.
-rule analyze_dead_units:
+rule inspect_dead_units:
     input:
         weights=lambda w: [f"results/models/{m}/weights.pt" for m in relu_models()],
         training=lambda w: [f"results/models/{m}/training.csv" for m in relu_models()],
@@ -75,11 +75,11 @@ rule analyze_dead_units:
     output:
         table="results/tables/dead_units.csv",
     log:
-        "logs/analyze_dead_units.log",
+        "logs/inspect_dead_units.log",
     params:
         models=lambda w: relu_models(),
     script:
-        "../scripts/analyze_dead_units.py"
+        "../scripts/inspect_dead_units.py"
 
 
 # The ideal digit of each model that the report shows, in one job (seconds per model).

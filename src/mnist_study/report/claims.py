@@ -10,6 +10,7 @@ import math
 
 from mnist_study import families
 from mnist_study.data import MNIST_IMAGES
+from mnist_study.evaluate.trust import LEVEL
 from mnist_study.report.formatting import (
     escape_latex,
     fmt_int,
@@ -110,8 +111,8 @@ def reproduction_sentence(label_text: str, rep: dict) -> str:
     pub = f"{fmt_num(rep['published'])} (read as {fmt_num(rep['published_low'], 4)} to " \
           f"{fmt_num(rep['published_high'], 4)})"
     where = (f"{fmt_num(rep['low'], 4)} to {fmt_num(rep['high'], 4)}, "
-             + ("the 95\\,\\% prediction interval of one more seed" if rep["over"] == "seeds"
-                else "Wilson's interval of our one seed over the test images"))
+             + (f"the {round(100 * LEVEL)}\\,\\% prediction interval of one more seed"
+                if rep["over"] == "seeds" else "Wilson's interval of our one seed over the test images"))
     verdict = rep["verdict"]
     if verdict == "not comparable":
         return (f"Model {name}: published {pub}; this reduced run is not comparable with it.")
@@ -287,7 +288,7 @@ def deviation_hypotheses(row, rep: dict, n_test: int) -> str:
 
 
 def dead_units(table, labels: dict) -> dict:
-    """What the report says of dead hidden units (analyze_dead_units' table, one row per member
+    """What the report says of dead hidden units (inspect_dead_units' table, one row per member
     of every ReLU model that trained; a diverged member has no count): per model with a dead
     unit in some seed, a row of the appendix's table (each seed's count, the mean share of its
     units, and, where at least 4 seeds differ in the count, Spearman's rank correlation of the
@@ -395,15 +396,16 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
     }
     best = fam.get("best")
     if best:
-        r = rows[best]
+        from mnist_study.evaluate.trust import wilson_interval
+
+        r, level = rows[best], f"{round(100 * LEVEL)}\\,\\%"
         if r["n_seeds"] > 1 and not math.isnan(r["test_accuracy_ci_low"]):
             interval = (f"{fmt_num(r['test_accuracy_ci_low'], 4)}--"
-                        f"{fmt_num(r['test_accuracy_ci_high'], 4)}, 95\\,\\% interval of the mean "
+                        f"{fmt_num(r['test_accuracy_ci_high'], 4)}, {level} interval of the mean "
                         f"over {int(r['n_seeds'])} seeds")
         else:
-            from mnist_study.evaluate.trust import wilson_interval
             low, high = wilson_interval(float(r["test_accuracy_mean"]), findings["n_test"])
-            interval = (f"{fmt_num(low, 4)}--{fmt_num(high, 4)}, Wilson's 95\\,\\% interval of "
+            interval = (f"{fmt_num(low, 4)}--{fmt_num(high, 4)}, Wilson's {level} interval of "
                         f"its one seed over the test images")
         tied = fam.get("not_told_apart", [])
         out["best"] = {"label": label(labels, best), "accuracy": fmt_num(r["test_accuracy_mean"], 4),
