@@ -73,7 +73,13 @@ def test_each_family_reaches_the_schema_the_report_and_the_figures(name):
     config["models"]["new"] = {"family": name, **family.example}
     check_config(config, schema, lambda *_: None)
     assert resolve_models(config)["new"].spec == example(name)
-    assert family.short and family.noun and {"color", "marker"} <= set(family.style)
+    assert {"color", "marker"} <= set(family.style)
+    # the methods name each family of a study with its description; the figures its style
+    from mnist_study.report.document import family_counts
+
+    (said,) = family_counts([{"family": name}, {"family": name}])
+    assert said == {"n": 2, "plural": family.noun + "s", "short": family.short,
+                    "description": family.description, "text": f"\\num{{2}} {family.noun}s"}
 
 
 def test_a_family_that_does_not_exist_is_named_with_the_known_ones():

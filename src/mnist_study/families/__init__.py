@@ -41,7 +41,7 @@ class Family:
     rank: int  # where its models come in tables and legends (the seed's family first)
     short: str  # in tables and legends: "MLP"
     noun: str  # in prose: "fully connected network" (plural with an s)
-    description: str  # one line for the schema and the report: what its layers are
+    description: str  # what its layers are, in a line of plain text (the schema, the methods)
     style: dict  # matplotlib keywords of its points: color, marker
     example: dict  # a small spec of the family, as a study writes it (tests build and train it)
     fields: dict[str, Field] = field(default_factory=dict)

@@ -156,7 +156,8 @@ class ConvolutionalFamily(Family):
 
 FAMILY = ConvolutionalFamily(
     name="cnn", rank=1, short="CNN", noun="convolutional network",
-    description="the convolution blocks of `conv`, then the dense layers of `hidden`",
+    description="convolution blocks over the image (conv), then dense layers (hidden) over their "
+                "feature maps",
     style={"color": "tab:orange", "marker": "s"},
     example={"conv": [{"channels": 4, "kernel": 5, "padding": 2, "pool": 2, "batch_norm": True},
                       {"channels": 6, "kernel": 3, "pool": 2}], "hidden": [16]},

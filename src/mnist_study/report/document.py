@@ -51,7 +51,8 @@ def family_counts(rows: list[dict]) -> list[dict]:
     """How many models of each family, in the registry's order: `n`, the family's `plural`
     noun and the count as the text says it (`text`: '3 convolutional networks')."""
     counts = {name: sum(r["family"] == name for r in rows) for name in families.FAMILIES}
-    return [{"n": n, "plural": families.get(name).noun + "s",
+    return [{"n": n, "plural": families.get(name).noun + "s", "short": families.get(name).short,
+             "description": families.get(name).description,
              "text": fmt_count(n, families.get(name).noun)} for name, n in counts.items() if n]
 
 
