@@ -303,8 +303,14 @@ def test_a_detector_worse_than_guessing_is_named_only_when_its_interval_says_so(
     models = {"cnn": model("fast CNN", 0.39, 0.18), "six": model("6", 0.19, 0.1),
               "one": model("one seed", 0.3, float("nan"), 1, 0.05)}
     text = claims.worse_than_chance(models, list(models))
-    assert "model 6 on Gaussian noise (19.0)" in as_read(text)
-    assert "one seed on Gaussian noise (30.0)" in as_read(text) and "fast CNN" not in text
+    assert "model 6 on Gaussian noise (AUC 19.0)" in as_read(text)
+    assert "one seed on Gaussian noise (AUC 30.0)" in as_read(text) and "fast CNN" not in text
+    # with what the responses measured beside it: surer answers, from longer outputs
+    models["six"]["ood"]["gaussian"].update(msp=0.98, norm=30.0)
+    models["six"]["mnist"] = {"msp": 0.95, "norm": 12.0}
+    assert ("model 6 on Gaussian noise (AUC 19.0; mean largest probability 0.980 on them against "
+            "0.950 on the test images, from outputs 2.5 times as long)") in as_read(
+                claims.worse_than_chance(models, list(models)))
     assert claims.worse_than_chance(models, list(models), left_out=["six", "one"]).startswith(
         "No model's confidence separates")
 

@@ -148,9 +148,18 @@ def test_a_diverged_member_has_no_accuracy_or_auc_on_other_images():
     # the detector's sign: every test image is surer than every noise image -> AUC 1; test
     # answers at the least sure a softmax can be (0.1 everywhere) rank below all noise -> 0
     assert answered["auc_gaussian"] == 1.0
+    # beside the AUC, what explains it: each set's mean largest probability and output length
+    with torch.no_grad():
+        on_noise = ok(torch.from_numpy(noise["gaussian"]).reshape(20, -1))
+    assert answered["msp_gaussian"] == pytest.approx(float(on_noise.softmax(1).max(1).values.mean()))
+    assert answered["msp_mnist"] == pytest.approx(0.99)
+    assert answered["norm_gaussian"] == pytest.approx(float(on_noise.double().norm(dim=1).mean()))
+    assert "norm_mnist" not in answered  # no stored test outputs given
+    stored = {0: np.tile([3.0, 4.0] + [0.0] * 8, (50, 1)), 1: np.full((50, 10), np.nan)}
     _, (unsure, _) = u.model_responses({0: ok, 1: diverged}, spec, images, digits, labels,
-                                       {0: np.full((50, 10), 0.1), 1: test_probs[1]}, noise)
+                                       {0: np.full((50, 10), 0.1), 1: test_probs[1]}, noise, stored)
     assert unsure["auc_gaussian"] == 0.0
+    assert unsure["norm_mnist"] == pytest.approx(5.0)  # the stored test outputs' length
     # not the ~10 % that an argmax over NaN would give
     assert np.isnan(nan["digits_accuracy"]) and np.isnan(nan["digits_accuracy_image_half"])
     assert np.isnan(nan["auc_gaussian"]) and np.isnan(nan["auc_digits"])

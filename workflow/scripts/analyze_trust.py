@@ -22,10 +22,15 @@ with redirect_to_log(snakemake.log[0]):
         probs, seeds = probs[order], seeds[order]
         accuracy = metrics[m]["test_accuracy"].to_numpy()
         row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
+        # each set's AUC with its intervals, and why it is what it is: the mean largest
+        # probability and output length on the set (means over the seeds)
+        parts = (("auc", "auc_", ""), ("seed_half", "auc_", "_seed_half"),
+                 ("image_half", "auc_", "_image_half"), ("msp", "msp_", ""), ("norm", "norm_", ""))
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
-                        "ood": {s: {part: float(ood.loc[m, f"auc_{s}{suffix}"]) for part, suffix in
-                                    (("auc", ""), ("seed_half", "_seed_half"), ("image_half", "_image_half"))}
-                                for s in p.ood_sets}}
+                        "ood": {s: {part: float(ood.loc[m, f"{prefix}{s}{suffix}"])
+                                    for part, prefix, suffix in parts} for s in p.ood_sets},
+                        "mnist": {"msp": float(ood.loc[m, "msp_mnist"]),
+                                  "norm": float(ood.loc[m, "norm_mnist"])}}
         curves.update({f"m{k}_{name}": v for name, v in row["curves"].items()})
         curves[f"m{k}_risk"] = trust.risk_coverage(probs[0], labels, coverages)
     files.save_npz(snakemake.output.curves, **curves)

@@ -15,10 +15,12 @@ with redirect_to_log(snakemake.log[0]):
     probs, tables = [], []
     for model, weights, stored in zip(snakemake.params.models, i.weights, i.test_probs):
         spec, members = load_members(weights)
-        test_probs, _, seeds = load_probs(np.load(stored))
+        with np.load(stored) as z:
+            test_probs, _, seeds = load_probs(z)
+            test_outputs = dict(zip(seeds.tolist(), z["outputs"]))
         p, rows = unfamiliar.model_responses(members, spec, images["inputs"], digits["inputs"],
                                              digits["labels"], dict(zip(seeds.tolist(), test_probs)),
-                                             noise)
+                                             noise, test_outputs)
         probs.append(p)
         tables.append(pd.DataFrame(rows).assign(model=model))
     # arrays by position in `models`: npz keys never carry a user's model id

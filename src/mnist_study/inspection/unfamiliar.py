@@ -290,13 +290,18 @@ def noise_images(n: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
 
 def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndarray,
                     digit_labels: np.ndarray, mnist_test_probs: dict[int, np.ndarray],
-                    others: dict[str, np.ndarray] | None = None):
+                    others: dict[str, np.ndarray] | None = None,
+                    mnist_test_outputs: dict[int, np.ndarray] | None = None):
     """Per member: class probabilities on the unfamiliar images, accuracy on scikit-learn's
     digits, and how well the maximum softmax probability separates MNIST's test images from
     the unfamiliar images, from the other handwriting and from each set in `others` (noise):
     `auc_<set>`; each with the half-width of its interval over the images (`<metric>_image_half`:
     DeLong's for an AUC, Wilson's for the accuracy). The MNIST side is the member's stored test
     probabilities (`mnist_test_probs[seed]`, what training wrote): not computed a second time.
+    Why a detector fails is measured beside it: the mean largest probability on each set
+    (`msp_<set>`) and, given the stored test outputs, the mean length (L2 norm) of the
+    network's outputs on each set (`norm_<set>`): a network that answers noise with larger
+    outputs than digits is surer of noise.
     Returns (probs on the unfamiliar images (M, N, 10), rows)."""
     import torch
 
@@ -304,15 +309,21 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
     from mnist_study.networks import in_chunks
     from mnist_study.train.metrics import probabilities
 
-    def probs_of(net, x):
-        out = in_chunks(net, torch.as_tensor(x).float())
-        return probabilities(out, spec).double().numpy()
+    def outputs_of(net, x):
+        return in_chunks(net, torch.as_tensor(x).float())
 
     all_probs, rows = [], []
     for seed, net in members.items():
-        p_unf, p_dig, p_mnist = probs_of(net, unfamiliar), probs_of(net, digits), mnist_test_probs[seed]
-        msp = {k: p.max(1) for k, p in (("unfamiliar", p_unf), ("digits", p_dig), ("mnist", p_mnist))}
-        msp.update({k: probs_of(net, x).max(1) for k, x in (others or {}).items()})
+        sets = {"unfamiliar": unfamiliar, "digits": digits, **(others or {})}
+        outputs = {k: outputs_of(net, x) for k, x in sets.items()}
+        probs = {k: probabilities(out, spec).double().numpy() for k, out in outputs.items()}
+        p_unf, p_dig = probs["unfamiliar"], probs["digits"]
+        msp = {k: p.max(1) for k, p in probs.items()}
+        msp["mnist"] = mnist_test_probs[seed].max(1)
+        norms = {k: float(out.double().norm(dim=1).mean()) for k, out in outputs.items()}
+        if mnist_test_outputs is not None:
+            norms["mnist"] = float(np.linalg.norm(mnist_test_outputs[seed].astype(np.float64),
+                                                  axis=1).mean())
         aucs = {k: max_softmax_auc(msp["mnist"], v) for k, v in msp.items() if k != "mnist"}
         # a diverged member has no accuracy: its argmax over NaN would read as ~10 %
         answers = np.isfinite(p_dig).all()
@@ -322,7 +333,8 @@ def model_responses(members: dict, spec, unfamiliar: np.ndarray, digits: np.ndar
                          wilson_interval(digits_accuracy, len(digit_labels))) if answers else np.nan,
                      **{f"auc_{k}": a["auc"] for k, a in aucs.items()},
                      **{f"auc_{k}_image_half": a["image_half"] for k, a in aucs.items()},
-                     **{f"msp_{k}": float(v.mean()) for k, v in msp.items()}})
+                     **{f"msp_{k}": float(v.mean()) for k, v in msp.items()},
+                     **{f"norm_{k}": v for k, v in norms.items()}})
         all_probs.append(p_unf)
     return np.stack(all_probs).astype(np.float32), rows
 

@@ -234,12 +234,23 @@ def worse_than_chance(models: dict, order: list[str], left_out: list[str] = ()) 
                 continue
             half = d["seed_half"] if r["n_seeds"] > 1 else d["image_half"]
             if half is not None and d["auc"] + half < 0.5:
-                found.append((escape_latex(r["label"]), words, d["auc"]))
+                found.append((escape_latex(r["label"]), words, d, r.get("mnist", {})))
     if not found:
         return ("No model's confidence separates MNIST's test images from a set of non-digits "
                 "worse than guessing (no AUC interval lies wholly below 50).")
-    items = fmt_list(f"model {name} on {words} ({fmt_num(100 * auc, 1)})"
-                     for name, words, auc in found)
+
+    def why(d: dict, mnist: dict) -> str:
+        """The measured mechanism: surer answers, from longer outputs, than on the digits."""
+        if d.get("msp") is None or mnist.get("msp") is None:
+            return ""
+        out = (f"; mean largest probability {fmt_num(d['msp'], 3)} on them against "
+               f"{fmt_num(mnist['msp'], 3)} on the test images")
+        if d.get("norm") and mnist.get("norm"):
+            out += f", from outputs {fmt_num(d['norm'] / mnist['norm'], 1)} times as long"
+        return out
+
+    items = fmt_list(f"model {name} on {words} (AUC {fmt_num(100 * d['auc'], 1)}{why(d, mnist)})"
+                     for name, words, d, mnist in found)
     return (f"Worse than guessing (the AUC's whole interval below 50, so the inputs that are not "
             f"digits get the more confident answers): {items}.")
 
