@@ -207,10 +207,17 @@ def test_the_reproduction_summary_counts_each_verdict():
 def test_a_claim_on_a_degenerate_or_identical_pair_is_untestable():
     answers = {"a": _answers([0.90, 0.905, 0.895]), "b": _answers([0.1, 0.1], shares=[1.0, 1.0])}
     c = findings.tested_claim({"a": "a", "b": "b", "expect": "worse"}, ROWS, answers, 60000)
-    assert c["verdict"] == "untestable" and "one label" in c["why"]
+    assert c["verdict"] == "untestable" and c["why"] == {"reason": "one class", "model": "b"}
+    assert claims.claim_sentence(c, {"a": "A", "b": "B_1"}) == (
+        r"That model B\_1 is less accurate than model A cannot be tested here: model B\_1 gives "
+        "one label to nearly every test image in most seeds.")
     same = {"a": _answers([0.9, 0.91]), "b": _answers([0.9, 0.91])}  # same digest
     c = findings.tested_claim({"a": "a", "b": "b", "expect": "same"}, ROWS, same, 60000)
-    assert c["verdict"] == "untestable" and "same answer" in c["why"]
+    assert c["verdict"] == "untestable" and c["why"] == {"reason": "same answers", "model": None}
+    assert claims.glance_row(c, {}, "q", "s")["test"] == (
+        "the two give the same answer to every test image in every seed")
+    # every reason the analysis may give has its words
+    assert set(claims.UNTESTABLE_WORDS) == set(findings.UNTESTABLE_REASONS)
 
 
 def test_verdicts_rest_on_holm_adjusted_p_values():

@@ -143,25 +143,26 @@ def steps_ratio(a: dict, b: dict, n_train: int) -> float:
     return steps(a) / steps(b)
 
 
+# Why a claim cannot be tested: about one of its models, or about the two together.
+UNTESTABLE_REASONS = ("not trained", "diverged", "one class", "same answers")
+
+
 def tested_claim(claim: dict, rows: dict[str, dict], answers: dict[str, dict],
                n_train: int) -> dict:
     """One claim of the config (`a`, `b`: model ids, `expect`: 'better', 'worse' or 'same',
     what the claim says of b against a), tested: the difference b - a with its test, what
     else differs between the two, and the verdict ('supported', 'contradicted', 'not shown',
-    'not contradicted', or 'untestable' with the reason)."""
+'not contradicted', or 'untestable' with the reason as data: `why`, {"reason": one of
+    UNTESTABLE_REASONS, "model": the model it is about}; the report words it)."""
     a, b = str(claim["a"]), str(claim["b"])
     out = {**claim, "a": a, "b": b}
     for m in (a, b):
         if m not in answers:
-            return {**out, "verdict": "untestable", "why": f"model {m} did not train"}
-        if (why := degenerate(answers[m])) == "diverged":
-            return {**out, "verdict": "untestable", "why": f"every seed of model {m} diverged"}
-        if why == "one class":
-            return {**out, "verdict": "untestable",
-                    "why": f"model {m} gives one label to nearly every test image in most seeds"}
+            return {**out, "verdict": "untestable", "why": {"reason": "not trained", "model": m}}
+        if (why := degenerate(answers[m])) in ("diverged", "one class"):
+            return {**out, "verdict": "untestable", "why": {"reason": why, "model": m}}
     if answers[a]["digest"] == answers[b]["digest"]:
-        return {**out, "verdict": "untestable",
-                "why": "the two give the same answer to every test image in every seed"}
+        return {**out, "verdict": "untestable", "why": {"reason": "same answers", "model": None}}
     result = compare.compare(answers[a], answers[b])
     out.update(result=result, differs=differing_keys(rows[a], rows[b]),
                steps_ratio=steps_ratio(rows[a], rows[b], n_train),

@@ -82,12 +82,24 @@ def confounds(claim: dict, labels: dict) -> str:
     return "; ".join(notes)
 
 
+UNTESTABLE_WORDS = {  # evaluate.findings.UNTESTABLE_REASONS, as the text says them
+    "not trained": "model {m} did not train",
+    "diverged": "every seed of model {m} diverged",
+    "one class": "model {m} gives one label to nearly every test image in most seeds",
+    "same answers": "the two give the same answer to every test image in every seed",
+}
+
+
+def untestable_reason(why: dict, labels: dict) -> str:
+    return UNTESTABLE_WORDS[why["reason"]].format(m=label(labels, why["model"] or ""))
+
+
 def claim_sentence(claim: dict, labels: dict) -> str:
     """The verdict on one claim of the study, with the difference it rests on and its test."""
     a, b = label(labels, claim["a"]), label(labels, claim["b"])
     said = f"model {b} is {EXPECT_WORDS[claim['expect']]} model {a}"
     if claim["verdict"] == "untestable":
-        return f"That {said} cannot be tested here: {escape_latex(claim['why'])}."
+        return f"That {said} cannot be tested here: {untestable_reason(claim['why'], labels)}."
     r = claim["result"]
     diff = f"the difference in test accuracy ({b} $-$ {a}) is {tested_difference(r)}"
     if claim["verdict"] == "supported":
@@ -333,7 +345,7 @@ def glance_row(claim: dict, labels: dict, question: str, source: str) -> dict:
     row = {"question": question, "source": escape_latex(source),
            "verdict": VERDICTS[claim["verdict"]]}
     if claim["verdict"] == "untestable":
-        return {**row, "answer": "--", "test": escape_latex(claim["why"])}
+        return {**row, "answer": "--", "test": untestable_reason(claim["why"], labels)}
     r = claim["result"]
     if confounds({**claim, "one_class_seeds": {}}, labels):  # settings or steps, not dead seeds
         row["verdict"] += " (confounded)"
