@@ -39,7 +39,8 @@ def test_a_study_of_only_cnns_builds_its_whole_report(folder):
     for section in ("Class maximization", "Deep dream", "Unfamiliar images", "Calibration"):
         assert section in text
     # the one analysis a cnn cannot have, named with the reason
-    assert "networks are CNN, so it has no border analysis" in text
+    assert ("first dense layer over the pixels, which none of this study\N{RIGHT SINGLE QUOTATION MARK}s "
+            "networks (CNN) has, so it has no border analysis") in text
     assert not (workdir / "results" / "inspect" / "border.json").exists()
 
 

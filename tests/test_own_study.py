@@ -70,7 +70,7 @@ def test_the_report_describes_this_study_and_not_the_seed_s(own):
     assert re.search(r"4 networks \(Table \d+: 3 fully connected networks and 1 convolutional "
                      r"network\)", text)
     assert "3@3x3 pad1 bn, 5@4x4 pool3 | 320-10" in cells  # the user's cnn, as its spec built it
-    assert "hidden layers use ReLU, sigmoid" in text
+    assert "Hidden layers use ReLU, sigmoid" in text
     assert "16-16-16" in cells  # every hidden layer of the three-layer model
     for phrase in SEED_ONLY:
         assert phrase not in text, phrase

@@ -70,7 +70,9 @@ rule inspect_dead_units:
     input:
         weights=lambda w: [f"results/models/{m}/weights.pt" for m in relu_models()],
         training=lambda w: [f"results/models/{m}/training.csv" for m in relu_models()],
-        metrics="results/analysis/metrics.csv",
+        # each seed's test accuracy beside its count, from what training stored (not from
+        # metrics.csv: a new metric must not rerun this torch job)
+        test=lambda w: [f"results/models/{m}/test_probs.npz" for m in relu_models()],
         data="results/data/mnist.npz",
     output:
         table="results/tables/dead_units.csv",
