@@ -222,3 +222,24 @@ def test_batch_lr_picks_the_models_that_differ_only_in_lr_and_batch():
     # at equal epochs batch 16 takes 16 times the steps of batch 256 (3750 against 235 per epoch)
     assert high["steps_ratio"] == pytest.approx(3750 / 235)
     json.dumps(f)  # what the report reads must be plain JSON
+
+
+def test_where_each_diverged_seed_stopped_is_kept_as_numbers():
+    from mnist_study.evaluate import findings
+    from mnist_study.report.document import model_rows
+
+    metrics = pd.DataFrame({"seed": [0, 1, 2], "diverged": [True, False, True],
+                            "diverged_at_epoch": [1, None, 3], "diverged_at_step": [12, None, 250]})
+    at = findings.divergences(metrics)
+    assert at == [{"seed": 0, "epoch": 1, "step": 12}, {"seed": 2, "epoch": 3, "step": 250}]
+    assert findings.divergences(metrics.assign(diverged=False)) == []
+    # the report words them
+    from mnist_study.evaluate.tables import model_table
+    from mnist_study.spec import resolve_models
+
+    table = model_table(resolve_models({"models": {"m": {"seeds": [0, 1, 2]}}}),
+                        {"m": metrics.assign(lr=0.1, train_accuracy=0.9, test_accuracy=0.8,
+                                             train_loss=0.3, test_loss=0.4)})
+    (r,) = model_rows(table, {"models": {"m": {"diverged_at": at}}}, 10000)
+    assert r["diverged"] == 2
+    assert r["diverged_at"] == "seed 0 at epoch 1, step 12; seed 2 at epoch 3, step 250"

@@ -42,7 +42,7 @@ def write_json(obj, path: str | Path) -> None:
 # Columns that hold text a user wrote or that only looks like a number: a model id `nan`,
 # `007` or `1e3`, a label `NA`, hidden sizes `300-100`. They come back exactly as written.
 TEXT_COLUMNS = frozenset({"model", "label", "hidden", "status", "failure", "failure_log",
-                          "reason", "log", "variant", "name", "diverged_at", "family",
+                          "reason", "log", "variant", "name", "family", "layers",
                           "architecture", "schedule", "literature_source",
                           "literature_cite"})
 

@@ -197,6 +197,12 @@ def tested_claims(claims: list[dict], rows: dict[str, dict], answers: dict[str, 
     return out
 
 
+def divergences(metrics: pd.DataFrame) -> list[dict]:
+    """Where each diverged member of a model stopped (its metrics rows): seed, epoch and step."""
+    return [{"seed": int(d.seed), "epoch": int(d.diverged_at_epoch), "step": int(d.diverged_at_step)}
+            for d in metrics[metrics["diverged"].astype(bool)].itertuples()]
+
+
 def study_findings(models: pd.DataFrame, answers: dict[str, dict], claims: list[dict],
                    n_test: int, n_train: int, comparable: bool) -> dict:
     """Everything the report concludes, as numbers: per model its degeneracy and reproduction,

@@ -43,9 +43,6 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
                "literature_source": m.literature.get("source", ""),
                "literature_cite": m.literature.get("cite", ""),
                "n_diverged": int(df["diverged"].sum()),
-               "diverged_at": "; ".join(
-                   f"seed {int(d.seed)} at epoch {int(d.diverged_at_epoch)}, step {int(d.diverged_at_step)}"
-                   for d in df[df["diverged"].astype(bool)].itertuples()),
                "status": "failed" if model_id in failures else "trained",
                "failure": failures.get(model_id, {}).get("reason", ""),
                "failure_log": failures.get(model_id, {}).get("log", "")}

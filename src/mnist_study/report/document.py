@@ -167,7 +167,8 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
             "reproduction": claims.reproduction_sentence(r["label"], rep) if rep else "",
             "degenerate": found.get("degenerate"),
             "diverged": int(r["n_diverged"]),
-            "diverged_at": r["diverged_at"] if isinstance(r["diverged_at"], str) else "",
+            "diverged_at": "; ".join(f"seed {d['seed']} at epoch {d['epoch']}, step {d['step']}"
+                                     for d in found.get("diverged_at", [])),
             "spec": spec_summary(r),
             "reason": "" if failed or not rep else claims.deviation_hypotheses(r, rep, n_test),
             "failed": failed,
