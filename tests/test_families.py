@@ -11,7 +11,7 @@ from conftest import as_read
 from scipy import stats
 
 from mnist_study import files
-from mnist_study.evaluate import families, trust
+from mnist_study.evaluate import choosing, trust
 from mnist_study.evaluate.tables import model_table
 from mnist_study.report import document, formatting, plots, provenance
 from mnist_study.spec import resolve_models
@@ -55,7 +55,7 @@ def models() -> pd.DataFrame:
 def table(models, tmp_path_factory) -> pd.DataFrame:
     path = tmp_path_factory.mktemp("t") / "models.csv"
     files.write_csv(models, path)
-    return families.families_table(files.read_table(path), ACCURACIES, WALL, N_TEST)
+    return choosing.families_table(files.read_table(path), ACCURACIES, WALL, N_TEST)
 
 
 def row(table, model) -> pd.Series:
@@ -66,7 +66,7 @@ def test_rows_are_the_trained_models_with_an_error_by_family_then_error(table):
     # failed: no metrics at all; gone: every seed diverged, no error to show; the cnn has the
     # lowest error but comes after every mlp
     assert list(table["model"]) == ["three", "half", "one", "cnn"]
-    assert list(table.columns) == families.COLUMNS
+    assert list(table.columns) == choosing.COLUMNS
 
 
 def test_interval_over_seeds_is_student_t_on_the_test_errors(table, models):
@@ -121,31 +121,31 @@ def test_size_cost_and_literature_come_from_the_models_table(table, models):
 def test_an_interval_is_cut_to_where_an_error_rate_lies():
     models = model_table(resolve_models({"models": {"wild": {"hidden": [1], "seeds": [0, 1]}}}),
                          {"wild": metrics([0.99, 0.2])})
-    r = families.families_table(models, {"wild": [0.99, 0.2]}, {}, N_TEST).iloc[0]
+    r = choosing.families_table(models, {"wild": [0.99, 0.2]}, {}, N_TEST).iloc[0]
     assert r["test_error_low"] == 0.0 and r["test_error_high"] == 1.0
 
 
 def test_a_trained_model_without_accuracies_is_an_error(models):
     with pytest.raises(KeyError, match="'cnn' trained"):
-        families.families_table(models, {m: a for m, a in ACCURACIES.items() if m != "cnn"}, {},
+        choosing.families_table(models, {m: a for m, a in ACCURACIES.items() if m != "cnn"}, {},
                                 N_TEST)
 
 
 def test_choice_is_the_cheapest_of_the_models_no_test_tells_from_the_best(table):
     # a test tells every other model from the best: the best is the choice
-    pick = families.choice(table, "cnn", [])
+    pick = choosing.choice(table, "cnn", [])
     assert pick == {"best": "cnn", "cheapest": "cnn", "within": ["cnn"]}
     # the 100-unit mlp is not told apart (whatever the intervals say), and it is cheaper: it
     # is the choice; at equal FLOPs the fewer parameters decide
     cnn = row(table, "cnn")
     cheap = table.copy()
     cheap.loc[cheap["model"] == "three", "train_flops_per_member"] = cnn["train_flops_per_member"] / 2
-    assert families.choice(cheap, "cnn", ["three"]) == {"best": "cnn", "cheapest": "three",
+    assert choosing.choice(cheap, "cnn", ["three"]) == {"best": "cnn", "cheapest": "three",
                                                          "within": ["three", "cnn"]}
     cheap.loc[cheap["model"] == "three", "train_flops_per_member"] = cnn["train_flops_per_member"]
     fewer = min(("three", "cnn"), key=lambda m: row(table, m)["n_parameters"])
-    assert families.choice(cheap, "cnn", ["three"])["cheapest"] == fewer
-    assert families.choice(table, None, []) is None
+    assert choosing.choice(cheap, "cnn", ["three"])["cheapest"] == fewer
+    assert choosing.choice(table, None, []) is None
 
 
 def test_job_wall_times_from_benchmark_files(tmp_path):
@@ -194,7 +194,7 @@ def test_formatting_helpers():
 
 
 def test_report_context_is_formatted_and_json(table, models, tmp_path):
-    pick = families.choice(table, "cnn", [])
+    pick = choosing.choice(table, "cnn", [])
     ctx = document.families_context(table, models, pick, N_TEST, trust.LEVEL)
     files.write_json(ctx, tmp_path / "families.json")
     back = json.loads((tmp_path / "families.json").read_text())

@@ -181,7 +181,7 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
 # --- choosing a network: the families table ---------------------------------------------------
 
 def family_row(r) -> dict:
-    """A families-table row (mnist_study.evaluate.families), formatted for the report; label,
+    """A families-table row (mnist_study.evaluate.choosing), formatted for the report; label,
     architecture and source stay free text, for the template to escape."""
     n_used, n_seeds = int(r["n_seeds_used"]), int(r["n_seeds"])
     source = r["literature_source"]
@@ -207,7 +207,7 @@ def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | Non
                      n_test: int, level: float) -> dict:
     """What the report says about choosing a network: the families table's rows, numbered as
     the figure's points, the most accurate model and the cheapest to train within its interval
-    (`pick`, from mnist_study.evaluate.families.choice), and what the table leaves out."""
+    (`pick`, from mnist_study.evaluate.choosing.choice), and what the table leaves out."""
     trained = models[models["status"] == "trained"]
     rows = [{**family_row(r), "number": k + 1} for k, (_, r) in enumerate(table.iterrows())]
     # each literature source once, under the table, named by a letter in the rows

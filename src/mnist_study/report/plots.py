@@ -594,7 +594,7 @@ def _label_points(ax, points: list[tuple[float, float, str]], obstacles: list) -
 def families(table: pd.DataFrame, out: str | Path) -> None:
     """Test error (log) against parameters (left) and against training wall time per member on
     this machine (right, both log), one point per model of the families table
-    (mnist_study.evaluate.families) at its mean over seeds with its 95 % interval as a bar,
+    (mnist_study.evaluate.choosing) at its mean over seeds with its 95 % interval as a bar,
     coloured and shaped by family and labelled with its row number in that table (labels are
     free text of any length; numbers stay legible where models crowd); a hollow star marks the
     literature's error for a model that has one. A bar that reaches 0 runs to the bottom of the
