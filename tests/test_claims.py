@@ -89,6 +89,25 @@ def test_reproduction_accounts_for_rounding_and_a_reduced_run():
         "m", findings.reproduction([0.9, 0.91], 0.982, 10000, False))
 
 
+def test_a_model_that_validates_is_no_reproduction_of_a_published_value():
+    """It trained on fewer images than the seed: no verdict against the published number, and
+    the sentence says why; the same spec on every image is compared."""
+    import pandas as pd
+
+    rows = [{**ROWS["a"], "model": m, "published_test": 0.982, "validation": v}
+            for m, v in (("a", False), ("b", True))]
+    answers = {m: _answers([0.979, 0.980, 0.9805]) for m in "ab"}
+    found = findings.study_findings(pd.DataFrame(rows), answers, [], 10000, 60000, comparable=True)
+    kept, held = found["models"]["a"]["reproduction"], found["models"]["b"]["reproduction"]
+    assert kept["verdict"] == "consistent" and "why" not in kept
+    assert held["verdict"] == "not comparable" and held["why"] == "validation"
+    assert "held training images out to validate on" in claims.reproduction_sentence("b", held)
+    reduced = findings.study_findings(pd.DataFrame(rows), answers, [], 10000, 60000,
+                                      comparable=False)["models"]["a"]["reproduction"]
+    assert reduced["why"] == "reduced run"
+    assert "this reduced run" in claims.reproduction_sentence("a", reduced)
+
+
 def test_a_model_that_answers_one_class_is_degenerate_and_named():
     assert findings.degenerate(_answers([0.1], shares=[1.0, 0.95])) == "one class"
     # most seeds constant, one seed not (the issue's model 7): still one class
@@ -175,9 +194,11 @@ def test_a_batch_size_sentence_reports_the_test_not_the_overlap():
 
 def test_the_study_conclusions_count_verdicts_and_name_the_best_model():
     table = pd.DataFrame([{"model": "a", "label": "A", "n_seeds": 3, "test_accuracy_mean": 0.9,
-                           "test_accuracy_ci_low": 0.89, "test_accuracy_ci_high": 0.91},
+                           "test_accuracy_ci_low": 0.89, "test_accuracy_ci_high": 0.91,
+                           "validation": True},
                           {"model": "b", "label": "B", "n_seeds": 1, "test_accuracy_mean": 0.8,
-                           "test_accuracy_ci_low": np.nan, "test_accuracy_ci_high": np.nan}])
+                           "test_accuracy_ci_low": np.nan, "test_accuracy_ci_high": np.nan,
+                           "validation": False}])
     found = {"claims": [{**_claim("worse", -0.1, 0.001), "verdict": "supported"},
                         {**_claim("same", -0.1, 0.001), "verdict": "contradicted"}],
              "families": {"best": "a", "by_family": {}}, "models": {}, "identical": [],
@@ -186,6 +207,10 @@ def test_the_study_conclusions_count_verdicts_and_name_the_best_model():
     assert (out["n_holds"], out["n_contradicted"], out["n_open"]) == (1, 1, 0)
     assert out["best"]["label"] == "A" and "0.8900--0.9100" in as_read(out["best"]["interval"])
     assert any("has one seed" in x for x in out["limitations"])
+    # the model without validation images is named: nothing was fitted or chosen for it
+    assert any("1 model (B) trains on every training image" in as_read(x) for x in out["limitations"])
+    validating = claims.study_conclusions(found, LABELS, table.assign(validation=True))
+    assert not any("every training image" in x for x in validating["limitations"])
     assert not any("reduced run" in x for x in out["limitations"])
     reduced = claims.study_conclusions({**found, "reduced": ["3,000 of the 60,000 training images"]},
                                        LABELS, table)
@@ -254,20 +279,41 @@ def test_the_calibration_sentence_counts_each_side_and_the_bound():
               "c": {**row, "label": "C", "temperatures": [20.0, 3.0], "ece_after": 0.06}}
     text = claims.calibration_sentence(models)
     # the fit at the bound (c) is counted apart, not as over-confident
-    assert "Of the 3 models, 1 was over-confident" in text and "1 under-confident" in text
-    assert "lower mean ECE for 2 and a higher one for C" in text and "For 1 the fit stopped" in text
+    assert "Of the 3 models with a fitted temperature, 1 was over-confident" in text
+    assert "1 under-confident" in text and "no temperature" not in text
+    assert "lower mean test ECE for 2 and a higher one for C" in text and "For 1 the fit stopped" in text
     calm = claims.calibration_sentence({"a": {**row, "label": "A", "temperatures": [1.5, 1.7]}})
     assert "1 was over-confident" in calm and "stopped" not in calm
+    # one seed below 1 and one above: neither side
+    mixed = claims.calibration_sentence({"a": {**row, "label": "A", "temperatures": [0.9, 1.7]}})
+    assert "0 were over-confident" in mixed and "0 under-confident" in mixed
     # a model that gives one label to nearly every image is no part of the count
     once = claims.calibration_sentence(models, repeats=["b"])
-    assert "Of the 2 models (models with the same answers counted once), 1 was over" in once
+    assert "Of the 2 models with a fitted temperature (models with the same answers counted once)" in once
     without = claims.calibration_sentence(models, left_out=["c"])
-    assert without.startswith("Of the 2 models that do not give one label") and "stopped" not in without
+    assert "Of the 2 models with a fitted temperature that do not give one label" in without
+    assert "stopped" not in without
+
+
+def test_models_without_validation_images_are_counted_apart_and_never_fitted():
+    row = {"temperature_bounds": [0.05, 20.0], "ece": 0.05, "ece_after": 0.01}
+    seed_protocol = {"temperature_bounds": [0.05, 20.0], "ece": 0.05, "ece_after": None,
+                     "temperatures": None}
+    both = claims.calibration_sentence({"a": {**row, "label": "A", "temperatures": [1.5, 1.7]},
+                                        "s": {**seed_protocol, "label": "S"},
+                                        "t": {**seed_protocol, "label": "T"}})
+    assert both.startswith("2 models trained on every training image (have no validation images)")
+    assert "Of the 1 model with a fitted temperature, 1 was over-confident" in both
+    alone = claims.calibration_sentence({"s": {**seed_protocol, "label": "S"}})
+    assert alone == ("1 model trained on every training image (has no validation images) and "
+                     "so no temperature.")
+
 
 
 def test_the_conclusion_lists_the_claims_by_verdict():
     table = pd.DataFrame([{"model": "a", "label": "A", "n_seeds": 3, "test_accuracy_mean": 0.9,
-                           "test_accuracy_ci_low": 0.89, "test_accuracy_ci_high": 0.91}])
+                           "test_accuracy_ci_low": 0.89, "test_accuracy_ci_high": 0.91,
+                           "validation": True}])
     found = {"claims": [{**_claim("worse", -0.1, 0.001), "verdict": "supported", "says": "x"},
                         {**_claim("same", -0.1, 0.001), "verdict": "contradicted", "says": "y"},
                         {**_claim("worse", 0.0, 0.5), "verdict": "not shown", "says": "z"}],
@@ -276,12 +322,29 @@ def test_the_conclusion_lists_the_claims_by_verdict():
     out = claims.study_conclusions(found, LABELS, table)
     assert [q[:3] for q in out["by_verdict"]["supported"]] == ["``x"]
     assert [q[:3] for q in out["by_verdict"]["contradicted"]] == ["``y"]
-    assert not any("one trained network" in q for q in out["by_verdict"]["supported"])
-    # a verdict on one network per side (McNemar) says so where the conclusion lists it
-    single = {**_claim("same", -0.1, 0.001), "verdict": "contradicted", "says": "w"}
-    single["result"] = {**single["result"], "test": "McNemar"}
-    out = claims.study_conclusions({**found, "claims": [single]}, LABELS, table)
-    assert out["by_verdict"]["contradicted"][0].endswith("(one trained network each)")
+
+
+def test_no_verdict_rests_on_one_seed():
+    """One seed on a side: McNemar's test of the two networks is described, not decided, and it
+    takes no part in Holm's adjustment of the claims that are decided."""
+    rng = np.random.default_rng(0)
+    correct_a, correct_b = rng.random(10000) < 0.98, rng.random(10000) < 0.90
+    answers = {"a": _answers([0.98], correct=correct_a),
+               "b": _answers([0.90, 0.91, 0.89], correct=correct_b),
+               "c": _answers([0.97, 0.975, 0.972]), "d": _answers([0.90, 0.905, 0.895])}
+    rows = {m: ROWS["a"] for m in "abcd"}
+    out = findings.tested_claims([{"a": "a", "b": "b", "expect": "worse"},
+                                  {"a": "c", "b": "d", "expect": "worse"}], rows, answers, 60000)
+    single, seeded = out
+    assert single["verdict"] == "untestable" and single["why"] == {"reason": "one seed", "model": "a"}
+    assert single["result"]["test"] == "McNemar" and single["result"]["p"] < 1e-6
+    assert "p_adjusted" not in single["result"]
+    sentence = as_read(claims.claim_sentence(single, LABELS))
+    assert "cannot be tested here: model" in sentence and "has one seed" in sentence
+    assert "differ by" in sentence and "not adjusted" in sentence
+    # the seeded claim is decided, adjusted over the one tested claim only (p unchanged)
+    assert seeded["verdict"] == "supported"
+    assert seeded["result"]["p_adjusted"] == pytest.approx(seeded["result"]["p"])
 
 
 def test_the_hardest_digit_follows_the_typical_model_and_counts_name_every_tie():
@@ -360,3 +423,37 @@ def test_a_published_value_outside_the_prediction_interval_is_not_blamed_on_seed
     assert claims.deviation_hypotheses(row, {**rep, "verdict": "consistent"}, 10000) == ""
     sigmoid = claims.deviation_hypotheses({**row, "output_activation": "sigmoid"}, rep, 10000)
     assert "sigmoid output" in sigmoid
+
+
+def test_the_late_drop_sentence_names_the_largest_fall_or_says_none():
+    drops = {"a": {"best_epoch": 9, "best": 0.9807, "last_epoch": 10, "last": 0.9699, "drop": 0.0108},
+             "b": {"best_epoch": 10, "best": 0.98, "last_epoch": 10, "last": 0.98, "drop": 0.0},
+             "c": {"best_epoch": 3, "best": 0.5, "last_epoch": 10, "last": 0.1, "drop": 0.4}}
+    text = as_read(claims.late_drop_sentence(drops, LABELS, left_out=["c"]))
+    assert text.startswith("For 1 of the 2 models trained for more than one epoch")
+    assert "the largest fall is model" in text
+    assert "from 0.9807 after epoch 9 to 0.9699 after epoch 10" in text
+    assert "choose nothing" in text
+    none = as_read(claims.late_drop_sentence({"b": drops["b"]}, LABELS))
+    assert none.startswith("For none of the 1 model") and "largest fall" not in none
+    assert claims.late_drop_sentence({"c": drops["c"]}, LABELS, left_out=["c"]) == ""
+
+
+def test_the_protocol_sentence_counts_the_models_the_paired_test_finds_a_difference_for():
+    def protocol(diff, p, n_not_last=2):
+        return {"chosen_mean": 0.98 + diff, "last_mean": 0.98, "n_not_last": n_not_last,
+                "test": {"test": "paired", "difference": diff, "low": diff - 0.001,
+                         "high": diff + 0.001, "p": p, "p_adjusted": min(1.0, 2 * p),
+                         "over": "seeds", "level": 0.95}}
+    found = as_read(claims.protocol_sentence({"a": protocol(0.004, 0.001),
+                                              "b": protocol(0.0005, 0.2, n_not_last=0)}, LABELS))
+    assert "For the 2 models that validate" in found and "+0.0005 to +0.0040" in found
+    assert "Holm-adjusted over the 2 models" in found and "finds a difference for A" in found
+    assert "for 1 of them every seed's best epoch was its last" in found
+    # adjusted p above 0.05: no difference found, though the unadjusted p is below
+    none = as_read(claims.protocol_sentence({"a": protocol(0.004, 0.03), "b": protocol(0.001, 0.5)},
+                                            LABELS))
+    assert "finds a difference for none of them" in none
+    single = as_read(claims.protocol_sentence({"a": {**protocol(0.0, 1.0), "test": None}}, LABELS))
+    assert single.startswith("For the 1 model that validates") and "paired" not in single
+    assert claims.protocol_sentence({}, LABELS) == ""

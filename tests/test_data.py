@@ -76,3 +76,53 @@ def test_loading_rechecks_files(mnist_raw_dir, tmp_path):
         f.write(b"\x01\x02\x03")
     with pytest.raises(DataError, match="train-images-idx3-ubyte.*SHA-256"):
         load_arrays(root)
+
+
+def test_validation_images_are_a_fixed_draw_of_their_own_seed():
+    from mnist_study.data import validation_index
+
+    held = validation_index(1000, 100, seed=0)
+    assert len(held) == len(set(held.tolist())) == 100 and held.min() >= 0 and held.max() < 1000
+    assert np.array_equal(held, validation_index(1000, 100, seed=0))  # the seed fixes it
+    assert not np.array_equal(held, validation_index(1000, 100, seed=1))
+    assert len(validation_index(1000, 0, seed=0)) == 0
+
+
+@pytest.mark.parametrize("n_validation", [1000, 1001, -1])
+def test_a_validation_set_that_leaves_nothing_to_train_on_is_refused_by_its_key(n_validation):
+    from mnist_study.data import validation_index
+
+    with pytest.raises(DataError, match=r"mnist\.validation_images"):
+        validation_index(1000, n_validation, seed=0)
+
+
+def test_a_validating_model_never_trains_or_tests_on_its_validation_images():
+    from mnist_study.data import training_split, validation_index
+
+    rng = np.random.default_rng(0)
+    # every image distinct (its index written into its pixels), so identity can be checked
+    train = np.arange(500, dtype=np.int64)
+    data = {"train_images": train, "train_labels": rng.integers(0, 10, 500),
+            "test_images": np.arange(500, 600), "test_labels": rng.integers(0, 10, 100),
+            "validation_index": validation_index(500, 50, seed=3)}
+    split = training_split(data, validation=True)
+    assert len(split["val_images"]) == 50 and len(split["train_images"]) == 450
+    assert not set(split["val_images"].tolist()) & set(split["train_images"].tolist())
+    assert not set(split["val_images"].tolist()) & set(data["test_images"].tolist())
+    assert sorted([*split["val_images"].tolist(), *split["train_images"].tolist()]) == train.tolist()
+    assert np.array_equal(split["val_labels"], data["train_labels"][data["validation_index"]])
+    assert np.array_equal(split["test_images"], data["test_images"])
+    # the seed's protocol: every training image, no validation set
+    whole = training_split(data, validation=False)
+    assert np.array_equal(whole["train_images"], train) and "val_images" not in whole
+    assert "validation_index" not in whole
+
+
+def test_a_model_that_validates_on_no_images_is_refused_by_its_key():
+    from mnist_study.data import training_split
+
+    data = {"train_images": np.zeros((10, 2)), "train_labels": np.zeros(10, int),
+            "validation_index": np.array([], dtype=np.int64)}
+    with pytest.raises(DataError, match=r"mnist\.validation_images is 0"):
+        training_split(data, validation=True)
+    assert len(training_split(data, validation=False)["train_images"]) == 10

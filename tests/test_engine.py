@@ -39,16 +39,17 @@ def data() -> dict[str, torch.Tensor]:
 def train_alone(spec: ModelSpec, member: Member, data: dict[str, torch.Tensor]) -> Network:
     """The reference: one nn.Module, torch.optim.Adam (and OneCycleLR where the spec says so),
     the member's own permutation."""
-    x = data["train_images"].reshape(N_TRAIN, -1).float() / 255
+    n = len(data["train_labels"])
+    x = data["train_images"].reshape(n, -1).float() / 255
     y = data["train_labels"]
     net = init_network(spec, member.seed)
     opt = torch.optim.Adam(net.parameters(), lr=member.lr, weight_decay=spec.weight_decay, fused=True)
-    steps = math.ceil(N_TRAIN / spec.batch_size)
+    steps = math.ceil(n / spec.batch_size)
     schedule = (torch.optim.lr_scheduler.OneCycleLR(opt, member.lr, total_steps=spec.epochs * steps)
                 if spec.schedule == "one_cycle" else None)
     gen = torch.Generator().manual_seed(member.seed)
     for _ in range(spec.epochs):
-        order = torch.randperm(N_TRAIN, generator=gen)
+        order = torch.randperm(n, generator=gen)
         for s in range(steps):
             idx = order[s * spec.batch_size:(s + 1) * spec.batch_size]
             opt.zero_grad()
@@ -225,7 +226,8 @@ def test_shared_and_separate_batches_give_the_same_result(path, data):
     # the wide-matmul path and the batched-matmul path are the same computation
     spec = ModelSpec(hidden=(16, 8), batch_size=32)
     members = [Member(5, 1e-3), Member(5, 1e-2)]
-    x = data["train_images"].reshape(N_TRAIN, -1).float() / 255
+    n = len(data["train_labels"])
+    x = data["train_images"].reshape(n, -1).float() / 255
     y = data["train_labels"]
     weights = []
     for shared in (True, False):
@@ -293,3 +295,41 @@ def test_divergence_is_recorded_and_stays_in_its_member(data):
     epoch_ok, epoch_nan = results[0].epochs[0], results[1].epochs[0]
     assert 0 < epoch_ok["train_accuracy"] <= 1 and 0 < epoch_ok["test_accuracy"] <= 1
     assert math.isnan(epoch_nan["train_accuracy"]) and math.isnan(epoch_nan["test_accuracy"])
+
+
+def test_a_validating_job_trains_on_the_rest_and_reads_the_held_out_images_each_epoch(
+        data, tmp_path):
+    """validation: true trains exactly as training alone on the images not held out, records
+    each epoch's validation loss and accuracy, and stores the final validation outputs beside
+    the test set's."""
+    import numpy as np
+
+    from mnist_study import files
+    from mnist_study.data import validation_index
+    from mnist_study.train.job import train_and_save
+
+    held = validation_index(N_TRAIN, 56, seed=0)
+    np_data = {k: v.numpy() for k, v in data.items()}
+    files.save_npz(tmp_path / "data.npz", **np_data, validation_index=held)
+    spec = ModelSpec(hidden=(16,), batch_size=50, epochs=2, validation=True, seeds=(0, 1))
+    out = {"training": tmp_path / "training.csv", "history_epoch": tmp_path / "epochs.csv",
+           "test_probs": tmp_path / "probs.npz"}
+    train_and_save(spec, [Member(0, 1e-3), Member(1, 1e-3)], tmp_path / "data.npz", out,
+                   log=lambda _: None)
+    keep = np.setdiff1d(np.arange(N_TRAIN), held)
+    rest = {**data, "train_images": data["train_images"][keep], "train_labels": data["train_labels"][keep]}
+    x_val = data["train_images"][held].reshape(len(held), -1).float() / 255
+    stored = np.load(out["test_probs"])
+    epochs = files.read_table(out["history_epoch"])
+    for i, member in enumerate([Member(0, 1e-3), Member(1, 1e-3)]):
+        # the reference trains on the 200 images left, as the job should have
+        alone = train_alone(spec, member, rest)
+        with torch.no_grad():
+            expected = alone(x_val).numpy()
+        np.testing.assert_allclose(stored["val_outputs"][i], expected, rtol=1e-4, atol=1e-5)
+        last = epochs[(epochs.seed == member.seed) & (epochs.epoch == 2)].iloc[0]
+        val_labels = data["train_labels"][held].numpy()
+        assert last.val_accuracy == pytest.approx((expected.argmax(1) == val_labels).mean())
+    assert np.array_equal(stored["val_labels"], data["train_labels"][held].numpy())
+    assert {"val_loss", "val_accuracy", "test_loss", "test_accuracy"} <= set(epochs.columns)
+

@@ -88,14 +88,15 @@ def test_numbers_read_as_a_paper_sets_them(tmp_path):
     cells = [f.fmt_signed(-0.0123), f.fmt_signed(0.073), f.fmt_int(60000), f.fmt_num(0.9940, 4),
              f.fmt_loss(-89551396877107.2), f.fmt_pct(0.975), f.fmt_range(0.9937, 0.9951, 4),
              f.fmt_lr(1e-5), f.fmt_lr(1e12), f.fmt_p(1e-6), f.fmt_pm(0.5, 0.01, None, 1, 100),
-             f.fmt_si(636_000), f.fmt_count(1, "epoch"), f.fmt_count(12000, "image")]
+             f.fmt_si(636_000), f.fmt_count(1, "epoch"), f.fmt_count(12000, "image"),
+             f.fmt_p(1e-6, bare=True), f.fmt_p(0.0312, bare=True)]
     tex = tmp_path / "numbers.tex"
     tex.write_text(REPORT_PREAMBLE + "\\begin{document}\n" + " | ".join(cells) + "\n\\end{document}\n")
     text = " ".join(pdf_text(compile_pdf(tex)).split())
     assert text.startswith("\u22120.012 | +0.073 | 60,000 | 0.9940 | \u22128.96 \u00d7 10"), text
     assert ("| 97.5 % | 0.9937\u20130.9951 | 1 \u00d7 10\u22125 | 1 \u00d7 1012 | p < 0.0001 "
             "| 50.0 \u00b1 1.0 |") in text
-    assert "| 636 k | 1 epoch | 12,000 images" in text, text
+    assert "| 636 k | 1 epoch | 12,000 images | < 0.0001 | 0.031" in text, text
 
 
 def test_a_list_whose_items_hold_commas_is_set_with_semicolons():

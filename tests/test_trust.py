@@ -56,19 +56,38 @@ def test_a_calibrated_model_has_ece_near_zero_and_an_overconfident_one_does_not(
     assert trust.scores(overconfident, labels)["ece"] > 0.1
 
 
-def test_temperature_scaling_lowers_the_nll_on_images_it_was_not_fitted_on():
-    probs, labels = synthetic()
-    overconfident = trust.with_temperature(probs, 0.4)
-    fitted = trust.cross_fitted_temperature(overconfident, labels)
-    a, b = fitted["folds"]
-    assert not set(a) & set(b) and len(a) + len(b) == len(labels)  # disjoint halves
-    # sharpened by 1/0.4: the temperature that undoes it is 2.5
-    assert all(t == pytest.approx(2.5, rel=0.1) for t in fitted["temperatures"])
-    before, after = trust.scores(overconfident, labels), trust.scores(fitted["probs"], labels)
-    assert after["nll"] < before["nll"] and after["ece"] < before["ece"] / 3
-    # each half is calibrated with the temperature of the other half
-    assert np.allclose(fitted["probs"][b], trust.with_temperature(overconfident[b],
-                                                                   fitted["temperatures"][0]))
+def test_the_temperature_is_fitted_on_the_validation_images_only():
+    """Fitted on a member's validation answers, it calibrates its test answers; the test labels
+    never enter the fit: shuffling them leaves every temperature as it was."""
+    val_probs, val_labels = synthetic(n=4000, seed=1)
+    test_probs, test_labels = synthetic(n=4000, seed=2)
+    # two members sharpened by 1/0.4 and 1/0.5: the temperatures that undo it are 2.5 and 2
+    sharp = [(trust.with_temperature(val_probs, t), trust.with_temperature(test_probs, t))
+             for t in (0.4, 0.5)]
+    val = np.stack([v for v, _ in sharp]), val_labels
+    test = np.stack([t for _, t in sharp])
+    temperatures, calibrated = trust.validated_temperatures(test, *val)
+    assert temperatures == pytest.approx([2.5, 2.0], rel=0.1)
+    for member in range(2):
+        before = trust.scores(test[member], test_labels)
+        after = trust.scores(calibrated[member], test_labels)
+        assert after["nll"] < before["nll"] and after["ece"] < before["ece"] / 3
+    shuffled = np.random.default_rng(0).permutation(test_labels)
+    numbers = trust.model_trust(test, test_labels, np.array([0.5, 0.5]), validation=val)["numbers"]
+    again = trust.model_trust(test, shuffled, np.array([0.5, 0.5]), validation=val)["numbers"]
+    assert numbers["temperatures"] == again["temperatures"] == temperatures
+    # another validation set gives other temperatures: they are read from it
+    other = trust.model_trust(test, test_labels, np.array([0.5, 0.5]),
+                              validation=(test, test_labels))["numbers"]
+    assert other["temperatures"] != numbers["temperatures"]
+
+
+def test_without_validation_images_nothing_is_fitted_and_nothing_reported_after():
+    probs, labels = synthetic(n=2000)
+    numbers = trust.model_trust(probs[None], labels, np.array([0.5]))["numbers"]
+    assert numbers["temperatures"] is None
+    assert numbers["ece_after"] is numbers["nll_after"] is numbers["ece_after_seed_half"] is None
+    assert numbers["ece"] == pytest.approx(trust.scores(probs, labels)["ece"])
 
 
 def test_misclassification_auroc_and_risk_coverage():

@@ -220,6 +220,36 @@ def load_arrays(root: Path, train_samples: int | None = None,
     return out
 
 
+def validation_index(n_train: int, n_validation: int, seed: int) -> np.ndarray:
+    """The training images held out for validation: n_validation of the n_train, drawn by a
+    generator of their own seed (sorted indices). The same seed gives the same images whatever
+    else the study does, so every model that validates validates on the same images."""
+    if not 0 <= n_validation < n_train:
+        raise DataError(f"mnist.validation_images: {n_validation} of {n_train} training images "
+                        f"would leave nothing to train on; hold out fewer (0 to {n_train - 1}).")
+    return np.sort(np.random.default_rng(seed).permutation(n_train)[:n_validation])
+
+
+def training_split(data: dict, validation: bool) -> dict:
+    """The images a model trains on, and those it validates on: with `validation`, the training
+    images minus the held-out ones (`validation_index`, which load_mnist stores), which become
+    val_images and val_labels; without, all training images (the seed's protocol) and no
+    validation set. The test set is untouched either way."""
+    out = {k: v for k, v in data.items() if k != "validation_index"}
+    if not validation:
+        return out
+    held = data["validation_index"]
+    if not len(held):
+        raise DataError("this model validates (validation: true) but mnist.validation_images is "
+                        "0: hold some training images out, or set validation: false.")
+    keep = np.ones(len(data["train_labels"]), dtype=bool)
+    keep[np.asarray(held)] = False
+    for what in ("images", "labels"):
+        out[f"val_{what}"] = data[f"train_{what}"][held]
+        out[f"train_{what}"] = data[f"train_{what}"][keep]
+    return out
+
+
 def digit_means(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average image of each digit, in [0, 1]: (10, 28, 28), and the images per digit (10,)."""
     images = np.asarray(images, dtype=np.float64) / 255.0

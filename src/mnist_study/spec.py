@@ -38,6 +38,7 @@ class _Training:
     seeds: tuple[int, ...] = (0,)  # one member per seed, trained side by side
     device: str = "auto"  # auto: CUDA when present
     allow_tf32: bool = False  # off by default: exact fp32 unless the config opts in
+    validation: bool = False  # hold out mnist.validation_images training images to validate on
 
 
 class _SpecMethods:

@@ -26,5 +26,7 @@ rule load_mnist:
     params:
         train_samples=config["mnist"]["train_samples"],
         test_samples=config["mnist"]["test_samples"],
+        validation_images=config["mnist"]["validation_images"],
+        validation_seed=config["mnist"]["validation_seed"],
     script:
         "../scripts/load_mnist.py"

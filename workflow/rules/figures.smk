@@ -20,6 +20,39 @@ rule plot_loss_curves:
         "../scripts/plot_loss_curves.py"
 
 
+# Learning curves: every epoch's accuracy on the test set (and on the validation images, for
+# the models that hold some out), over seeds; and the epoch the careful protocol keeps.
+
+
+rule analyze_learning_curves:
+    input:
+        epochs=model_file("history_epoch"),
+    output:
+        curves="results/analysis/learning_curves.csv",
+        context="results/analysis/learning_curves.json",
+    log:
+        "logs/analyze_learning_curves.log",
+    params:
+        models=trained_models,
+    script:
+        "../scripts/analyze_learning_curves.py"
+
+
+rule plot_learning_curves:
+    input:
+        curves="results/analysis/learning_curves.csv",
+        findings="results/analysis/findings.json",
+        style=STYLE,
+    output:
+        figure=report("results/figures/learning_curves.pdf", category="Figures"),
+    log:
+        "logs/plot_learning_curves.log",
+    params:
+        labels=LABELS,
+    script:
+        "../scripts/plot_learning_curves.py"
+
+
 # The data: the average training image of each digit.
 
 

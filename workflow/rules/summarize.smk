@@ -37,6 +37,7 @@ rule analyze_models:
         # the test images the accuracies are measured on
         n_test=N_TEST,
         n_train=N_TRAIN,
+        n_validation=config["mnist"]["validation_images"],
     script:
         "../scripts/analyze_models.py"
 

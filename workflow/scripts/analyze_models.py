@@ -11,5 +11,6 @@ with redirect_to_log(snakemake.log[0]):
     table = model_table(resolve_models(snakemake.params.study), metrics,
                         failures=failed[["reason", "log"]].to_dict(orient="index"),
                         n_test=snakemake.params.n_test,
-                        n_train=snakemake.params.n_train)
+                        n_train=snakemake.params.n_train,
+                        n_validation=snakemake.params.n_validation)
     files.write_csv(table, snakemake.output.table)

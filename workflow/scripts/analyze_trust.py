@@ -9,19 +9,27 @@ with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
     ood = trust.member_summary(files.read_table(i.responses)).set_index("model")
     coverages = np.linspace(0.05, 1.0, 20)
-    per_model, curves = {}, {"coverages": coverages}
+    per_model, curves, n_validation = {}, {"coverages": coverages}, 0
     found, metrics = files.read_json(i.findings)["models"], by_model(files.read_table(i.metrics))
     for k, (m, probs_file) in enumerate(zip(p.models, i.probs)):
-        probs, labels, seeds = analysis.load_probs(np.load(probs_file))
-        probs, seeds = analysis.answering_members(probs, seeds)
+        stored = np.load(probs_file)
+        probs, labels, all_seeds = analysis.load_probs(stored)
+        probs, seeds = analysis.answering_members(probs, all_seeds)
         if not len(seeds):  # every seed diverged: no answers to trust or not
             continue
         # the member that stands for the model comes first (model_trust shows the first)
         first = findings.shown_member(probs)
         order = [first, *(k for k in range(len(seeds)) if k != first)]
         probs, seeds = probs[order], seeds[order]
+        # the model's answers on its validation images, where it held some out: the
+        # temperature is fitted on them, never on the test set
+        validation = None
+        if "val_probs" in stored.files:
+            rows = [int(np.flatnonzero(all_seeds == s)[0]) for s in seeds]
+            validation = (stored["val_probs"][rows].astype(np.float64), stored["val_labels"])
+            n_validation = len(stored["val_labels"])
         accuracy = metrics[m]["test_accuracy"].to_numpy()
-        row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins)
+        row = trust.model_trust(probs.astype(np.float64), labels, accuracy, p.bins, validation)
         # each set's AUC with its intervals, and why it is what it is: the mean largest
         # probability and output length on the set (means over the seeds)
         parts = (("auc", "auc_", ""), ("seed_half", "auc_", "_seed_half"),
@@ -44,5 +52,6 @@ with redirect_to_log(snakemake.log[0]):
                       "n_noise": p.n_noise, "n_unfamiliar": len(np.load(i.images)["names"]),
                       "shown": trust.telling_models(per_model, p.specs, left_out=degenerate),
                       "degenerate": degenerate, "n_test": int(len(labels)),
+                      "n_validation": n_validation,
                       "bins": p.bins, "level": trust.LEVEL, "literature": p.literature,
                       "ood_sets": p.ood_sets}, snakemake.output.context)

@@ -12,7 +12,7 @@ import numpy as np
 
 from mnist_study.evaluate.trust import LEVEL
 
-WELCH, MCNEMAR = "Welch", "McNemar"
+WELCH, MCNEMAR, PAIRED = "Welch", "McNemar", "paired"
 
 
 def welch(a, b, level: float = LEVEL) -> dict:
@@ -32,6 +32,27 @@ def welch(a, b, level: float = LEVEL) -> dict:
     res = stats.ttest_ind(b, a, equal_var=False)
     ci = res.confidence_interval(level)
     return _result(WELCH, diff, float(ci.low), float(ci.high), float(res.pvalue), "seeds",
+                   len(a), len(b))
+
+
+def paired(a, b, level: float = LEVEL) -> dict:
+    """The paired t-test of mean(b - a) over runs that give both values (each seed's a and b:
+    one network read two ways), with the t interval of that mean. Needs two finite pairs; pairs
+    that all differ by the same amount give p = 1 when that is 0 and 0 when not."""
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    if len(a) < 2:
+        raise ValueError(f"a paired test needs two pairs, not {len(a)}")
+    d = b - a
+    diff = float(d.mean())
+    if d.std() == 0:  # scipy gives NaN here; the answer is plain
+        return _result(PAIRED, diff, diff, diff, 1.0 if diff == 0 else 0.0, "seeds", len(a), len(b))
+    res = stats.ttest_rel(b, a)
+    ci = res.confidence_interval(level)
+    return _result(PAIRED, diff, float(ci.low), float(ci.high), float(res.pvalue), "seeds",
                    len(a), len(b))
 
 

@@ -144,7 +144,7 @@ def steps_ratio(a: dict, b: dict, n_train: int) -> float:
 
 
 # Why a claim cannot be tested: about one of its models, or about the two together.
-UNTESTABLE_REASONS = ("not trained", "diverged", "one class", "same answers")
+UNTESTABLE_REASONS = ("not trained", "diverged", "one class", "same answers", "one seed")
 
 
 def tested_claim(claim: dict, rows: dict[str, dict], answers: dict[str, dict],
@@ -169,6 +169,11 @@ def tested_claim(claim: dict, rows: dict[str, dict], answers: dict[str, dict],
                # seeds that give one label to nearly every image, which the test counts in
                one_class_seeds={m: [one_class_seeds(answers[m]), len(answers[m]["majority_shares"])]
                                 for m in (a, b) if one_class_seeds(answers[m])})
+    if result["test"] == compare.MCNEMAR:
+        # two trained networks, one per side: the test speaks of them, not of their specs, so
+        # it describes the pair and decides nothing (a verdict needs seeds)
+        single = next(m for m in (a, b) if np.isfinite(answers[m]["accuracies"]).sum() < 2)
+        return {**out, "verdict": "untestable", "why": {"reason": "one seed", "model": single}}
     return {**out, "verdict": verdict(claim["expect"], result)}
 
 
@@ -190,7 +195,7 @@ def tested_claims(claims: list[dict], rows: dict[str, dict], answers: dict[str, 
     tested together: a study that tests a dozen claims at 5 % each would otherwise find some
     that are not there."""
     out = [tested_claim(c, rows, answers, n_train) for c in claims]
-    tested = [c for c in out if "result" in c]
+    tested = [c for c in out if c["verdict"] != "untestable"]
     for c, p in zip(tested, compare.holm([c["result"]["p"] for c in tested])):
         c["result"]["p_adjusted"] = p
         c["verdict"] = verdict(c["expect"], c["result"])
@@ -219,8 +224,13 @@ def study_findings(models: pd.DataFrame, answers: dict[str, dict], claims: list[
                  "first_seed_one_class": bool(shares) and shares[0] >= ONE_CLASS_SHARE,
                  "tied_top": a.get("tied_top", [])}
         if pd.notna(r.get("published_test")):
+            # a run of fewer images than the published one is no reproduction of it: a reduced
+            # run, or a model that held validation images out of its training
+            why = "reduced run" if not comparable else "validation" if r.get("validation") else None
             entry["reproduction"] = reproduction(a["accuracies"], float(r["published_test"]),
-                                                 n_test, comparable)
+                                                 n_test, why is None)
+            if why:
+                entry["reproduction"]["why"] = why
         per_model[m] = entry
     working = [m for m in answers if per_model[m]["degenerate"] is None]
     groups = [{"models": g, "same_training": all(same_training(rows[g[0]], rows[x]) for x in g[1:])}

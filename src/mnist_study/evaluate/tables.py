@@ -13,13 +13,14 @@ AGGREGATED = ["train_accuracy", "test_accuracy", "train_loss", "test_loss"]
 
 def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
                 failures: dict[str, dict] | None = None, n_test: int = MNIST_IMAGES["test"],
-                n_train: int = MNIST_IMAGES["train"]) -> pd.DataFrame:
+                n_train: int = MNIST_IMAGES["train"], n_validation: int = 0) -> pd.DataFrame:
     """One row per model: its spec, the mean/std of each metric over members, the published
     accuracies and the difference to them. A model in `failures` (id -> {"reason", "log"}: its
     training failed under --keep-going) keeps its row, with the reason and no metrics. The
     95 % interval where one run of ours would fall (trust.run_interval over the seeds, or over
     the n_test images) is here; whether a published value agrees with it is decided once, in
-    evaluate.findings.reproduction."""
+    evaluate.findings.reproduction. A model that validates trains on n_train less the
+    n_validation images held out (`train_images`)."""
     failures = failures or {}
     rows = []
     for model_id, m in models.items():
@@ -29,6 +30,7 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
         df = metrics.get(model_id, pd.DataFrame(
             columns=[*AGGREGATED, "seed", "diverged", "diverged_at_epoch", "diverged_at_step"],
             dtype=float))
+        train_images = n_train - n_validation if m.spec.validation else n_train
         row = {"model": model_id, "label": m.label, "table": m.table, "lr": m.spec.lr,
                "family": m.spec.family, "architecture": m.spec.architecture(),
                "hidden": "-".join(map(str, m.spec.hidden)), "n_layers": len(m.spec.hidden),
@@ -38,7 +40,8 @@ def model_table(models: dict[str, StudyModel], metrics: dict[str, pd.DataFrame],
                "output_activation": m.spec.output_activation, "loss": m.spec.loss,
                "n_parameters": m.spec.n_parameters(), "n_seeds": len(m.spec.seeds),
                # multiply-adds x 6 per training sample and epoch, per member (spec.train_flops)
-               "train_flops_per_member": m.spec.train_flops(n_train) / len(m.spec.seeds),
+               "train_flops_per_member": m.spec.train_flops(train_images) / len(m.spec.seeds),
+               "validation": m.spec.validation, "train_images": train_images,
                "literature_test_error": m.literature.get("test_error"),
                "literature_source": m.literature.get("source", ""),
                "literature_cite": m.literature.get("cite", ""),

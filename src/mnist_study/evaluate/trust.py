@@ -184,23 +184,14 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(fit.x))
 
 
-def two_folds(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A fixed random split of n test images into two disjoint halves."""
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[: n // 2]), np.sort(order[n // 2:])
-
-
-def cross_fitted_temperature(probs: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
-    """Temperature scaling without touching training (the seed trains on all 60,000 images) and
-    without scoring on the images T was fitted on: T fitted on one half of the test set
-    calibrates the other half, and the other way round. Returns the calibrated probabilities of
-    every test image and the two temperatures."""
-    a, b = two_folds(len(labels), seed)
-    t_a, t_b = fit_temperature(probs[a], labels[a]), fit_temperature(probs[b], labels[b])
-    calibrated = np.empty_like(probs)
-    calibrated[b] = with_temperature(probs[b], t_a)
-    calibrated[a] = with_temperature(probs[a], t_b)
-    return {"probs": calibrated, "temperatures": (t_a, t_b), "folds": (a, b)}
+def validated_temperatures(test_probs: np.ndarray, val_probs: np.ndarray,
+                           val_labels: np.ndarray) -> tuple[list[float], np.ndarray]:
+    """Temperature scaling without the test set: each member's T fitted on its own answers to
+    the validation images (held out of its training), then applied to its test answers.
+    Returns the temperatures (M,) and the calibrated test probabilities (M, N, 10)."""
+    temperatures = [fit_temperature(v, val_labels) for v in val_probs]
+    calibrated = np.stack([with_temperature(p, t) for p, t in zip(test_probs, temperatures)])
+    return temperatures, calibrated
 
 
 # --- knowing what it does not know ------------------------------------------------------------
@@ -224,30 +215,32 @@ def risk_coverage(probs: np.ndarray, labels: np.ndarray, coverages: np.ndarray) 
 # --- one model, for the report ----------------------------------------------------------------
 
 def model_trust(member_probs: np.ndarray, labels: np.ndarray, seed_accuracies: np.ndarray,
-                n_bins: int = 15) -> dict:
+                n_bins: int = 15, validation: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Everything the trust section says of one model, from its members' test probabilities
-    (M, N, 10) and every member's test accuracy. One estimand per number: each score
-    (`ece`, `nll`, `brier`, `misclassification_auroc`, and `ece_after`, `nll_after` after
-    cross-fitted temperature scaling) is the mean over the members, with the half-width of the
-    interval of that mean over them (`<score>_seed_half`, None for one member); for one member
-    it is that member's score, with its interval over the test images (`<score>_image_half`,
-    None where several members or no such interval). The accuracy is given both ways: the
-    first member's (`accuracy`, Wilson's interval over the test images) and the mean over
-    members (`seed_mean`, Student's t). The reliability curve and the temperatures are the
-    first member's. Returns numbers and curves."""
+    (M, N, 10), every member's test accuracy and, where the model held out validation images,
+    its members' probabilities on them and their labels (`validation`). One estimand per number:
+    each score (`ece`, `nll`, `brier`, `misclassification_auroc`, and `ece_after`, `nll_after`
+    after temperature scaling fitted on the validation images; None without them) is the mean
+    over the members, with the half-width of the interval of that mean over them
+    (`<score>_seed_half`, None for one member); for one member it is that member's score, with
+    its interval over the test images (`<score>_image_half`, None where several members or no
+    such interval). The accuracy is given both ways: the first member's (`accuracy`, Wilson's
+    interval over the test images) and the mean over members (`seed_mean`, Student's t). The
+    reliability curve is the first member's; `temperatures` every member's (None without
+    validation images). Returns numbers and curves."""
     first = member_probs[0]
     accuracy = float((first.argmax(1) == labels).mean())
     seed_ci = seed_interval(seed_accuracies)
     wilson = wilson_interval(accuracy, len(labels))
     finite = np.asarray(seed_accuracies, float)[np.isfinite(seed_accuracies)]
-    per_member, temperatures = [], None
-    for p in member_probs:
-        fitted = cross_fitted_temperature(p, labels)
-        temperatures = temperatures or list(fitted["temperatures"])
+    temperatures, calibrated = (validated_temperatures(member_probs, *validation)
+                                if validation is not None else (None, None))
+    per_member = []
+    for i, p in enumerate(member_probs):
         auc, low, high = misclassification_auroc(p, labels)
-        per_member.append({**scores(p, labels, n_bins),
-                           **{f"{k}_after": v for k, v in scores(fitted["probs"], labels, n_bins).items()},
-                           "misclassification_auroc": auc,
+        after = ({f"{k}_after": v for k, v in scores(calibrated[i], labels, n_bins).items()}
+                 if calibrated is not None else {})
+        per_member.append({**scores(p, labels, n_bins), **after, "misclassification_auroc": auc,
                            "misclassification_auroc_image_half": half_width((low, high))})
     one = len(per_member) == 1
     numbers = {"accuracy": accuracy, "wilson": wilson, "wilson_half": half_width(wilson),
@@ -259,6 +252,9 @@ def model_trust(member_probs: np.ndarray, labels: np.ndarray, seed_accuracies: n
                "binomial_se": float(np.sqrt(accuracy * (1 - accuracy) / len(labels))),
                "temperature_bounds": list(TEMPERATURE_BOUNDS)}
     for k in ("ece", "nll", "brier", "misclassification_auroc", "ece_after", "nll_after"):
+        if k not in per_member[0]:  # no validation images: nothing fitted, nothing after
+            numbers.update({k: None, f"{k}_seed_half": None, f"{k}_image_half": None})
+            continue
         values = [m[k] for m in per_member]
         numbers[k] = float(np.mean(values))
         numbers[f"{k}_seed_half"] = half_width(seed_interval(values))

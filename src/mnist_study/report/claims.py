@@ -10,9 +10,11 @@ import math
 
 from mnist_study import families
 from mnist_study.data import MNIST_IMAGES
+from mnist_study.evaluate import compare
 from mnist_study.evaluate.trust import LEVEL
 from mnist_study.report.formatting import (
     escape_latex,
+    fmt_count,
     fmt_int,
     fmt_list,
     fmt_lr,
@@ -28,7 +30,7 @@ VERDICTS = {
 }
 EXPECT_WORDS = {"better": "more accurate than", "worse": "less accurate than",
                 "same": "as accurate as"}
-TEST_NAMES = {"Welch": r"Welch's $t$-test over seeds",
+TEST_NAMES = {"Welch": r"Welch's $t$-test over seeds", "paired": r"paired $t$-test over seeds",
               "McNemar": r"the first seeds' answers to the same test images, McNemar's exact test"}
 
 
@@ -87,6 +89,7 @@ UNTESTABLE_WORDS = {  # evaluate.findings.UNTESTABLE_REASONS, as the text says t
     "diverged": "every seed of model {m} diverged",
     "one class": "model {m} gives one label to nearly every test image in most seeds",
     "same answers": "the two give the same answer to every test image in every seed",
+    "one seed": "model {m} has one seed (a verdict needs seeds)",
 }
 
 
@@ -99,7 +102,13 @@ def claim_sentence(claim: dict, labels: dict) -> str:
     a, b = label(labels, claim["a"]), label(labels, claim["b"])
     said = f"model {b} is {EXPECT_WORDS[claim['expect']]} model {a}"
     if claim["verdict"] == "untestable":
-        return f"That {said} cannot be tested here: {untestable_reason(claim['why'], labels)}."
+        text = f"That {said} cannot be tested here: {untestable_reason(claim['why'], labels)}."
+        if "result" in claim:  # what the two networks did, described, not decided
+            r = claim["result"]
+            text += (f" The two trained networks differ by {tested_difference(r, adjusted=False)} "
+                     f"in test accuracy ({b} $-$ {a}), which speaks of those two networks, not of "
+                     f"another run of either.")
+        return text
     r = claim["result"]
     diff = f"the difference in test accuracy ({b} $-$ {a}) is {tested_difference(r)}"
     if claim["verdict"] == "supported":
@@ -127,7 +136,10 @@ def reproduction_sentence(label_text: str, rep: dict) -> str:
                 if rep["over"] == "seeds" else "Wilson's interval of our one seed over the test images"))
     verdict = rep["verdict"]
     if verdict == "not comparable":
-        return (f"Model {name}: published {pub}; this reduced run is not comparable with it.")
+        if rep.get("why") == "validation":
+            return (f"Model {name}: published {pub}; not comparable: this model held training "
+                    f"images out to validate on, and so trained on fewer than the seed's.")
+        return f"Model {name}: published {pub}; this reduced run is not comparable with it."
     if verdict == "one seed":
         return (f"Model {name}: published {pub}; our one seed gives {where}, which does not cover "
                 f"another training run: one run cannot decide.")
@@ -408,11 +420,9 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
         "n_contradicted": verdicts.count("contradicted"),
         "n_open": verdicts.count("not shown") + verdicts.count("not contradicted"),
         "n_untestable": verdicts.count("untestable"),
-        # the claims by verdict, as the conclusion lists them
-        # a verdict on one trained network per side speaks of those two networks, and says so
-        "by_verdict": {v: [g["question"] + (" (one trained network each)"
-                                            if c.get("result", {}).get("test") == "McNemar" else "")
-                           for g, c in zip(glance, claims) if c["verdict"] == v]
+        # the claims by verdict, as the conclusion lists them (each rests on seeds: a claim
+        # with one seed on a side is untestable, evaluate.findings.tested_claim)
+        "by_verdict": {v: [g["question"] for g, c in zip(glance, claims) if c["verdict"] == v]
                        for v in ("supported", "contradicted")},
         "reduced": findings["reduced"],
         "limitations": limitations(findings, table, findings["n_test"]),
@@ -441,11 +451,18 @@ def limitations(findings: dict, table, n_test: int) -> list[str]:
     full = MNIST_IMAGES["test"]
     test_set = (f"MNIST's one test set of {fmt_int(n_test)} images" if n_test == full else
                 f"{fmt_int(n_test)} images of MNIST's test set of {fmt_int(full)}")
-    out = [f"Every accuracy is measured on {test_set}. No part of "
-           f"the training images is held out for choosing or fitting anything, so the "
-           f"calibration temperature is fitted on halves of the test set "
-           f"(Section~\\ref{{sec:trust}})."]
-    one_seed = [str(r["label"]) for r in table.to_dict("records") if r["n_seeds"] == 1]
+    records = table.to_dict("records")
+    unvalidated = [str(r["label"]) for r in records if not r["validation"]]
+    out = [f"Every accuracy is measured on {test_set}."
+           + (f" {fmt_count(len(unvalidated), 'model')} ({fmt_list(escape_latex(x) for x in unvalidated)}) "
+              f"{'trains' if len(unvalidated) == 1 else 'train'} on every training image, as the "
+              f"seed did: nothing is held out to choose or fit anything for "
+              f"{'it' if len(unvalidated) == 1 else 'them'}, so "
+              f"{'it has' if len(unvalidated) == 1 else 'they have'} no calibration temperature "
+              f"and {'its' if len(unvalidated) == 1 else 'their'} last epoch is reported whatever "
+              f"the epochs before it reached (Section~\\ref{{sec:trust}})."
+              if unvalidated else "")]
+    one_seed = [str(r["label"]) for r in records if r["n_seeds"] == 1]
     if one_seed:
         out.append(f"Model{'s' if len(one_seed) > 1 else ''} "
                    f"{fmt_list(escape_latex(x) for x in one_seed)} "
@@ -529,13 +546,23 @@ def best_ties(tied: list[str], labels: dict, most: int = 4) -> str:
 
 def calibration_sentence(models: dict, left_out: list[str] = (), repeats: list[str] = ()) -> str:
     """What the calibration table shows across the models that work (those in `left_out`
-    give one label to nearly every image): how many were over- or under-confident (both of
-    the first seed's cross-fitted temperatures above or below 1; a fit stopped at the search
-    bound is neither, and is counted apart), and for how many temperature scaling gave a lower
-    mean ECE (a comparison of two numbers, not a test)."""
+    give one label to nearly every image) and held out validation images to fit a temperature
+    on: how many were over- or under-confident (every seed's temperature above or below 1; a fit
+    stopped at the search bound is neither, and is counted apart), and for how many temperature
+    scaling gave a lower mean ECE (a comparison of two means, not a test). The models without
+    validation images are counted apart: nothing is fitted for them."""
     rows = [r for m, r in models.items() if m not in {*left_out, *repeats}]
     if not rows:
         return ""
+    unfitted = [r for r in rows if r["temperatures"] is None]
+    rows = [r for r in rows if r["temperatures"] is not None]
+    text = ""
+    if unfitted:
+        n = len(unfitted)
+        text = (f"{n} model{'s' if n != 1 else ''} trained on every training image "
+                f"({'has' if n == 1 else 'have'} no validation images) and so no temperature. ")
+    if not rows:
+        return text.strip()
     low, high = rows[0]["temperature_bounds"]
 
     def at_bound(r):
@@ -547,15 +574,64 @@ def calibration_sentence(models: dict, left_out: list[str] = (), repeats: list[s
     better = sum(r["ece_after"] < r["ece"] for r in rows)
     worse = [escape_latex(r["label"]) for r in rows if r["ece_after"] > r["ece"]]
     n = len(rows)
-    text = (f"Of the {n} model{'s' if n != 1 else ''}"
-            + (" that do not give one label to nearly every image" if left_out else "")
-            + (" (models with the same answers counted once)" if repeats else "")
-            + f", {over} {'was' if over == 1 else 'were'} over-confident on both halves of the "
-            f"test set in its first seed ($T > 1$) and {under} under-confident ($T < 1$); "
-            f"temperature scaling gave a lower mean ECE for {better}"
-            + (f" and a higher one for {fmt_list(worse)}" if worse else "")
-            + " (a comparison of the two means, not a test).")
+    text += (f"Of the {n} model{'s' if n != 1 else ''} with a fitted temperature"
+             + (" that do not give one label to nearly every image" if left_out else "")
+             + (" (models with the same answers counted once)" if repeats else "")
+             + f", {over} {'was' if over == 1 else 'were'} over-confident in every seed "
+             f"($T > 1$) and {under} under-confident ($T < 1$); "
+             f"temperature scaling gave a lower mean test ECE for {better}"
+             + (f" and a higher one for {fmt_list(worse)}" if worse else "")
+             + " (a comparison of the two means, not a test).")
     if bound := n - len(fitted):
         text += (f" For {bound} the fit stopped at the edge of its range: no single temperature "
                  f"makes such a network calibrated.")
     return text
+
+
+# --- learning curves and the two protocols ----------------------------------------------------
+
+def late_drop_sentence(drops: dict[str, dict], labels: dict, left_out=()) -> str:
+    """How many models' last epoch is below an earlier one in mean test accuracy, and the
+    largest such fall (a description of this run, from curves.late_drop); models in `left_out`
+    (one label for nearly every image) are not counted."""
+    rows = {m: d for m, d in drops.items() if m not in left_out}
+    if not rows:
+        return ""
+    fell = {m: d for m, d in rows.items() if d["drop"] > 0}
+    n = len(rows)
+    text = (f"For {len(fell) if fell else 'none'} of the {n} model{'s' if n != 1 else ''} "
+            f"trained for more than one epoch, the mean test accuracy of the last epoch is "
+            f"below that of an earlier epoch")
+    if fell:
+        m, d = max(fell.items(), key=lambda kv: kv[1]["drop"])
+        text += (f"; the largest fall is model {label(labels, m)}'s, from {fmt_num(d['best'], 4)} "
+                 f"after epoch {d['best_epoch']} to {fmt_num(d['last'], 4)} after epoch "
+                 f"{d['last_epoch']}")
+    return text + (". The seed's protocol reports the last epoch whatever came before it; "
+                   "the best epoch here is read from the test set, so these falls describe this "
+                   "run and choose nothing.")
+
+
+def protocol_sentence(protocols: dict[str, dict], labels: dict) -> str:
+    """What keeping each seed's epoch of highest validation accuracy did to the mean test
+    accuracy, against the last epoch (curves.validated_choice), and for how many models the
+    paired test (Holm-adjusted over the models) finds a difference."""
+    if not protocols:
+        return ""
+    diffs = [c["chosen_mean"] - c["last_mean"] for c in protocols.values()]
+    tested = {m: c["test"] for m, c in protocols.items() if c["test"] is not None}
+    found = [label(labels, m) for m, t in tested.items()
+             if compare.significant({**t, "p": t.get("p_adjusted", t["p"])})]
+    n, k = len(protocols), len(tested)
+    kept_last = sum(c["n_not_last"] == 0 for c in protocols.values())
+    text = (f"For the {fmt_count(n, 'model')} that validate{'s' if n == 1 else ''}, keeping each "
+            f"seed's epoch of highest validation accuracy instead of its last changed the mean "
+            f"test accuracy by {fmt_signed(min(diffs), 4)}"
+            + (f" to {fmt_signed(max(diffs), 4)}" if n > 1 else "")
+            + (f" (for {kept_last} of them every seed's best epoch was its last)" if kept_last else ""))
+    if k:
+        text += ("; the paired $t$-test over seeds"
+                 + (f", Holm-adjusted over the {k} models," if k > 1 else "")
+                 + (f" finds a difference for {fmt_list(found)}" if found
+                    else f" finds a difference for none of {'them' if k > 1 else 'it'}"))
+    return text + "."

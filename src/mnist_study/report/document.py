@@ -18,6 +18,7 @@ from mnist_study.report.formatting import (
     fmt_loss,
     fmt_lr,
     fmt_num,
+    fmt_p,
     fmt_pct_range,
     fmt_pm,
     fmt_range,
@@ -72,6 +73,10 @@ def study_facts(rows: list[dict]) -> dict:
         "epochs": sorted({r["epochs"] for r in rows}),
         "regimes": training_regimes(rows),
         "any_published": any(r["has_published"] for r in trained),
+        # the models that hold validation images out of their training, and those that do not
+        "validating": [r["label"] for r in rows if r["validation"]],
+        "not_validating": [r["label"] for r in rows if not r["validation"]],
+        "train_images_validating": sorted({r["train_images"] for r in rows if r["validation"]}),
         "seed_tables": sorted({r["table"] for r in rows if r["table"] is not None}),
     }
 
@@ -157,6 +162,7 @@ def model_rows(table: pd.DataFrame, findings: dict, n_test: int) -> list[dict]:
             "mechanism": loss_mechanism(r["loss"], r["output_activation"]),
             "train_loss": fmt_loss(r["train_loss_mean"]),
             "n_seeds": int(r["n_seeds"]), "epochs": int(r["epochs"]),
+            "validation": bool(r["validation"]), "train_images": int(r["train_images"]),
             "train": "failed" if failed else fmt_accuracy(r, "train"),
             "test": "failed" if failed else fmt_accuracy(r, "test"),
             "published_train": fmt_num(r["published_train"]),
@@ -236,3 +242,27 @@ def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | Non
             "flops_ratio": fmt_sig(ratio, 2), "fewer_flops": significant(ratio, 2) != "1",
         }
     return context
+
+
+# --- learning curves and the two protocols ----------------------------------------------------
+
+def curves_context(curves: dict, labels: dict, left_out=()) -> dict:
+    """What the learning-curves section says (mnist_study.evaluate.curves, via
+    analyze_learning_curves): its two sentences, and the protocols table's rows, formatted."""
+    rows = []
+    for m in curves["order"]:
+        c = curves["protocols"][m]
+        t = c["test"]
+        rows.append({"label": labels.get(m, m), "epochs": fmt_list(c["epochs"]),
+                     "not_last": f"{c['n_not_last']} of {len(c['seeds'])}",
+                     "last": fmt_num(c["last_mean"], 4), "chosen": fmt_num(c["chosen_mean"], 4),
+                     "difference": fmt_signed(t["difference"] if t else
+                                              c["chosen_mean"] - c["last_mean"], 4),
+                     "interval": (f"[{fmt_signed(t['low'], 4)}, {fmt_signed(t['high'], 4)}]"
+                                  if t else "-- (one seed)"),
+                     "p": (f"{fmt_p(t['p'], bare=True)} ({fmt_p(t['p_adjusted'], bare=True)})"
+                           if t else "--")})
+    return {"late_drop": claims.late_drop_sentence(curves["late_drops"], labels, left_out),
+            "protocol": claims.protocol_sentence({m: curves["protocols"][m] for m in curves["order"]},
+                                                 labels),
+            "rows": rows}

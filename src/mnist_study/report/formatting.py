@@ -102,13 +102,14 @@ def fmt_signed(x, digits: int = 3) -> str:
     return "--" if _missing(x) else num(f"{x:+.{digits}f}")
 
 
-def fmt_p(p: float) -> str:
-    """A p-value as the text reads it: 'p = 0.029', 'p = 0.0031', 'p < 0.0001'."""
+def fmt_p(p: float, bare: bool = False) -> str:
+    """A p-value as the text reads it: 'p = 0.029', 'p = 0.0031', 'p < 0.0001'; `bare`, as a
+    table column headed p gives it: '0.029', '< 0.0001'."""
     if _missing(p):
         return "--"
     if p < 1e-4:
-        return rf"$p < {num('0.0001')}$"
-    return f"$p = {fmt_sig(p, 2)}$"
+        return rf"$< {num('0.0001')}$" if bare else rf"$p < {num('0.0001')}$"
+    return fmt_sig(p, 2) if bare else f"$p = {fmt_sig(p, 2)}$"
 
 
 def fmt_range(low, high, digits: int = 3) -> str:

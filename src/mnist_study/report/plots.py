@@ -18,7 +18,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from mnist_study.evaluate.analysis import mistake_counts  # noqa: E402
 from mnist_study.families import FAMILIES  # noqa: E402
-from mnist_study.report.figure_checks import TEXTWIDTH_IN, layout_problems  # noqa: E402
+from mnist_study.report.figure_checks import PRINTED_HEIGHT_IN, TEXTWIDTH_IN, layout_problems  # noqa: E402
 
 LINESTYLES = ["-", "--", ":", "-."]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
@@ -202,6 +202,53 @@ def loss_curves(step_histories: dict[str, pd.DataFrame], epoch_histories: dict[s
     return shown
 
 
+def learning_curves(table: pd.DataFrame, labels: dict[str, str], out: str | Path,
+                    columns: int = 5) -> None:
+    """One small panel per model (config order): its test error (1 - accuracy) after each
+    epoch, the mean over seeds as a line and the lowest to highest seed as a band; for a model
+    that validates, the same for its validation images, dashed. One log error axis for all
+    panels, so that the panels compare; `table` is curves.learning_curves per model, with a
+    `model` column."""
+    models = [m for m in labels if m in set(table["model"])]
+    rows = max(1, -(-len(models) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(6.3, 0.35 + 1.2 * rows), sharey=True,
+                             squeeze=False)
+    drawn = {"test": ("-", "C0", "test"), "val": ("--", "C3", "validation")}
+    # a title as wide as its panel holds: the cell less the tick labels, 0.65 em a character
+    title_chars = max(8, int((6.3 / columns - 0.3) / (0.65 * SMALL / 72)))
+    errors = 1 - table.loc[table["split"].isin(list(drawn)), ["low", "high", "mean"]].to_numpy(float)
+    errors = errors[np.isfinite(errors) & (errors > 0)]
+    for ax, m in zip(axes.flat, models):
+        of = table[table["model"] == m]
+        for split, (linestyle, color, _) in drawn.items():
+            curve = of[of["split"] == split].sort_values("epoch")
+            if curve.empty:
+                continue
+            x = curve["epoch"].to_numpy()
+            ax.fill_between(x, 1 - curve["high"], 1 - curve["low"], color=color, alpha=0.25,
+                            linewidth=0)
+            ax.plot(x, 1 - curve["mean"], linestyle=linestyle, color=color, marker="o",
+                    markersize=1.5)
+        epochs = int(of["epoch"].max())
+        ax.set_xticks(sorted({1, epochs, *range(5, epochs, 5)}))
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.set_title(figure_text(labels[m], title_chars), fontsize=SMALL)
+    for ax in axes.flat[len(models):]:
+        ax.remove()
+    axes[0, 0].set_yscale("log")
+    if len(errors):
+        axes[0, 0].set_ylim(errors.min() / 1.3, min(1.0, errors.max() * 1.3))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("error")
+    for column in range(min(columns, len(models))):  # under the lowest panel of each column
+        lowest = (len(models) - 1 - column) // columns
+        axes[lowest, column].set_xlabel("epoch")
+    handles = [matplotlib.lines.Line2D([], [], linestyle=ls, color=c) for ls, c, _ in drawn.values()]
+    fig.legend(handles, [name for *_, name in drawn.values()], loc="outside lower center",
+               ncol=2, title="mean over seeds (band: lowest to highest seed)")
+    _save(fig, out)
+
+
 def _legend_lines(texts: list[str], ncol: int) -> int:
     """Text lines of a legend of `texts` in `ncol` columns, which matplotlib fills column by
     column: its tallest column, plus one line for the title."""
@@ -319,17 +366,22 @@ def confusion_grid(matrices: dict[str, np.ndarray], labels: dict[str, str], out:
 
     n = len(matrices)
     ncols = max(1, min(ncols, n))
-    titles = {m: figure_text(f"model {labels[m]}", 18) for m in matrices}
-    title_lines = max(t.count("\n") + 1 for t in titles.values())
 
-    def height(ncols):
-        return (1.1 + 0.11 * title_lines) * -(-n // ncols) + 0.6
+    def layout(ncols):
+        # titles wrapped to what a panel's image holds (its cell less the row's tick labels, a
+        # character about 0.65 em), then the height their lines and the rows take
+        chars = max(8, int((6.3 / ncols - 0.2) / (0.65 * SMALL / 72)))
+        titles = {m: figure_text(f"model {labels[m]}", chars) for m in matrices}
+        lines = max(t.count("\n") + 1 for t in titles.values())
+        return titles, (1.1 + 0.11 * lines) * -(-n // ncols) + 0.6
 
+    titles, height = layout(ncols)
     # taller than the page's height cap, LaTeX would shrink it, text and all: more columns
-    while height(ncols) > 8.0 and ncols < 8:
+    while height > 8.0 and ncols < 8:
         ncols += 1
+        titles, height = layout(ncols)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.3, height(ncols)), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.3, height), squeeze=False)
     norm = LogNorm(vmin=floor, vmax=1)
     cmap = plt.get_cmap("magma_r").with_extremes(under="white", bad="white")
     image = None
@@ -380,8 +432,10 @@ def per_digit_errors(errors: pd.DataFrame, labels: dict[str, str], out: str | Pa
 
     mat = errors.to_numpy(dtype=float) * 100
     rows = [figure_text(labels.get(m, m), 24) for m in errors.index]
-    # a row as tall as two lines of text where a name wraps, so that names do not touch
-    row_in = 0.28 if any("\n" in r for r in rows) else 0.2
+    # a row as tall as two lines of text where a name wraps, so that names do not touch; where
+    # that would pass the page's height (figure_checks), as tall as two lines need and no more
+    fit = (PRINTED_HEIGHT_IN * 6.3 / TEXTWIDTH_IN - 1.0) / len(rows)
+    row_in = max(0.24, min(0.28, fit)) if any("\n" in r for r in rows) else 0.2
     fig, ax = plt.subplots(figsize=(6.3, row_in * len(rows) + 0.9))
     finite = mat[np.isfinite(mat) & (mat > 0)]
     vmin = max(finite.min(), 0.1) if finite.size else 0.1
@@ -662,7 +716,8 @@ def reliability_diagrams(models: dict[str, dict], out: str | Path) -> None:
     """Per model: the accuracy in each confidence bin (bars) and the bin's mean confidence (red
     ticks; the diagonal is perfect calibration), and the number of test images per bin below.
     Up to 4 models side by side; more wrap into further rows (up to 6 a row), never smaller
-    text."""
+    text: up to 24 models with long names fit a page (the report shows 4,
+    evaluate.trust.telling_models)."""
     n = max(1, len(models))
 
     def layout(ncols):

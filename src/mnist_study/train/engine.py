@@ -203,15 +203,20 @@ def fit_epoch(trainer: Trainer, spec: ModelSpec, x: torch.Tensor, y: torch.Tenso
 def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
           log: Callable[[str], None] = print, path: str = "auto",
           ) -> tuple[list[TrainResult], dict[str, torch.Tensor]]:
-    """Train all members; return per-member results and the final outputs on both splits
-    ({"train": (M, N, 10), "test": (M, N, 10)}, on the CPU). `path` forces a trainer (tests and
-    benchmarks); auto takes the hand-written engine where it supports the spec."""
+    """Train all members; return per-member results and the final outputs on each split
+    ({"train": (M, N, 10), "test": ..., and "validation" where `data` holds val_images and
+    val_labels (data.training_split)}, on the CPU). Each epoch's row holds the loss and accuracy
+    on every split. `path` forces a trainer (tests and benchmarks); auto takes the hand-written
+    engine where it supports the spec."""
     device = resolve_device(spec.device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = spec.allow_tf32
         torch.backends.cudnn.allow_tf32 = spec.allow_tf32
     x_train, y_train = as_inputs(data["train_images"], device), data["train_labels"].to(device)
-    x_test, y_test = as_inputs(data["test_images"], device), data["test_labels"].to(device)
+    # the splits read after every epoch: the test set, and the validation set where there is one
+    held = {"test": (as_inputs(data["test_images"], device), data["test_labels"].to(device))}
+    if "val_images" in data:
+        held["val"] = (as_inputs(data["val_images"], device), data["val_labels"].to(device))
     n, n_members = len(x_train), len(members)
     steps_per_epoch = math.ceil(n / spec.batch_size)
     trainer = make_trainer(spec, members, device, spec.epochs * steps_per_epoch, path)
@@ -224,23 +229,26 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
         epoch_losses = step_losses[epoch * steps_per_epoch:(epoch + 1) * steps_per_epoch]
         order = epoch_order(gens, n, shared, device)
         correct = fit_epoch(trainer, spec, x_train, y_train, order, epoch_losses)
-        test_out = trainer.predict(x_test)
-        test_loss = loss_fn(test_out, y_test.expand(n_members, -1), spec.loss)
-        test_acc = (test_out.argmax(-1) == y_test).float().mean(-1)
         train_acc = correct.double() / n
         # a member that diverged has no accuracy: its argmax over NaN would read as ~10 %
-        test_acc[~torch.isfinite(test_out).all(-1).all(-1)] = float("nan")
         train_acc[~torch.isfinite(epoch_losses).all(0)] = float("nan")
-        for i, r in enumerate(results):
-            r.epochs.append({"epoch": epoch + 1, "train_loss": epoch_losses[:, i].mean().item(),
-                             "train_accuracy": train_acc[i].item(),
-                             "test_loss": test_loss[i].item(), "test_accuracy": test_acc[i].item()})
+        rows = [{"epoch": epoch + 1, "train_loss": epoch_losses[:, i].mean().item(),
+                 "train_accuracy": train_acc[i].item()} for i in range(n_members)]
+        held_out = {}
+        for split, (x, y) in held.items():
+            held_out[split] = trainer.predict(x)
+            loss, acc = split_reading(held_out[split], y, spec.loss)
+            for i, row in enumerate(rows):
+                row.update({f"{split}_loss": loss[i].item(), f"{split}_accuracy": acc[i].item()})
+        for r, row in zip(results, rows):
+            r.epochs.append(row)
         elapsed = time.perf_counter() - start
         rate = (epoch + 1) * n * n_members / elapsed
         eta = elapsed / (epoch + 1) * (spec.epochs - epoch - 1)
+        accuracies = " ".join(f"{split} acc {[round(row[f'{split}_accuracy'], 4) for row in rows]}"
+                              for split in ("train", *held))
         log(f"epoch {epoch + 1}/{spec.epochs} loss {epoch_losses.mean(0).tolist()} "
-            f"train acc {[round(a, 4) for a in train_acc.tolist()]} test acc "
-            f"{[round(a, 4) for a in test_acc.tolist()]} {rate:,.0f} samples/s ETA {eta:.0f} s")
+            f"{accuracies} {rate:,.0f} samples/s ETA {eta:.0f} s")
         done_steps = (epoch + 1) * steps_per_epoch
         if not torch.isfinite(step_losses[:done_steps]).all(0).any():
             # every member has diverged: what remains would only compute NaN
@@ -257,6 +265,19 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
             log(f"WARNING: member seed={r.member.seed} lr={r.member.lr} diverged (non-finite loss "
                 f"from step {r.diverged_at_step}, epoch {r.diverged_at_epoch}); its loss curve up "
                 f"to there is kept, and it is marked as diverged.")
-    # the last epoch's test outputs are the final ones: no step has run since
-    outputs = {"train": trainer.predict(x_train).cpu(), "test": test_out.cpu()}
+    # the last epoch's held-out outputs are the final ones: no step has run since
+    outputs = {"train": trainer.predict(x_train).cpu(), "test": held_out["test"].cpu()}
+    if "val" in held_out:
+        outputs["validation"] = held_out["val"].cpu()
     return results, outputs
+
+
+def split_reading(outputs: torch.Tensor, labels: torch.Tensor, loss: str
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every member's loss and accuracy (M,) on a held-out split from its outputs (M, N, 10);
+    a member whose outputs are not finite (it diverged) has no accuracy: its argmax over NaN
+    would read as about 10 %."""
+    losses = loss_fn(outputs, labels.expand(len(outputs), -1), loss)
+    accuracy = (outputs.argmax(-1) == labels).float().mean(-1)
+    accuracy[~torch.isfinite(outputs).all(-1).all(-1)] = float("nan")
+    return losses, accuracy

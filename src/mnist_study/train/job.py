@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from mnist_study import files
-from mnist_study.data import read_dataset
+from mnist_study.data import read_dataset, training_split
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member, TrainResult, how_trained, train
 from mnist_study.train.metrics import probabilities, split_metrics
@@ -24,11 +24,16 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
                    log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train; write out["training"] (`training_record`), out["history_epoch"] and, where asked,
     out["history_step"], out["test_probs"] (every member's test outputs and probabilities, from
-    which the analysis computes every test metric: mnist_study.evaluate.metrics),
+    which the analysis computes every test metric: mnist_study.evaluate.metrics; and the
+    validation set's, `val_` before each name, where the spec validates),
     out["weights"], out["run"] (`how_trained`). Returns the training record."""
-    data = read_dataset(data_path, as_torch=True)
+    data = {k: torch.from_numpy(v)
+            for k, v in training_split(read_dataset(data_path), spec.validation).items()}
+    held_out = (f" ({len(data['val_labels']):,} more held out to validate on)"
+                if "val_labels" in data else "")
     log(f"training {spec.architecture()} ({spec.n_parameters():,} parameters), "
-        f"{len(members)} member(s), {len(data['train_labels']):,} samples, batch {spec.batch_size}, "
+        f"{len(members)} member(s), {len(data['train_labels']):,} samples{held_out}, "
+        f"batch {spec.batch_size}, "
         f"{spec.epochs} epochs, {torch.get_num_threads()} torch threads")
     results, outputs = train(spec, members, data, log=log)
     epochs, steps = [], []
@@ -42,10 +47,17 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
     if "history_step" in out:
         files.write_csv(pd.concat(steps), out["history_step"])
     if "test_probs" in out:
-        test = outputs["test"]
-        files.save_npz(out["test_probs"], outputs=test.numpy(),
-                       probs=probabilities(test, spec).double().numpy().astype(np.float32),
-                       labels=data["test_labels"].numpy(), seeds=np.array([m.seed for m in members]))
+        # the validation set's outputs beside the test set's, where the model validates: what
+        # is fitted on a model's answers (the calibration temperature) is fitted on those
+        held_out = {"": ("test", "test_labels"), "val_": ("validation", "val_labels")}
+        arrays = {}
+        for prefix, (split, labels) in held_out.items():
+            if split in outputs:
+                arrays.update({f"{prefix}outputs": outputs[split].numpy(),
+                               f"{prefix}probs": probabilities(outputs[split], spec).double().numpy()
+                               .astype(np.float32),
+                               f"{prefix}labels": data[labels].numpy()})
+        files.save_npz(out["test_probs"], **arrays, seeds=np.array([m.seed for m in members]))
     if "weights" in out:
         files.save_torch({"spec": spec.to_dict(),
                        "members": {r.member.seed: r.state_dict for r in results}}, out["weights"])
