@@ -238,9 +238,17 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
         elapsed = time.perf_counter() - start
         rate = (epoch + 1) * n * n_members / elapsed
         eta = elapsed / (epoch + 1) * (spec.epochs - epoch - 1)
-        log(f"epoch {epoch + 1}/{spec.epochs} loss {epoch_losses.mean(0).tolist()} "
-            f"train acc {[round(a, 4) for a in train_acc.tolist()]} test acc "
-            f"{[round(a, 4) for a in test_acc.tolist()]} {rate:,.0f} samples/s ETA {eta:.0f} s")
+        # One short line a person watching reads (the console shows it: logs.echo_epochs), the
+        # members' own values on the next; the means leave out diverged members (NaN, inf).
+        member_loss = epoch_losses.mean(0)
+        means = [v[v.isfinite()].double().mean().item() for v in (member_loss, train_acc, test_acc)]
+        log(f"epoch {epoch + 1}/{spec.epochs} loss {means[0]:.4f} train acc {means[1]:.4f} "
+            f"test acc {means[2]:.4f}{f' (mean of {n_members})' if n_members > 1 else ''} "
+            f"{rate:,.0f} samples/s ETA {f'{eta / 60:.0f} min' if eta >= 120 else f'{eta:.0f} s'}")
+        if n_members > 1:
+            log(f"  members: loss {member_loss.tolist()} train acc "
+                f"{[round(a, 4) for a in train_acc.tolist()]} test acc "
+                f"{[round(a, 4) for a in test_acc.tolist()]}")
         done_steps = (epoch + 1) * steps_per_epoch
         if not torch.isfinite(step_losses[:done_steps]).all(0).any():
             # every member has diverged: what remains would only compute NaN
