@@ -45,6 +45,6 @@ def test_a_training_job_s_epoch_lines_reach_the_console_and_its_log_keeps_everyt
     echoed = [line for line in done.stderr.splitlines() if line.startswith("model tiny: ")]
     assert echoed == [f"model tiny: {line}" for line in epochs]
     assert "members:" not in done.stderr and "[timing]" not in done.stderr
-    # the log stays complete: each member's values per epoch, and the job's times
+    # the log stays complete: each member's values per epoch, the job's FLOPs and its times
     assert log.count("  members: loss [") == 2
-    assert "[timing] work " in log
+    assert "[timing] flops " in log and "[timing] work " in log

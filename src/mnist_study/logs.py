@@ -55,6 +55,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def log_training_flops(flops: float, log: Callable[[str], None] = log) -> None:
+    """The arithmetic a training job does (jobs.job_flops), beside its timing lines: the next
+    run's plan scales the job's time by its new count over this one (mnist_study.progress)."""
+    log(f"{TIMING_PREFIX} flops {flops:.6g}")
+
+
 # The first line the training engine writes per epoch: "epoch 3/10 loss ... ETA 80 s"
 EPOCH_SUMMARY = re.compile(r"epoch \d+/\d+ ")
 

@@ -15,6 +15,8 @@ import torch
 
 from mnist_study import files
 from mnist_study.data import read_dataset
+from mnist_study.jobs import job_flops
+from mnist_study.logs import log_training_flops
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member, TrainResult, how_trained, train
 from mnist_study.train.metrics import probabilities, split_metrics
@@ -30,6 +32,7 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
     log(f"training {spec.architecture()} ({spec.n_parameters():,} parameters), "
         f"{len(members)} member(s), {len(data['train_labels']):,} samples, batch {spec.batch_size}, "
         f"{spec.epochs} epochs, {torch.get_num_threads()} torch threads")
+    log_training_flops(job_flops(spec, len(members), len(data["train_labels"])), log)
     results, outputs = train(spec, members, data, log=log)
     epochs, steps = [], []
     for r in results:
