@@ -2,10 +2,13 @@
 VENV := .venv
 SNAKEMAKE := $(VENV)/bin/snakemake
 
-.PHONY: setup report test test-fast bench breakdown clean
+.PHONY: setup setup-slurm report test test-fast bench breakdown clean
 
 setup:
 	@bash tools/setup.sh
+
+setup-slurm:  ## setup plus the SLURM executor plugin, on a cluster's submit host (docs/cluster.md)
+	@bash tools/setup.sh --slurm
 
 report: setup  ## build report.pdf from config.yaml (all models, full MNIST)
 	$(SNAKEMAKE) --cores all

@@ -47,6 +47,7 @@ include: "workflow/rules/common/every_rule.smk"
 
 onstart:
     record_failures_under_keep_going()
+    say_how_long_the_plan_takes()
 
 
 onsuccess:

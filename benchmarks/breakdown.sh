@@ -34,9 +34,6 @@ PY
 torch_s=$(seconds_of .venv/bin/python -c "import torch")
 echo "breakdown: import torch takes ${torch_s} s here (best of 3); running ${configs[*]} in $workdir"
 
-# A local run: keep the SLURM plugin from waiting for a controller that may not be running
-# (README, "Known issue"), which would add 10 s that are not the workflow's.
-export SLURM_CONF=${SLURM_CONF:-/dev/null}
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # the tree as it was measured (before this script writes its output file into it)
 commit="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (uncommitted changes)')"

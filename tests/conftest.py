@@ -52,16 +52,13 @@ def mnist_raw_dir() -> Path:
 
 
 def run_snakemake(workdir: Path, *args: str, configfiles=(), check: bool = True,
-                  timeout: int = 1800, cluster: bool = False) -> subprocess.CompletedProcess:
-    cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
+                  timeout: int = 1800, snakemake: str = SNAKEMAKE) -> subprocess.CompletedProcess:
+    """`snakemake` of this environment, or of another one (the SLURM test's), on the repo's
+    Snakefile in `workdir`."""
+    cmd = [snakemake, "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
     if configfiles:
         cmd += ["--configfile", *map(str, configfiles)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if not cluster:
-        # Where SLURM is installed but its controller is not running (after the SLURM test),
-        # the SLURM executor plugin waits ~9 s at import for `scontrol show config` in every
-        # Snakemake command (README, "Known issues"); a local run does not need SLURM at all.
-        env["SLURM_CONF"] = os.devnull
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n"

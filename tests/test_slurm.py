@@ -8,6 +8,11 @@ tests/slurm/cluster.sh brings up munged, slurmctld and slurmd on this machine. P
 training jobs ran under SLURM comes from two independent records: the scheduler's job
 completion log (jobcomp/filetxt; there is no slurmdbd, so no sacct) and the executor's
 per-job logs, .snakemake/slurm_logs/rule_<rule>/[<wildcards>/]<slurm job id>.log.
+
+Snakemake runs from .venv-slurm, the environment a cluster user sets up (`tools/setup.sh
+--slurm`), not from .venv: the local environment has no SLURM plugin (tests/test_local_runs.py),
+and installing it there would make every later local command on this machine wait for the
+controller this test stops.
 """
 
 import os
@@ -22,6 +27,7 @@ from conftest import REPO, quick_configfiles, run_snakemake
 pytestmark = pytest.mark.slurm
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
+CLUSTER_ENV = REPO / ".venv-slurm"
 JOBCOMP = Path("/var/log/slurm/jobcomp.log")
 SKIP_CODE = 77  # cluster.sh: this machine cannot host SLURM
 
@@ -41,6 +47,17 @@ def slurm_cluster():
     finally:
         # also after a failed or skipped `up`: stop whatever part of it did start
         subprocess.run(["bash", CLUSTER, "down"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def cluster_snakemake(slurm_cluster) -> str:
+    """`snakemake` of an environment with the SLURM executor plugin, set up (or brought up to
+    date: seconds) the way the docs tell a cluster user to."""
+    setup = subprocess.run(["bash", REPO / "tools" / "setup.sh", "--slurm"], capture_output=True,
+                           text=True, timeout=900,
+                           env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(CLUSTER_ENV)})
+    assert setup.returncode == 0, f"tools/setup.sh --slurm failed:\n{setup.stdout}\n{setup.stderr}"
+    return str(CLUSTER_ENV / "bin" / "snakemake")
 
 
 def completed_slurm_jobs(workdir: Path) -> set[str]:
@@ -66,7 +83,7 @@ def slurm_jobs_by_rule(workdir: Path) -> dict[str, set[str]]:
 TARGETS = ["results/models/0", "results/scan/h4/training.csv", "results/figures/digit_means.pdf"]
 
 
-def test_a_slice_of_the_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir, tmp_path):
+def test_a_slice_of_the_quick_config_runs_on_slurm(cluster_snakemake, mnist_raw_dir, tmp_path):
     workdir = tmp_path.resolve()  # slurmctld records the resolved path
     run = run_snakemake(
         workdir, *TARGETS,
@@ -76,7 +93,7 @@ def test_a_slice_of_the_quick_config_runs_on_slurm(slurm_cluster, mnist_raw_dir,
         # sbatch rejects more CPUs than the node has; a local run would scale threads down
         "--max-threads", str(len(os.sched_getaffinity(0))),
         configfiles=quick_configfiles(workdir, mnist_raw_dir),
-        timeout=1800, cluster=True,
+        timeout=1800, snakemake=cluster_snakemake,
     )
     out = run.stdout + run.stderr
     assert all((workdir / t).exists() for t in TARGETS), out[-3000:]

@@ -6,11 +6,12 @@ reads back to say where a run's wall time went."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import traceback
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 # "[timing] start-up 2.91 s" on entry, "[timing] work 0.53 s" on a normal exit
 TIMING_PREFIX = "[timing]"
@@ -52,3 +53,25 @@ def redirect_to_log(path: str) -> Iterator[None]:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def log_training_flops(flops: float, log: Callable[[str], None] = log) -> None:
+    """The arithmetic a training job does (jobs.job_flops), beside its timing lines: the next
+    run's plan scales the job's time by its new count over this one (mnist_study.progress)."""
+    log(f"{TIMING_PREFIX} flops {flops:.6g}")
+
+
+# The first line the training engine writes per epoch: "epoch 3/10 loss ... ETA 80 s"
+EPOCH_SUMMARY = re.compile(r"epoch \d+/\d+ ")
+
+
+def echo_epochs(job: str, log: Callable[[str], None] = log) -> Callable[[str], None]:
+    """`log`, and each epoch's summary line also on the console, as "<job>: epoch 3/10 ...".
+    A training job's log goes to its file (redirect_to_log); without this echo, the console of
+    a long run showed nothing but "5 of 75 steps done" for forty minutes. The console is the
+    stderr the process started with, which Snakemake shows (a cluster job: its own log)."""
+    def log_and_echo(message: str) -> None:
+        log(message)
+        if EPOCH_SUMMARY.match(message) and sys.__stderr__ is not None:
+            print(f"{job}: {message}", file=sys.__stderr__, flush=True)
+    return log_and_echo

@@ -42,7 +42,9 @@ FIELD = re.compile(r"^    (\w+): (.*)$")
 CORES = re.compile(r"^Provided cores: (\d+)")
 WORKDIR = re.compile(r"^  Working directory: (.+)$")
 STEPS = re.compile(r"^(\d+) of (\d+) steps")
-TIMING = re.compile(re.escape(TIMING_PREFIX) + r" (start-up|work) ([0-9.]+) s")
+# "[timing] start-up 2.91 s", "[timing] flops 1.2e+13" (training jobs), "[timing] work 0.53 s"
+RECORD = re.compile(re.escape(TIMING_PREFIX) + r" (start-up|flops|work) ([0-9.]+(?:e[+-]?\d+)?)")
+RECORD_KINDS = ("start-up", "flops", "work")
 NAN = float("nan")
 TORCH_NOTE = ('Note: `python -c "import torch"` time is NOT measured here '
               "(the caller records it).")
@@ -123,20 +125,26 @@ def fail(job: dict[str, Any] | None, stamp: float | None, n: int) -> None:
         job.update(end=stamp, seq_end=n, status="failed")
 
 
-def read_timing(path: Path) -> tuple[float, float]:
-    """The last (start-up, work) pair of a job log; work is NaN when the last start-up has no
-    work line after it (the job failed, or is still running)."""
+def read_record(path: Path) -> dict[str, float]:
+    """What the last run of a job wrote in its log: its start-up and work seconds and, for a
+    training job, the FLOPs it trained (`logs.log_training_flops`); NaN for what that run did
+    not write (work: the job failed, or is still running)."""
+    record = dict.fromkeys(RECORD_KINDS, NAN)
     try:
         text = Path(path).read_text(errors="replace")
     except OSError:
-        return NAN, NAN
-    startup = work = NAN
-    for kind, value in TIMING.findall(text):
-        if kind == "start-up":
-            startup, work = float(value), NAN
-        else:
-            work = float(value)
-    return startup, work
+        return record
+    for kind, value in RECORD.findall(text):
+        if kind == "start-up":  # a new run: what came before belongs to an earlier one
+            record = dict.fromkeys(RECORD_KINDS, NAN)
+        record[kind] = float(value)
+    return record
+
+
+def read_timing(path: Path) -> tuple[float, float]:
+    """The last (start-up, work) pair of a job log (read_record)."""
+    record = read_record(path)
+    return record["start-up"], record["work"]
 
 
 def job_timing(base: Path, logs: str | None) -> tuple[float, float]:

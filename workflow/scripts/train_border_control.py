@@ -1,6 +1,6 @@
 import torch
 
-from mnist_study.logs import log, redirect_to_log
+from mnist_study.logs import echo_epochs, redirect_to_log
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member
 from mnist_study.train.job import train_and_save
@@ -9,4 +9,5 @@ with redirect_to_log(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     spec = ModelSpec.from_dict(snakemake.params.spec)
     members = [Member(seed=s, lr=spec.lr) for s in spec.seeds]
-    train_and_save(spec, members, snakemake.input.data, dict(snakemake.output.items()), log=log)
+    train_and_save(spec, members, snakemake.input.data, dict(snakemake.output.items()),
+                   log=echo_epochs("border control"))

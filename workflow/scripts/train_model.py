@@ -1,6 +1,6 @@
 import torch
 
-from mnist_study.logs import log, redirect_to_log
+from mnist_study.logs import echo_epochs, log, redirect_to_log
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member
 from mnist_study.train.job import train_and_save
@@ -12,4 +12,5 @@ with (redirect_to_log(snakemake.log[0]),
     torch.set_num_threads(snakemake.threads)
     spec = ModelSpec.from_dict(snakemake.params.spec)
     members = [Member(seed=s, lr=spec.lr) for s in spec.seeds]
-    train_and_save(spec, members, snakemake.input.data, model_files(folder), log=log)
+    train_and_save(spec, members, snakemake.input.data, model_files(folder),
+                   log=echo_epochs(f"model {snakemake.wildcards.model}"))

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -245,10 +246,21 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
         elapsed = time.perf_counter() - start
         rate = (epoch + 1) * n * n_members / elapsed
         eta = elapsed / (epoch + 1) * (spec.epochs - epoch - 1)
-        accuracies = " ".join(f"{split} acc {[round(row[f'{split}_accuracy'], 4) for row in rows]}"
-                              for split in ("train", *held))
-        log(f"epoch {epoch + 1}/{spec.epochs} loss {epoch_losses.mean(0).tolist()} "
-            f"{accuracies} {rate:,.0f} samples/s ETA {eta:.0f} s")
+        # One short line a person watching reads (the console shows it: logs.echo_epochs), the
+        # members' own values on the next; the means leave out diverged members (NaN, inf).
+        splits = ("train", *held)
+        member_loss = epoch_losses.mean(0)
+        mean_loss = member_loss[member_loss.isfinite()].double().mean().item()
+        accuracies = {split: [row[f"{split}_accuracy"] for row in rows] for split in splits}
+        means = " ".join(f"{split} acc {np.nanmean(values):.4f}" if np.isfinite(values).any()
+                         else f"{split} acc nan" for split, values in accuracies.items())
+        log(f"epoch {epoch + 1}/{spec.epochs} loss {mean_loss:.4f} {means}"
+            f"{f' (mean of {n_members})' if n_members > 1 else ''} "
+            f"{rate:,.0f} samples/s ETA {f'{eta / 60:.0f} min' if eta >= 120 else f'{eta:.0f} s'}")
+        if n_members > 1:
+            log(f"  members: loss {member_loss.tolist()} "
+                + " ".join(f"{split} acc {[round(a, 4) for a in values]}"
+                           for split, values in accuracies.items()))
         done_steps = (epoch + 1) * steps_per_epoch
         if not torch.isfinite(step_losses[:done_steps]).all(0).any():
             # every member has diverged: what remains would only compute NaN

@@ -15,6 +15,8 @@ import torch
 
 from mnist_study import files
 from mnist_study.data import read_dataset, training_split
+from mnist_study.jobs import job_flops
+from mnist_study.logs import log_training_flops
 from mnist_study.spec import ModelSpec
 from mnist_study.train.engine import Member, TrainResult, how_trained, train
 from mnist_study.train.metrics import probabilities, split_metrics
@@ -35,6 +37,7 @@ def train_and_save(spec: ModelSpec, members: list[Member], data_path: str | Path
         f"{len(members)} member(s), {len(data['train_labels']):,} samples{held_out}, "
         f"batch {spec.batch_size}, "
         f"{spec.epochs} epochs, {torch.get_num_threads()} torch threads")
+    log_training_flops(job_flops(spec, len(members), len(data["train_labels"])), log)
     results, outputs = train(spec, members, data, log=log)
     epochs, steps = [], []
     for r in results:

@@ -25,7 +25,7 @@ os.environ.update(
 from mnist_study import files, jobs
 from mnist_study.data import MNIST_IMAGES, RAW_FILES, existing_copy_files, split_sizes
 from mnist_study.report.provenance import config_digest
-from mnist_study.spec import resolve_models, scan_grid, scan_row_spec
+from mnist_study.spec import ModelSpec, resolve_models, scan_grid, scan_row_spec
 from mnist_study.study import (
     compose_config,
     resolve_claims,
@@ -73,6 +73,26 @@ def warn_about_failed_models():
             f"{row.reason} (log: {row.log}); retry with "
             f"snakemake --forcerun results/models/{row.model}"
         )
+
+
+def say_how_long_the_plan_takes():
+    """Start of a run: its plan's expected wall time on this machine, and which estimate that is
+    (mnist_study.progress). A cluster's queue is beyond any estimate here: it says nothing."""
+    from mnist_study.progress import PlannedJob, expected_wall_time, measured_rate, plan_text
+
+    if not workflow.local_exec:
+        return
+    try:
+        planned = [
+            PlannedJob(job.rule.name, job.log[0] if job.log else None, training_flops(job))
+            for job in workflow.dag.needrun_jobs()
+            if not job.rule.norun
+        ]
+        rate = measured_rate(REPO / "benchmarks")
+        text = plan_text(expected_wall_time(planned, workflow.cores, rate))
+    except Exception as exc:  # an estimate must never stop a run
+        text = f"(no estimate of the wall time: {type(exc).__name__}: {exc})"
+    logger.info(text)
 
 
 def say_where_the_time_went(logs):

@@ -32,3 +32,14 @@ def train_gpus(wildcards):
     # Only an explicit `device: cuda` asks the scheduler for a GPU: on a CPU-only cluster a
     # GPU request would make sbatch refuse the job. The gpu profile caps the sum at one GPU.
     return int(MODELS[wildcards.model].spec.device == "cuda")
+
+
+def training_flops(job):
+    """The arithmetic of a planned job that trains (its params hold the spec it trains, and a
+    scan row's its learning rates: one member each), else None."""
+    if "spec" not in job.params.keys():
+        return None
+    spec = ModelSpec.from_dict(job.params.spec)
+    members = len(job.params.get("learning_rates", spec.seeds))
+    held_out = config["mnist"]["validation_images"] if spec.validation else 0
+    return jobs.job_flops(spec, members, N_TRAIN - held_out)
