@@ -457,3 +457,52 @@ def test_the_protocol_sentence_counts_the_models_the_paired_test_finds_a_differe
     single = as_read(claims.protocol_sentence({"a": {**protocol(0.0, 1.0), "test": None}}, LABELS))
     assert single.startswith("For the 1 model that validates") and "paired" not in single
     assert claims.protocol_sentence({}, LABELS) == ""
+
+
+def test_the_loss_reading_names_the_set_up_the_seeds_poor_result_fits():
+    ce = {**ROWS["a"], "loss": "cross_entropy"}
+    rows = {"12": ce, "14": {**ce, "loss": "nll"}, "14-log": {**ce, "loss": "nll"},
+            "11": {**ce, "loss": "mse"}, "11-soft": {**ce, "loss": "mse"}}
+    labels = {"12": "12", "14": "14 (NLL, raw scores)", "14-log": "14 (NLL, log-softmax)",
+              "11": "11 (MSE, raw scores)", "11-soft": "11 (MSE, softmax)"}
+
+    def claim(b, verdict):
+        return {"a": "12", "b": b, "expect": "worse", "verdict": verdict}
+    out = [as_read(x) for x in claims.loss_readings(
+        [claim("14", "supported"), claim("14-log", "not shown"),
+         claim("11", "not shown"), claim("11-soft", "not shown")], rows, labels)]
+    nll, mse = out
+    assert "NLL ``performed quite poorly'' fits model 14 (NLL, raw scores)" in nll
+    assert "and not model 14 (NLL, log-softmax)" in nll and "most likely trained NLL as" in nll
+    assert "MSE ``performed quite poorly'' fits none of its set-ups here" in mse
+    assert "not reproduced by any of them" in mse
+    both = as_read(claims.loss_readings([claim("14", "supported"), claim("14-log", "supported")],
+                                        rows, labels)[0])
+    assert "fits every set-up of it here" in both and "do not tell" in both
+    # a set-up that answers one class fits; one that trains cross-entropy's very network does not
+    dead = {**claim("14", "untestable"), "why": {"reason": "one class", "model": "14"}}
+    same = {**claim("14-log", "untestable"), "why": {"reason": "same answers", "model": None}}
+    (nll,) = [as_read(x) for x in claims.loss_readings([dead, same], rows, labels)]
+    assert "fits model 14 (NLL, raw scores)" in nll and "and not model 14 (NLL, log-softmax)" in nll
+    # a claim untestable for another reason, or about cross-entropy against itself, is no reading
+    other = {**claim("14", "untestable"), "why": {"reason": "not trained", "model": "14"}}
+    assert claims.loss_readings([other], rows, labels) == []
+    assert claims.loss_readings([{**claim("14", "supported"), "b": "12"}], rows, labels) == []
+
+
+def test_the_batch_norm_sentence_says_noise_is_not_normalized_only_where_it_lies_far():
+    rows = [("cnn", s, layer, name, shift, scale)
+            for s in (0, 1) for layer in (0, 1)
+            for name, shift, scale in (("digits", 0.05, 1.0), ("gaussian", 4.0, 0.3),
+                                       ("uniform", 0.5, 0.9))]
+    table = pd.DataFrame(rows, columns=["model", "seed", "layer", "set", "shift", "scale"])
+    (text,) = [as_read(x) for x in claims.batch_norm_sentences(table, {"cnn": "fast CNN"})]
+    assert "first batch-norm layer of model fast CNN" in text
+    assert "test digits lie 0.05 running standard deviations" in text
+    assert "on Gaussian noise they lie 4.00 running standard deviations" in text
+    assert "For Gaussian noise the layer's fixed statistics do not normalize" in text
+    assert "For uniform noise" not in text and "Gaussian noise and uniform" not in text
+    near = table.assign(shift=lambda t: t["shift"].where(t["set"] != "gaussian", 0.8))
+    (calm,) = claims.batch_norm_sentences(near, {"cnn": "fast CNN"})
+    assert "do not normalize" not in calm
+    assert claims.batch_norm_sentences(table.iloc[:0], {}) == []

@@ -84,6 +84,23 @@ rule inspect_dead_units:
         "../scripts/inspect_dead_units.py"
 
 
+# Batch norm on images unlike digits: how far noise lies from the running statistics each
+# batch-norm layer kept from training (the mechanism of a detector that fails on noise).
+rule inspect_batch_norm:
+    input:
+        weights=lambda w: [f"results/models/{m}/weights.pt" for m in batch_norm_models()],
+        data="results/data/mnist.npz",
+        noise="results/inspect/unfamiliar/noise.npz",
+    output:
+        table="results/tables/batch_norm.csv",
+    log:
+        "logs/inspect_batch_norm.log",
+    params:
+        models=lambda w: batch_norm_models(),
+    script:
+        "../scripts/inspect_batch_norm.py"
+
+
 # The ideal digit of each model that the report shows, in one job (seconds per model).
 rule inspect_class_maximization:
     input:

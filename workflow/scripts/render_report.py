@@ -3,7 +3,7 @@ from pathlib import Path
 
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
-from mnist_study.report.claims import dead_units, study_conclusions
+from mnist_study.report.claims import batch_norm_sentences, dead_units, study_conclusions
 from mnist_study.report.document import curves_context, families_context, model_rows, study_facts
 from mnist_study.report.templates import render, unreferenced_figures
 
@@ -27,6 +27,7 @@ with redirect_to_log(snakemake.log[0]):
     context["found"] = study_conclusions(findings, labels, table)
     context["study"] = study_facts(context["models"])
     context["dead_units"] = dead_units(context["table"]["dead_units"], labels)
+    context["batch_norm"] = batch_norm_sentences(context["table"]["batch_norm"], labels)
     context["curves"] = curves_context(context["ctx"]["learning_curves"], labels,
                                        context["found"]["degenerate_models"])
     templates = [Path(t).read_text() for t in snakemake.input.templates]

@@ -63,6 +63,10 @@ class Family:
         """Multiply-adds of the features for one sample."""
         return 0
 
+    def batch_norm(self, spec: ModelSpec) -> bool:
+        """Whether the network normalizes with batch statistics (inspection.batch_norm)."""
+        return False
+
     def skips(self, spec: ModelSpec) -> tuple[bool, ...]:
         """Per dense hidden layer: whether it adds its input to its output."""
         return (False,) * len(spec.hidden)

@@ -139,6 +139,9 @@ class ConvolutionalFamily(Family):
         return sum((c_in * c_out * b.kernel ** 2 + (0 if b.batch_norm else c_out)) * side ** 2
                    for (c_in, c_out, side), b in zip(conv_layers(spec), spec.conv))
 
+    def batch_norm(self, spec: ModelSpec) -> bool:
+        return any(b.batch_norm for b in spec.conv)
+
     def layers(self, spec: ModelSpec) -> str:
         return self.architecture(spec)
 

@@ -13,6 +13,7 @@ from mnist_study.data import MNIST_IMAGES
 from mnist_study.evaluate import compare
 from mnist_study.evaluate.trust import LEVEL
 from mnist_study.report.formatting import (
+    LOSS_NAMES,
     escape_latex,
     fmt_count,
     fmt_int,
@@ -403,6 +404,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
     rep = reproduction_counts(findings["models"])
     verdicts = [c["verdict"] for c in claims]
     out = {
+        "loss_readings": loss_readings(claims, rows, labels),
         "glance": glance, "claim_sentences": [claim_sentence(c, labels) for c in claims],
         "family_sentences": family_sentences, "family_abstract": family_abstract,
         "reproduction": rep,
@@ -635,3 +637,92 @@ def protocol_sentence(protocols: dict[str, dict], labels: dict) -> str:
                  + (f" finds a difference for {fmt_list(found)}" if found
                     else f" finds a difference for none of {'them' if k > 1 else 'it'}"))
     return text + "."
+
+
+# --- the seed's failed losses: which set-up its "performed quite poorly" fits ------------------
+
+def loss_readings(claims: list[dict], rows: dict[str, dict], labels: dict) -> list[str]:
+    """Per loss that a claim says does worse than cross-entropy (the seed's MSE and NLL), which
+    of the study's set-ups of that loss the claim's test supports (or that gives one label to
+    nearly every image) and which it does not (or that trains the very network cross-entropy
+    trains: the same answers): the seed's result fits the first, and the paragraph says so as a
+    reading of the data, not a proof. One sentence per loss with a set-up on either side."""
+    by_loss: dict[str, dict[str, list[str]]] = {}
+    for c in claims:
+        a, b = rows.get(c["a"]), rows.get(c["b"])
+        if (c["expect"] != "worse" or a is None or b is None
+                or a.get("loss") != "cross_entropy" or b.get("loss") in (None, "cross_entropy")):
+            continue
+        why = c.get("why") or {}
+        if c["verdict"] == "supported" or (why.get("reason") == "one class" and why.get("model") == c["b"]):
+            side = "fits"  # less accurate by the test, or one label for nearly every image
+        elif c["verdict"] != "untestable" or why.get("reason") == "same answers":
+            side = "does not fit"  # not shown worse, or the same network as cross-entropy's
+        else:
+            continue
+        by_loss.setdefault(b["loss"], {"fits": [], "does not fit": []})[side].append(c["b"])
+    out = []
+    for loss, sides in by_loss.items():
+        name = LOSS_NAMES.get(loss, escape_latex(loss))
+        fits = [f"model {label(labels, m)}" for m in sides["fits"]]
+        not_fit = [f"model {label(labels, m)}" for m in sides["does not fit"]]
+        text = f"The seed's report that {name} ``performed quite poorly'' "
+        if fits and not_fit:
+            text += (f"fits {fmt_list(fits)} (less accurate than cross-entropy by the claim's "
+                     f"test, or one label for nearly every image) and not {fmt_list(not_fit)}: "
+                     f"its author most likely trained "
+                     f"{name} as {'that model is' if len(fits) == 1 else 'those models are'} "
+                     f"set up here, a reading of these results, not a proof.")
+        elif fits:
+            text += (f"fits every set-up of it here ({fmt_list(fits)}): these results do not "
+                     f"tell how its author set it up.")
+        else:
+            text += (f"fits none of its set-ups here ({fmt_list(not_fit)}): none of them is "
+                     f"shown to be less accurate than cross-entropy, so the seed's result is "
+                     f"not reproduced by any of them.")
+        out.append(text)
+    return out
+
+
+# --- batch norm on noise ------------------------------------------------------------------------
+
+BN_SET_WORDS = {"gaussian": "Gaussian noise", "uniform": "uniform noise"}
+
+
+def batch_norm_sentences(table, labels: dict, far: float = 1.0) -> list[str]:
+    """Per model with batch norm (inspection.batch_norm's table): in its first batch-norm layer,
+    how far each noise set's channel means lie from the running statistics, in running standard
+    deviations, and their spread against the running one, beside the test digits' (means over
+    seeds). Where a noise set lies more than `far` running sds away, and farther than the
+    digits, the sentence says what follows: the layer does not normalize it."""
+    out = []
+    if table is None or not len(table):
+        return out
+    first = table[table["layer"] == 0].groupby(["model", "set"])[["shift", "scale"]].mean()
+    for m in dict.fromkeys(table["model"]):
+        rows = first.loc[m]
+        if "digits" not in rows.index:
+            continue
+        digits = rows.loc["digits"]
+        parts, unnormalized = [], []
+        for key, words in BN_SET_WORDS.items():
+            if key not in rows.index:
+                continue
+            r = rows.loc[key]
+            parts.append(f"on {words} they lie {fmt_num(r['shift'], 2)} running standard "
+                         f"deviations from them, with {fmt_num(r['scale'], 2)} times the running "
+                         f"spread")
+            if r["shift"] > far and r["shift"] > digits["shift"]:
+                unnormalized.append(words)
+        if not parts:
+            continue
+        text = (f"In the first batch-norm layer of model {label(labels, m)} (means over its "
+                f"seeds), the channel means of the test digits lie {fmt_num(digits['shift'], 2)} "
+                f"running standard deviations from the statistics kept in training, with "
+                f"{fmt_num(digits['scale'], 2)} times the running spread; " + "; ".join(parts) + ".")
+        if unnormalized:
+            text += (f" For {fmt_list(unnormalized)} the layer's fixed statistics do not "
+                     f"normalize, so the layers after it receive inputs unlike those they were "
+                     f"trained on.")
+        out.append(text)
+    return out

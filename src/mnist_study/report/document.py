@@ -10,6 +10,7 @@ import pandas as pd
 from mnist_study import families
 from mnist_study.report import claims
 from mnist_study.report.formatting import (
+    LOSS_NAMES,
     _missing,
     escape_latex,
     fmt_count,
@@ -88,7 +89,6 @@ def fmt_accuracy(row: pd.Series, split: str) -> str:
     return fmt_pm(row[f"{split}_accuracy_mean"], half, None)
 
 
-LOSS_NAMES = {"cross_entropy": "cross-entropy", "nll": "NLL", "mse": "MSE"}
 ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
                     "log_softmax": "log-softmax"}
 

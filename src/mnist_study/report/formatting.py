@@ -16,6 +16,8 @@ LATEX_SPECIALS = {
 _SPECIALS_RE = re.compile("|".join(re.escape(c) for c in LATEX_SPECIALS))
 
 
+LOSS_NAMES = {"cross_entropy": "cross-entropy", "nll": "NLL", "mse": "MSE"}  # as the text names them
+
 def escape_latex(text) -> str:
     """Make free text (model names, paths, host names) safe to place in LaTeX."""
     return _SPECIALS_RE.sub(lambda m: LATEX_SPECIALS[m.group()], str(text))

@@ -22,7 +22,7 @@ os.environ.update(
 )
 
 # Parsing imports only torch-free modules, so that a rerun with nothing to do decides fast.
-from mnist_study import files, jobs
+from mnist_study import families, files, jobs
 from mnist_study.data import MNIST_IMAGES, RAW_FILES, existing_copy_files, split_sizes
 from mnist_study.report.provenance import config_digest
 from mnist_study.spec import ModelSpec, resolve_models, scan_grid, scan_row_spec

@@ -51,6 +51,15 @@ def relu_models(wildcards=None):
     return [m for m in trained_models() if MODELS[m].spec.activation == "relu"]
 
 
+def batch_norm_models(wildcards=None):
+    """The models that trained whose networks normalize with batch statistics."""
+    return [
+        m
+        for m in trained_models()
+        if families.get(MODELS[m].spec.family).batch_norm(MODELS[m].spec)
+    ]
+
+
 def grid_models(wildcards=None):
     """Class maximization for every trained model of Tables 1 and 2 (all when none has a table)."""
     tabled = [m for m in trained_models() if MODELS[m].in_seed_tables]
