@@ -38,6 +38,10 @@ class _Training:
     seeds: tuple[int, ...] = (0,)  # one member per seed, trained side by side
     device: str = "auto"  # auto: CUDA when present
     allow_tf32: bool = False  # off by default: exact fp32 unless the config opts in
+    # fp32 | bf16-mixed: products (dense layers, convolutions, their backward) in bfloat16,
+    # weights, Adam's state, the loss and the softmax in float32; fp32 where the device has no
+    # native bfloat16 (mnist_study.train.engine.training_precision)
+    precision: str = "fp32"
 
 
 class _SpecMethods:
