@@ -59,6 +59,7 @@ from mnist_study.train.engine import (  # noqa: E402
     Member,
     Trainer,
     as_inputs,
+    chosen_path,
     epoch_order,
     fit_epoch,
     make_trainer,
@@ -73,9 +74,14 @@ from mnist_study.train.handwritten import can_fuse  # noqa: E402
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 GB = 1e9
 PATHS = ("handwritten", "general")  # the order of the first round (the next one reverses it)
-# The general path in bf16-mixed, beside the fp32 paths where the device has native bfloat16
-# (the hand-written engine computes in fp32 only: engine.chosen_path)
-BF16 = "general_bf16"
+# Every path again in bf16-mixed, beside fp32, where the device has native bfloat16
+BF16_PATHS = tuple(f"{p}_bf16" for p in PATHS)
+
+
+def path_label(spec: ModelSpec, precision: str) -> str:
+    """The row label of the path the workflow trains spec on in this precision."""
+    path = chosen_path(dataclasses.replace(spec, precision=precision))
+    return path if precision == "fp32" else f"{path}_bf16"
 
 # The issue's targets for the 2-core CPU, set for the seed study and held to the models of any
 # study in the same roles (`cases`), on every path, in the project's FLOP count: the first
@@ -371,8 +377,8 @@ def timed_steps(trainer: Trainer, spec: ModelSpec, x: torch.Tensor, y: torch.Ten
 
 def side_by_side(case: Case, x: torch.Tensor, y: torch.Tensor, steps: int,
                  sizes: Sizes, bf16: bool = False) -> dict[str, float]:
-    """Path -> its best seconds of `steps` steps over `sizes.rounds` rounds; with bf16, the
-    general path in bf16-mixed too (BF16). Every trainer is built from the same members and
+    """Path -> its best seconds of `steps` steps over `sizes.rounds` rounds; with bf16, every
+    path in bf16-mixed too (`<path>_bf16`). Every trainer is built from the same members and
     trains on the same batches, each round from the start of one epoch order; rounds
     interleave the paths, every other round in reverse order, so a neighbour's load falls on
     all alike."""
@@ -382,8 +388,9 @@ def side_by_side(case: Case, x: torch.Tensor, y: torch.Tensor, steps: int,
     fp32 = dataclasses.replace(case.spec, precision="fp32")
     trainers = {p: make_trainer(fp32, members, device, total_steps, p) for p in case.paths}
     if bf16:
-        trainers[BF16] = make_trainer(dataclasses.replace(case.spec, precision="bf16-mixed"),
-                                      members, device, total_steps, "general")
+        low = dataclasses.replace(case.spec, precision="bf16-mixed")
+        trainers.update({f"{p}_bf16": make_trainer(low, members, device, total_steps, p)
+                         for p in case.paths})
     names = list(trainers)
     for trainer in trainers.values():
         fit_epoch(trainer, case.spec, x, y, order, max_steps=sizes.warmup_steps)
@@ -511,7 +518,8 @@ def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
         case = nearest_case(job, both if supported else measured)
         general = job.flops / rate[case.name]["general"]
         hand = job.flops / rate[case.name]["handwritten"] if supported else general
-        bf16 = rate[case.name].get(BF16)  # the nearest case of fp32's choice, in bf16-mixed
+        # the same nearest case, on the path bf16-mixed trains on
+        bf16 = rate[case.name].get(path_label(job.spec, "bf16-mixed"))
         rows.append({"job": job.name, "case": case.name, "supported": supported,
                      "handwritten_s": hand, "general_s": general,
                      "bf16_s": math.nan if bf16 is None else job.flops / bf16})
@@ -613,21 +621,23 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
              for case, steps, _ in measured}
     targets = {c.name: (c.target, "min") for c in study_cases if c.target is not None}
     for name, case, path, t in timings:
-        samples_row, fraction_row = rate_rows(name, t, roof_bf16 if path == BF16 else roof)
+        low = path in BF16_PATHS  # its fractions: of the bf16 roof
+        samples_row, fraction_row = rate_rows(name, t, roof_bf16 if low else roof)
         add(**samples_row, case=case, path=path, case_note=notes.get(case, "one epoch"))
         add(**fraction_row, case=case, path=path, case_note=notes.get(case, "one epoch"),
-            target=None if path == BF16 else targets.get(case))  # the targets are fp32's
+            target=None if low else targets.get(case))  # the targets are fp32's
     for case, steps, best in measured:
         if "handwritten" in best:
             add(f"{case.name}_general_over_handwritten", best["general"] / best["handwritten"],
                 "x", f"time per step; {steps} steps, best of {sizes.rounds} rounds: general "
                 f"{best['general']:.3g} s, handwritten {best['handwritten']:.3g} s",
                 case=case.name, path="ratio", case_note=notes[case.name])
-        if BF16 in best:
-            fp32 = best["handwritten" if "handwritten" in best else "general"]
-            add(f"{case.name}_fp32_over_bf16", fp32 / best[BF16], "x",
-                f"time per step, fp32 on the path it trains on (auto) over bf16-mixed on the "
-                f"general path: {fp32:.3g} s against {best[BF16]:.3g} s",
+        if "general_bf16" in best:
+            fp32 = best[path_label(case.spec, "fp32")]
+            low = best[path_label(case.spec, "bf16-mixed")]
+            add(f"{case.name}_fp32_over_bf16", fp32 / low, "x",
+                f"time per step, each precision on the path it trains on (auto): fp32 "
+                f"{fp32:.3g} s, bf16-mixed {low:.3g} s",
                 case=case.name, path="ratio", case_note=notes[case.name])
     for path, probe in probes.items():
         add(f"{metric_name(largest_id)}_{path}_peak_rss", probe["peak_rss_bytes"] / GB, "GB",
@@ -696,7 +706,7 @@ def side_by_side_table(rows: list[dict]) -> list[str]:
     value = {r["metric"]: r["value"] for r in rows}
     # a cnn's architecture separates its blocks from its dense layers with "|"
     notes = {r["case"]: r["case_note"].replace("|", "\\|") for r in rows
-             if r.get("path") in (*PATHS, BF16)}
+             if r.get("path") in (*PATHS, *BF16_PATHS)}
 
     def cell(name: str, path: str) -> str:
         rate = value.get(f"{name}_{path}_samples_per_s")
@@ -707,12 +717,13 @@ def side_by_side_table(rows: list[dict]) -> list[str]:
         return "" if r is None else f"{r:.2f}"
 
     return ["| case | what | hand-written: samples/s (fraction) | general: samples/s (fraction) "
-            "| general / hand-written time | general bf16-mixed: samples/s (fraction of the bf16 "
-            "roof) | fp32 / bf16-mixed time |",
-            "|---|---|---|---|---|---|---|",
+            "| general / hand-written time | bf16-mixed hand-written: samples/s (fraction of "
+            "the bf16 roof) | bf16-mixed general | fp32 / bf16-mixed time |",
+            "|---|---|---|---|---|---|---|---|",
             *[f"| {name} | {note} | {cell(name, 'handwritten')} | "
               f"{cell(name, 'general')} | {ratio(name, 'general_over_handwritten')} | "
-              f"{cell(name, BF16)} | {ratio(name, 'fp32_over_bf16')} |"
+              f"{cell(name, 'handwritten_bf16')} | {cell(name, 'general_bf16')} | "
+              f"{ratio(name, 'fp32_over_bf16')} |"
               for name, note in notes.items()]]
 
 
@@ -747,10 +758,9 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "The general path (autograd, one `Network` per member, one fused Adam) against the "
         "hand-written engine, on the same batches in the same process; CNNs only on the general "
         "path. The fifth column is the decision number: above 1, the general path is slower. "
-        "Where the device has native bfloat16, the general path also trains in bf16-mixed "
-        "(products in bfloat16, weights and Adam in float32; the hand-written engine computes "
-        "in fp32 only); the last column is fp32's time, on the path it trains on, over "
-        "bf16-mixed's: above 1, bf16-mixed is faster.",
+        "Where the device has native bfloat16, every path also trains in bf16-mixed "
+        "(products in bfloat16, weights and Adam in float32); the last column is fp32's time "
+        "over bf16-mixed's, each on the path it trains on: above 1, bf16-mixed is faster.",
         "",
         *side_by_side_table(rows),
         "",
