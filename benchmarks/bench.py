@@ -2,12 +2,14 @@
 
 `python benchmarks/bench.py [--quick] [--config STUDY.yaml]` (`make bench`) measures, on the
 current machine and for the study's own models (default: the study config.yaml names): the
-fp32 matmul rate (the roof, sampled before, between the cases and after); the study's first
+fp32 matmul rate (the roof, sampled before, between the cases and after; the bfloat16 rate
+beside it where the device has native bfloat16); the study's first
 model for one epoch the conventional way (torchvision ToTensor+Normalize through a per-sample
 DataLoader, as the PyTorch MNIST example); then, for each case (`cases`: a model and its
 seeds, a scan row and its learning rates), the general path (autograd, one `Network` per
-member) against the hand-written engine where that supports the spec, the same steps on the
-same batches, interleaved round by round; the peak memory of the model of the most
+member) against the hand-written engine where that supports the spec, in fp32 and (with
+native bfloat16) in bf16-mixed, the same steps on the same batches, interleaved round by
+round; the peak memory of the model of the most
 parameters on each path (RSS, and GPU memory where present), each in its own subprocess; and
 the arithmetic floor of the study. It writes benchmarks/results.csv (metric, value, unit,
 target, met) and benchmarks/results.md.
