@@ -2,12 +2,14 @@
 
 `python benchmarks/bench.py [--quick] [--config STUDY.yaml]` (`make bench`) measures, on the
 current machine and for the study's own models (default: the study config.yaml names): the
-fp32 matmul rate (the roof, sampled before, between the cases and after); the study's first
+fp32 matmul rate (the roof, sampled before, between the cases and after; the bfloat16 rate
+beside it where the device has native bfloat16); the study's first
 model for one epoch the conventional way (torchvision ToTensor+Normalize through a per-sample
 DataLoader, as the PyTorch MNIST example); then, for each case (`cases`: a model and its
 seeds, a scan row and its learning rates), the general path (autograd, one `Network` per
-member) against the hand-written engine where that supports the spec, the same steps on the
-same batches, interleaved round by round; the peak memory of the model of the most
+member) against the hand-written engine where that supports the spec, in fp32 and (with
+native bfloat16) in bf16-mixed, the same steps on the same batches, interleaved round by
+round; the peak memory of the model of the most
 parameters on each path (RSS, and GPU memory where present), each in its own subprocess; and
 the arithmetic floor of the study. It writes benchmarks/results.csv (metric, value, unit,
 target, met) and benchmarks/results.md.
@@ -26,6 +28,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -58,10 +61,12 @@ from mnist_study.train.engine import (  # noqa: E402
     Member,
     Trainer,
     as_inputs,
+    chosen_path,
     epoch_order,
     fit_epoch,
     make_trainer,
     member_generators,
+    native_bf16,
     resolve_device,
     shares_batches,
 )
@@ -71,6 +76,14 @@ from mnist_study.train.handwritten import can_fuse  # noqa: E402
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 GB = 1e9
 PATHS = ("handwritten", "general")  # the order of the first round (the next one reverses it)
+# Every path again in bf16-mixed, beside fp32, where the device has native bfloat16
+BF16_PATHS = tuple(f"{p}_bf16" for p in PATHS)
+
+
+def path_label(spec: ModelSpec, precision: str) -> str:
+    """The row label of the path the workflow trains spec on in this precision."""
+    path = chosen_path(dataclasses.replace(spec, precision=precision))
+    return path if precision == "fp32" else f"{path}_bf16"
 
 # The issue's targets for the 2-core CPU, set for the seed study and held to the models of any
 # study in the same roles (`cases`), on every path, in the project's FLOP count: the first
@@ -157,10 +170,12 @@ def rate_rows(name: str, t: Timing, roof: float) -> list[dict]:
 
 # --- the machine --------------------------------------------------------------------------
 
-def matmul_rate(n: int, device: torch.device, repeats: int = 5) -> float:
-    """Best fp32 rate of an n x n matmul, FLOP/s: the roof every fraction refers to."""
-    a, b = (torch.randn(n, n, device=device) for _ in range(2))
-    c = torch.empty(n, n, device=device)
+def matmul_rate(n: int, device: torch.device, repeats: int = 5,
+                dtype: torch.dtype = torch.float32) -> float:
+    """Best rate of an n x n matmul, FLOP/s: in fp32 the roof every fraction refers to; in
+    bfloat16 the roof of the bf16-mixed rows."""
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    c = torch.empty(n, n, device=device, dtype=dtype)
     best = math.inf
     torch.mm(a, b, out=c)
     for _ in range(repeats):
@@ -363,20 +378,27 @@ def timed_steps(trainer: Trainer, spec: ModelSpec, x: torch.Tensor, y: torch.Ten
 
 
 def side_by_side(case: Case, x: torch.Tensor, y: torch.Tensor, steps: int,
-                 sizes: Sizes) -> dict[str, float]:
-    """Path -> its best seconds of `steps` steps over `sizes.rounds` rounds. Both trainers are
-    built from the same members and train on the same batches, each round from the start of
-    one epoch order; rounds interleave the paths, every other round in reverse order, so a
-    neighbour's load falls on both alike."""
+                 sizes: Sizes, bf16: bool = False) -> dict[str, float]:
+    """Path -> its best seconds of `steps` steps over `sizes.rounds` rounds; with bf16, every
+    path in bf16-mixed too (`<path>_bf16`). Every trainer is built from the same members and
+    trains on the same batches, each round from the start of one epoch order; rounds
+    interleave the paths, every other round in reverse order, so a neighbour's load falls on
+    all alike."""
     members, device = list(case.members), x.device
     total_steps = sizes.warmup_steps + sizes.rounds * steps  # for the one-cycle schedule
     order = epoch_order(member_generators(members), len(x), shares_batches(members), device)
-    trainers = {p: make_trainer(case.spec, members, device, total_steps, p) for p in case.paths}
+    fp32 = dataclasses.replace(case.spec, precision="fp32")
+    trainers = {p: make_trainer(fp32, members, device, total_steps, p) for p in case.paths}
+    if bf16:
+        low = dataclasses.replace(case.spec, precision="bf16-mixed")
+        trainers.update({f"{p}_bf16": make_trainer(low, members, device, total_steps, p)
+                         for p in case.paths})
+    names = list(trainers)
     for trainer in trainers.values():
         fit_epoch(trainer, case.spec, x, y, order, max_steps=sizes.warmup_steps)
-    best = {p: math.inf for p in case.paths}
+    best = {p: math.inf for p in names}
     for r in range(sizes.rounds):
-        for p in case.paths if r % 2 == 0 else case.paths[::-1]:
+        for p in names if r % 2 == 0 else names[::-1]:
             best[p] = min(best[p], timed_steps(trainers[p], case.spec, x, y, order, steps))
     return best
 
@@ -490,7 +512,7 @@ def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
     in shape (`nearest_case`; `measured` holds each case's FLOP/s per path); a job the
     hand-written engine does not support (a CNN, dropout, a schedule) costs the general path's
     time on both sides. Returns the per-job rows and the totals in seconds."""
-    both = [(c, r) for c, r in measured if len(r) == 2]
+    both = [(c, r) for c, r in measured if "handwritten" in r]
     rate = {c.name: r for c, r in measured}
     rows = []
     for job in study_jobs(config, n_train):
@@ -498,9 +520,12 @@ def study_estimate(config: dict, measured: list[tuple[Case, dict[str, float]]],
         case = nearest_case(job, both if supported else measured)
         general = job.flops / rate[case.name]["general"]
         hand = job.flops / rate[case.name]["handwritten"] if supported else general
+        # the same nearest case, on the path bf16-mixed trains on
+        bf16 = rate[case.name].get(path_label(job.spec, "bf16-mixed"))
         rows.append({"job": job.name, "case": case.name, "supported": supported,
-                     "handwritten_s": hand, "general_s": general})
-    total = {p: sum(r[f"{p}_s"] for r in rows) for p in PATHS}
+                     "handwritten_s": hand, "general_s": general,
+                     "bf16_s": math.nan if bf16 is None else job.flops / bf16})
+    total = {p: sum(r[f"{p}_s"] for r in rows) for p in PATHS}  # fp32
     share = sum(r["handwritten_s"] for r in rows if r["supported"]) / total["handwritten"]
     return {"rows": rows, "total": total, "ratio": total["general"] / total["handwritten"],
             "supported_share": share}
@@ -523,10 +548,14 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     # The stream rate (memory's limit) is sampled with it, for the same reason.
     roof_samples: list[float] = []
     stream_samples: list[float] = []
+    bf16 = native_bf16(device)  # then every case trains in bf16-mixed too, and its roof is sampled
+    bf16_samples: list[float] = []
 
     def sample_roof() -> None:
         roof_samples.append(matmul_rate(sizes.roof_n, device))
         stream_samples.append(stream_rate(sizes.stream_n, device))
+        if bf16:
+            bf16_samples.append(matmul_rate(sizes.roof_n, device, dtype=torch.bfloat16))
 
     sample_roof()
     data = load_data(mnist_root)
@@ -545,7 +574,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     measured: list[tuple[Case, int, dict[str, float]]] = []
     for case in study_cases:
         steps = case.steps if sizes.max_steps is None else min(case.steps, sizes.max_steps)
-        best = side_by_side(case, x, y, steps, sizes)
+        best = side_by_side(case, x, y, steps, sizes, bf16)
         samples = min(steps * case.spec.batch_size, n) * len(case.members)
         for path, seconds in best.items():
             timings.append((f"{case.name}_{path}", case.name, path,
@@ -561,6 +590,7 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
               for p in paths_of(largest)}
     sample_roof()
     roof, stream = max(roof_samples), max(stream_samples)
+    roof_bf16 = max(bf16_samples, default=math.nan)
 
     rows: list[dict] = []
 
@@ -576,6 +606,11 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
     add("roof", roof / 1e9, "GFLOP/s",
         f"best of {len(roof_samples)} samples (before, between the cases and after): what the "
         "fractions use")
+    if bf16:
+        add("roof_bf16", roof_bf16 / 1e9, "GFLOP/s",
+            f"bfloat16 {sizes.roof_n}^2 torch.mm, best of {len(bf16_samples)} samples taken with "
+            f"the roof's: {roof_bf16 / roof:.2f}x the fp32 roof; the fractions of the bf16-mixed "
+            "rows refer to it")
     add("stream_rate", stream / GB, "GB/s",
         f"fused Adam over {sizes.stream_n:,} fp32 parameters, {ADAM_BYTES_PER_PARAMETER} bytes "
         f"each; best of {len(stream_samples)} samples, taken with the roof's")
@@ -588,15 +623,23 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
              for case, steps, _ in measured}
     targets = {c.name: (c.target, "min") for c in study_cases if c.target is not None}
     for name, case, path, t in timings:
-        samples_row, fraction_row = rate_rows(name, t, roof)
+        low = path in BF16_PATHS  # its fractions: of the bf16 roof
+        samples_row, fraction_row = rate_rows(name, t, roof_bf16 if low else roof)
         add(**samples_row, case=case, path=path, case_note=notes.get(case, "one epoch"))
         add(**fraction_row, case=case, path=path, case_note=notes.get(case, "one epoch"),
-            target=targets.get(case))
+            target=None if low else targets.get(case))  # the targets are fp32's
     for case, steps, best in measured:
-        if len(best) == 2:
+        if "handwritten" in best:
             add(f"{case.name}_general_over_handwritten", best["general"] / best["handwritten"],
                 "x", f"time per step; {steps} steps, best of {sizes.rounds} rounds: general "
                 f"{best['general']:.3g} s, handwritten {best['handwritten']:.3g} s",
+                case=case.name, path="ratio", case_note=notes[case.name])
+        if "general_bf16" in best:
+            fp32 = best[path_label(case.spec, "fp32")]
+            low = best[path_label(case.spec, "bf16-mixed")]
+            add(f"{case.name}_fp32_over_bf16", fp32 / low, "x",
+                f"time per step, each precision on the path it trains on (auto): fp32 "
+                f"{fp32:.3g} s, bf16-mixed {low:.3g} s",
                 case=case.name, path="ratio", case_note=notes[case.name])
     for path, probe in probes.items():
         add(f"{metric_name(largest_id)}_{path}_peak_rss", probe["peak_rss_bytes"] / GB, "GB",
@@ -621,6 +664,14 @@ def run(sizes: Sizes, config: dict, mnist_root: Path, log: Callable[[str], None]
         f"{estimate['total']['handwritten'] / 60:.1f} min "
         f"({100 * estimate['supported_share']:.0f} % of it on plain MLPs)", path="ratio")
     info["study_estimate"] = estimate["rows"]
+    if bf16:
+        fp32_s = estimate["total"]["handwritten"]
+        bf16_s = sum(r["bf16_s"] for r in estimate["rows"])
+        either_s = sum(min(r["handwritten_s"], r["bf16_s"]) for r in estimate["rows"])
+        add("study_fp32_over_bf16", fp32_s / bf16_s, "x",
+            f"the study's training estimated job by job as above: fp32 (auto path) "
+            f"{fp32_s / 60:.1f} min, every job in bf16-mixed {bf16_s / 60:.1f} min, each job in "
+            f"the faster of the two {either_s / 60:.1f} min", path="ratio")
 
     # the arithmetic floor of the study on this machine
     total = study_flops(config)
@@ -656,25 +707,32 @@ def side_by_side_table(rows: list[dict]) -> list[str]:
     """One line per case: each path's samples/s and fraction of the roof, and the ratio."""
     value = {r["metric"]: r["value"] for r in rows}
     # a cnn's architecture separates its blocks from its dense layers with "|"
-    notes = {r["case"]: r["case_note"].replace("|", "\\|") for r in rows if r.get("path") in PATHS}
+    notes = {r["case"]: r["case_note"].replace("|", "\\|") for r in rows
+             if r.get("path") in (*PATHS, *BF16_PATHS)}
 
     def cell(name: str, path: str) -> str:
         rate = value.get(f"{name}_{path}_samples_per_s")
         return "" if rate is None else f"{rate:,.0f} ({value[f'{name}_{path}_fraction_of_roof']:.2f})"
 
-    ratio = lambda name: value.get(f"{name}_general_over_handwritten")  # noqa: E731
+    def ratio(name: str, what: str) -> str:
+        r = value.get(f"{name}_{what}")
+        return "" if r is None else f"{r:.2f}"
+
     return ["| case | what | hand-written: samples/s (fraction) | general: samples/s (fraction) "
-            "| general / hand-written time |",
-            "|---|---|---|---|---|",
+            "| general / hand-written time | bf16-mixed hand-written: samples/s (fraction of "
+            "the bf16 roof) | bf16-mixed general | fp32 / bf16-mixed time |",
+            "|---|---|---|---|---|---|---|---|",
             *[f"| {name} | {note} | {cell(name, 'handwritten')} | "
-              f"{cell(name, 'general')} | "
-              f"{'' if ratio(name) is None else f'{ratio(name):.2f}'} |"
+              f"{cell(name, 'general')} | {ratio(name, 'general_over_handwritten')} | "
+              f"{cell(name, 'handwritten_bf16')} | {cell(name, 'general_bf16')} | "
+              f"{ratio(name, 'fp32_over_bf16')} |"
               for name, note in notes.items()]]
 
 
 def job_line(job: dict) -> str:
     hand = f"{job['handwritten_s']:.0f}" if job["supported"] else "(general)"
-    return (f"| {job['job']} | {job['case']} | {hand} | {job['general_s']:.0f} | "
+    bf16 = "" if math.isnan(job["bf16_s"]) else f"{job['bf16_s']:.0f}"
+    return (f"| {job['job']} | {job['case']} | {hand} | {job['general_s']:.0f} | {bf16} | "
             f"{job['flop_floor_s']:.0f} | {job['memory_floor_s']:.0f} |")
 
 
@@ -701,7 +759,10 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "",
         "The general path (autograd, one `Network` per member, one fused Adam) against the "
         "hand-written engine, on the same batches in the same process; CNNs only on the general "
-        "path. The last column is the decision number: above 1, the general path is slower.",
+        "path. The fifth column is the decision number: above 1, the general path is slower. "
+        "Where the device has native bfloat16, every path also trains in bf16-mixed "
+        "(products in bfloat16, weights and Adam in float32); the last column is fp32's time "
+        "over bf16-mixed's, each on the path it trains on: above 1, bf16-mixed is faster.",
         "",
         *side_by_side_table(rows),
         "",
@@ -715,9 +776,9 @@ def write_results(rows: list[dict], info: dict, out_dir: Path, quick: bool) -> N
         "The last two columns are each job's floor on this machine: its FLOPs at the "
         "roof, and its parameters' traffic (`parameter_traffic`) at the stream rate.",
         "",
-        "| job | nearest case | hand-written (s) | general (s) | FLOPs at the roof (s) | "
-        "traffic at the stream rate (s) |",
-        "|---|---|---|---|---|---|",
+        "| job | nearest case | hand-written (s) | general (s) | general bf16-mixed (s) | "
+        "FLOPs at the roof (s) | traffic at the stream rate (s) |",
+        "|---|---|---|---|---|---|---|",
         *map(job_line, jobs),
         "",
         "## Results",

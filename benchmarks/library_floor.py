@@ -14,6 +14,7 @@ of this project's code goes below without other libraries or other arithmetic
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import re
@@ -29,6 +30,7 @@ from mnist_study.jobs import training_steps
 from mnist_study.spec import scan_grid
 from mnist_study.study import load_config
 from mnist_study.train.engine import (
+    PRECISIONS,
     Member,
     as_inputs,
     chosen_path,
@@ -112,6 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mnist", type=Path, default=REPO / "data" / "mnist")
     p.add_argument("--seconds", type=float, default=4.0, help="profiled time per job, about")
     p.add_argument("--out", type=Path, default=None, help="write the table here (markdown)")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="train every job in this precision (default: each its own). In "
+                        "bf16-mixed the products are the same ops in bfloat16; autocast's casts "
+                        "of the weights count with the rest of the step, not the floor")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     config = load_config(REPO, args.config or [])
@@ -121,6 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     x, y = as_inputs(data["train_images"], torch.device("cpu")), data["train_labels"]
     rows, totals = [], dict.fromkeys(("flop", "products", "adam", "step"), 0.0)
     for job in study_jobs(config, len(x)):
+        if args.precision:
+            job = dataclasses.replace(job, spec=dataclasses.replace(job.spec,
+                                                                    precision=args.precision))
         m = measure(job, config, x, y, args.seconds)
         steps = training_steps(job.spec, len(x))
         core_s = {k: m[k] * steps for k in ("products", "adam", "wall")}
@@ -137,7 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     lib = totals["products"] + totals["adam"]
     lines = [
         f"- roof {roof / 1e9:.0f} GFLOP/s over {cores} cores ({args.results.name}), so "
-        f"{roof / cores / 1e9:.0f} a core; every job measured on one torch thread, alone",
+        f"{roof / cores / 1e9:.0f} a core (fp32); every job measured on one torch thread, "
+        f"alone; precision: {args.precision or 'each job its own'}",
         f"- the FLOP floor: {totals['flop'] / cores / 60:.1f} min on {cores} cores",
         f"- the products alone at the jobs' shapes: {totals['products'] / cores / 60:.1f} min "
         f"= {totals['products'] / totals['flop']:.2f}x the FLOP floor",

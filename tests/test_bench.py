@@ -9,6 +9,7 @@ import bench
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from mnist_study.families.cnn import ConvBlock
 from mnist_study.jobs import job_flops
@@ -136,14 +137,16 @@ def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_p
     n = 640
     fake = {"train_images": np.zeros((n, 28, 28), dtype=np.uint8),
             "train_labels": np.zeros(n, dtype=np.int64)}
-    seconds = {"handwritten": 1.0, "general": 1.5}
+    seconds = {"handwritten": 1.0, "general": 1.5, "handwritten_bf16": 0.4, "general_bf16": 0.5}
     monkeypatch.setattr("mnist_study.data.load_arrays", lambda root: fake)
-    monkeypatch.setattr(bench, "matmul_rate", lambda size, device: 1e11)
+    monkeypatch.setattr(bench, "native_bf16", lambda device: True)  # bf16-mixed on any machine
+    monkeypatch.setattr(bench, "matmul_rate", lambda size, device, dtype=torch.float32:
+                        3e11 if dtype == torch.bfloat16 else 1e11)
     monkeypatch.setattr(bench, "stream_rate", lambda size, device: 2e10)
     monkeypatch.setattr(bench, "onednn_matmul_rate", lambda size: None)
     monkeypatch.setattr(bench, "conventional_epoch", lambda spec, root, samples: (4.0, n))
-    monkeypatch.setattr(bench, "side_by_side",
-                        lambda case, x, y, steps, sizes: {p: seconds[p] for p in case.paths})
+    monkeypatch.setattr(bench, "side_by_side", lambda case, x, y, steps, sizes, bf16: {
+        p: seconds[p] for p in (*case.paths, *(f"{p}_bf16" for p in case.paths))})
     monkeypatch.setattr(bench, "run_memory_probe", lambda spec, root, steps, path: {
         "peak_rss_bytes": 1e9})
     rows, _ = bench.run(bench.QUICK, CONFIG, tmp_path, log=lambda _: None)
@@ -152,15 +155,22 @@ def test_run_credits_both_paths_of_a_spec_with_the_same_flops(monkeypatch, tmp_p
     specs = {c.name: c for c in bench.cases(CONFIG)}
     for name, case in specs.items():
         per_sample_flops = bench.pass_flops(case.spec, 1)
-        for path in case.paths:
+        for path in (*case.paths, *(f"{p}_bf16" for p in case.paths)):
             row = f"{name}_{path}"
             per_sample = value[f"{row}_fraction_of_roof"] / value[f"{row}_samples_per_s"]
-            assert per_sample == pytest.approx(per_sample_flops / 1e11), (name, path)
+            roof = 3e11 if path.endswith("_bf16") else 1e11  # bf16-mixed's: the bf16 roof
+            assert per_sample == pytest.approx(per_sample_flops / roof), (name, path)
+        # each precision on the path auto takes
+        fp32 = seconds[bench.path_label(case.spec, "fp32")]
+        low = seconds[bench.path_label(case.spec, "bf16-mixed")]
+        assert value[f"{name}_fp32_over_bf16"] == pytest.approx(fp32 / low)
         steps = min(case.steps, bench.QUICK.max_steps)
         samples = min(steps * case.spec.batch_size, n) * len(case.members)
         assert value[f"{name}_general_samples_per_s"] == pytest.approx(samples / 1.5)
     assert all(value[f"{c}_general_over_handwritten"] == pytest.approx(1.5) for c in CASES)
     assert {r["metric"] for r in rows if r["target"]} == TARGETED
+    assert value["roof_bf16"] == pytest.approx(300)
+    assert 2 < value["study_fp32_over_bf16"] < 3  # every job 2x or 3x faster in the fake
     conventional = (value["model0_conventional_fraction_of_roof"]
                     / value["model0_conventional_samples_per_s"])
     assert conventional == pytest.approx(bench.pass_flops(specs["model0"].spec, 1) / 1e11)

@@ -175,7 +175,7 @@ def test_a_job_records_the_device_threads_and_trainer_it_trained_with(data, tmp_
         device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
         assert files.read_json(out["run"]) == {
             "device": device, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch_threads": 3, "trainer": trainer}
+            "torch_threads": 3, "trainer": trainer, "precision": "fp32"}
 
 
 def test_dropout_is_on_in_training_and_off_in_evaluation(data):

@@ -168,7 +168,8 @@ def test_job_records_of_how_each_trained(tmp_path):
     assert times.loc["a", "torch_threads"] == 2 and times.loc["b", "torch_threads"] == 1
     assert np.isnan(times.loc["c", "torch_threads"]) and times.loc["c", "device"] == ""
     assert provenance.training_settings(times.reset_index()) == {
-        "devices": ["cpu"], "cpu_capabilities": [], "torch_threads": [1, 2], "n_unknown": 1}
+        "devices": ["cpu"], "precisions": ["fp32"], "cpu_capabilities": [],
+        "torch_threads": [1, 2], "n_unknown": 1}
     (tmp_path / "c.json").write_text('{"device": "cpu"')  # cut off mid-write
     with pytest.raises(ValueError, match=r"c\.json: not the record of how job 'c' trained"):
         provenance.job_times(bench, runs)

@@ -100,7 +100,9 @@ class Network(nn.Module):
         for layer, skip in zip(self.layers[:-1], self.skips):
             h = self.dropout(self.activation(layer(x)))
             x = x + h if skip else h
-        return self.output_activation(self.layers[-1](x))
+        # the logits in float32 whatever precision the products ran in (under autocast they
+        # come out in bfloat16): the output activation and the loss read them at full precision
+        return self.output_activation(self.layers[-1](x).float())
 
 
 def init_network(spec: ModelSpec, seed: int) -> Network:

@@ -39,6 +39,10 @@ class _Training:
     device: str = "auto"  # auto: CUDA when present
     allow_tf32: bool = False  # off by default: exact fp32 unless the config opts in
     validation: bool = False  # hold out mnist.validation_images training images to validate on
+    # fp32 | bf16-mixed: products (dense layers, convolutions, their backward) in bfloat16,
+    # weights, Adam's state, the loss and the softmax in float32; fp32 where the device has no
+    # native bfloat16 (mnist_study.train.engine.training_precision)
+    precision: str = "fp32"
 
 
 class _SpecMethods:

@@ -4,7 +4,13 @@ from pathlib import Path
 from mnist_study import files
 from mnist_study.logs import redirect_to_log
 from mnist_study.report.claims import batch_norm_sentences, dead_units, study_conclusions
-from mnist_study.report.document import curves_context, families_context, model_rows, study_facts
+from mnist_study.report.document import (
+    curves_context,
+    families_context,
+    model_rows,
+    precision_sentence,
+    study_facts,
+)
 from mnist_study.report.templates import render, unreferenced_figures
 
 # Inputs are sorted by name prefix (see report_elements in workflow/rules/common/report.smk).
@@ -26,6 +32,7 @@ with redirect_to_log(snakemake.log[0]):
     labels = {str(m): str(lab) for m, lab in zip(table["model"], table["label"])}
     context["found"] = study_conclusions(findings, labels, table)
     context["study"] = study_facts(context["models"])
+    context["study"]["precision"] = precision_sentence(context["ctx"]["provenance"]["jobs"])
     context["dead_units"] = dead_units(context["table"]["dead_units"], labels)
     context["batch_norm"] = batch_norm_sentences(context["table"]["batch_norm"], labels)
     context["curves"] = curves_context(context["ctx"]["learning_curves"], labels,

@@ -49,6 +49,32 @@ def training_regimes(rows: list[dict]) -> list[str]:
     return out
 
 
+MIXED_WORDS = ("in bfloat16, with the weights, Adam's state, the loss and the output activation "
+               "in float32 (mixed precision)")
+
+
+def precision_sentence(jobs: list[dict]) -> str:
+    """What the methods say of the precision each training job computed in, from the jobs'
+    records (provenance.job_times: `precision`, `precision_asked`; "" for a job without one)."""
+    recorded = [j for j in jobs if j["precision"]]
+    mixed = sum(j["precision"] == "bf16-mixed" for j in recorded)
+    if not recorded:
+        return ""
+    products = "The products of training (dense layers and convolutions, forward and backward)"
+    if mixed == 0:
+        out = f"{products} were computed in float32."
+    elif mixed == len(recorded):
+        out = f"{products} were computed {MIXED_WORDS}."
+    else:
+        out = (f"{products} were computed {MIXED_WORDS} in {fmt_int(mixed)} of the {fmt_int(len(recorded))} "
+               f"training jobs (Table~\\ref{{tab:jobs}}) and in float32 in the others.")
+    fell_back = sum(j["precision_asked"] != j["precision"] for j in recorded)
+    if fell_back:
+        out += (f" On a machine without native bfloat16, {fmt_count(fell_back, 'job')} that "
+                f"asked for it trained in float32.")
+    return out + " Evaluation ran in float32."
+
+
 def family_counts(rows: list[dict]) -> list[dict]:
     """How many models of each family, in the registry's order: `n`, the family's `plural`
     noun and the count as the text says it (`text`: '3 convolutional networks')."""

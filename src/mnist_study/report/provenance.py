@@ -69,14 +69,15 @@ def job_times(benchmarks: dict[str, str | Path],
               runs: dict[str, str | Path] | None = None) -> pd.DataFrame:
     """Job name -> wall seconds and peak RSS, from Snakemake `benchmark:` files (NaN where a
     job has none: its outputs were made outside Snakemake's supervision), and for a training
-    job the device and torch threads it trained with, from its `run` file (`runs`: job name ->
-    path; empty and NaN where the file is missing: a job that failed, or trained before jobs
-    recorded it)."""
+    job the device, torch threads and precision it trained with, from its `run` file (`runs`:
+    job name -> path; empty and NaN where the file is missing: a job that failed, or trained
+    before jobs recorded it). `precision_asked` differs from `precision` where a machine
+    without native bfloat16 trained a bf16-mixed job in fp32."""
     rows = []
     for job, path in benchmarks.items():
         row = {"job": job, "wall_s": float("nan"), "max_rss_mb": float("nan"),
                "recorded": Path(path).exists(), "device": "", "cpu_capability": "",
-               "torch_threads": float("nan")}
+               "torch_threads": float("nan"), "precision": "", "precision_asked": ""}
         if row["recorded"]:
             b = pd.read_csv(path, sep="\t")
             row["wall_s"] = float(b["s"].iloc[0])
@@ -87,6 +88,9 @@ def job_times(benchmarks: dict[str, str | Path],
                 how = files.read_json(run)
                 row["device"], row["torch_threads"] = how["device"], float(how["torch_threads"])
                 row["cpu_capability"] = how.get("cpu_capability", "")  # not in early records
+                # records from before the precision setting: every job trained in fp32
+                row["precision"] = how.get("precision", "fp32")
+                row["precision_asked"] = how.get("precision_asked", row["precision"])
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{run}: not the record of how job {job!r} trained ({error!r}); "
                                  f"delete the file's folder to retrain that job") from None
@@ -95,9 +99,10 @@ def job_times(benchmarks: dict[str, str | Path],
 
 
 def training_settings(jobs: pd.DataFrame) -> dict:
-    """The devices, CPU kernels and torch thread counts the training jobs recorded (job_times),
-    each once."""
+    """The devices, CPU kernels, torch thread counts and precisions the training jobs recorded
+    (job_times), each once."""
     return {"devices": sorted(set(jobs["device"]) - {""}),
+            "precisions": sorted(set(jobs["precision"]) - {""}),
             "cpu_capabilities": sorted(set(jobs["cpu_capability"]) - {""}),
             "torch_threads": sorted({int(t) for t in jobs["torch_threads"].dropna()}),
             "n_unknown": int(jobs["torch_threads"].isna().sum())}

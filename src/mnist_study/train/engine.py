@@ -10,6 +10,9 @@ One loop (`train`) drives one of two trainers, each a `step` of every member:
 - `HandwrittenMLP` (mnist_study.train.handwritten), for the plain MLPs it can write out: their
   forward and backward over stacked flat buffers, kept because it measured faster for the seed
   study's MLPs (benchmarks/general-path.md).
+A spec's `precision` bf16-mixed computes the products in bfloat16 where the device has native
+bfloat16 (else it trains in fp32): the general path runs its forward under torch.autocast (CPU
+or CUDA alike), the hand-written engine casts its weights for the step's products itself.
 Data stay as tensors on the device; batches are index slices of each member's permutation.
 """
 
@@ -30,6 +33,7 @@ from mnist_study.train import handwritten
 
 ADAM_BETAS, ADAM_EPS = handwritten.ADAM_BETAS, handwritten.ADAM_EPS
 PATHS = ("auto", "general", "handwritten")  # auto: handwritten where it supports the spec
+PRECISIONS = ("fp32", "bf16-mixed")
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,13 @@ class AutogradMembers:
     one_cycle, OneCycleLR takes each group up to its own)."""
 
     def __init__(self, spec: ModelSpec, members: list[Member], device: torch.device,
-                 total_steps: int):
+                 total_steps: int, precision: str = "fp32"):
         self.spec, self.n_members = spec, len(members)
+        # bf16-mixed: the forward under autocast (its products and their backward in bfloat16;
+        # the parameters, their gradients and Adam's state stay float32, and the network's
+        # logits are float32, so the output activation and the loss are too)
+        self.autocast = torch.autocast(device.type, torch.bfloat16,
+                                       enabled=precision == "bf16-mixed")
         self.members = nn.ModuleList(init_network(spec, m.seed) for m in members).to(device)
         groups = [{"params": list(net.parameters()), "lr": m.lr}
                   for net, m in zip(self.members, members)]
@@ -79,7 +88,8 @@ class AutogradMembers:
 
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         self.members.train()
-        out = self.forward(xb)
+        with self.autocast:
+            out = self.forward(xb)
         losses = loss_fn(out, yb, self.spec.loss)
         self.optimizer.zero_grad(set_to_none=True)
         # Members are independent, so the gradient of the sum is each member's own gradient.
@@ -91,6 +101,9 @@ class AutogradMembers:
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
+        # in float32 at any training precision: the outputs the job stores are those of the
+        # weights it saves, as every analysis that loads them computes them
+        # (benchmarks/bf16.md: what bfloat16 evaluation would save)
         self.members.eval()  # no dropout; batch norm's running statistics
         return in_chunks(self.forward, x, dim=1)
 
@@ -98,9 +111,32 @@ class AutogradMembers:
         return {k: v.detach().cpu().clone() for k, v in self.members[m].state_dict().items()}
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether the device computes bfloat16 products in hardware: a CPU with AVX512-BF16 or AMX
+    (torch's CPU capability says only "AVX512"), a GPU that supports bfloat16 without
+    emulation. Elsewhere bfloat16 products are emulated through float32, slower than float32
+    itself and less exact."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return any(getattr(torch.cpu, check, lambda: False)()
+               for check in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+
+def training_precision(spec: ModelSpec) -> str:
+    """The precision the spec trains in on this machine: its own, except bf16-mixed on a
+    device without native bfloat16, which trains in fp32 (make_trainer says so in the log,
+    how_trained records both)."""
+    if spec.precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {spec.precision!r}; one of {PRECISIONS}")
+    if spec.precision == "bf16-mixed" and not native_bf16(resolve_device(spec.device)):
+        return "fp32"
+    return spec.precision
+
+
 def chosen_path(spec: ModelSpec, path: str = "auto") -> str:
     """The trainer that trains the spec: "handwritten" or "general" (auto: the hand-written
-    engine where it supports the spec)."""
+    engine where it supports the spec, in either precision: in bf16-mixed too it measured
+    faster at every shape of the default study it trains, benchmarks/bf16.md)."""
     if path not in PATHS:
         raise ValueError(f"unknown training path {path!r}; one of {PATHS}")
     if path == "handwritten" and not handwritten.supports(spec):
@@ -112,22 +148,31 @@ def chosen_path(spec: ModelSpec, path: str = "auto") -> str:
 
 
 def make_trainer(spec: ModelSpec, members: list[Member], device: torch.device,
-                 total_steps: int, path: str = "auto") -> Trainer:
+                 total_steps: int, path: str = "auto",
+                 log: Callable[[str], None] = print) -> Trainer:
+    precision = training_precision(spec)
+    if precision != spec.precision:
+        log(f"WARNING: precision {spec.precision} asked for, but {device} has no native "
+            f"bfloat16 (products would be emulated, slower than fp32): training in {precision}")
     if chosen_path(spec, path) == "handwritten":
-        return handwritten.HandwrittenMLP(spec, members, device)
-    return AutogradMembers(spec, members, device, total_steps)
+        return handwritten.HandwrittenMLP(spec, members, device, precision)
+    return AutogradMembers(spec, members, device, total_steps, precision)
 
 
 def how_trained(spec: ModelSpec, path: str = "auto") -> dict:
     """What decides a job's numbers beyond its spec and seeds: the device, the instruction set
-    torch's CPU kernels were chosen for, torch's thread count and the trainer. With another
+    torch's CPU kernels were chosen for, torch's thread count, the trainer and the precision
+    it trained in (`precision_asked` where the machine made it another). With another
     count, or on a CPU given other kernels, a step's sums run in another order, and training
     amplifies the last bit: a rerun there does not reproduce the numbers bit for bit (the same
     machine and count does)."""
     device = resolve_device(spec.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    precision = training_precision(spec)
+    asked = {} if precision == spec.precision else {"precision_asked": spec.precision}
     return {"device": name, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch_threads": torch.get_num_threads(), "trainer": chosen_path(spec, path)}
+            "torch_threads": torch.get_num_threads(), "trainer": chosen_path(spec, path),
+            "precision": precision, **asked}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -220,7 +265,7 @@ def train(spec: ModelSpec, members: list[Member], data: dict[str, torch.Tensor],
         held["val"] = (as_inputs(data["val_images"], device), data["val_labels"].to(device))
     n, n_members = len(x_train), len(members)
     steps_per_epoch = math.ceil(n / spec.batch_size)
-    trainer = make_trainer(spec, members, device, spec.epochs * steps_per_epoch, path)
+    trainer = make_trainer(spec, members, device, spec.epochs * steps_per_epoch, path, log)
     gens, shared = member_generators(members), shares_batches(members)
     torch.manual_seed(members[0].seed)  # dropout masks: reproducible from the job's first seed
     step_losses = torch.empty(spec.epochs * steps_per_epoch, n_members, device=device)

@@ -89,10 +89,18 @@ class StackedMLP:
     - Training steps write the large activations and input gradients into buffers kept from
       step to step, for the same reason as the gradients.
     Autograd is used only from the logits on (output activation and loss: `fit_epoch`).
+
+    bf16-mixed (`low`): a training step casts the weights and the batch to bfloat16 and runs
+    every product, activation and input gradient in bfloat16; the logits go to the loss in
+    float32, the weight gradients are cast into the float32 gradient buffer and the bias
+    gradients summed in float32, so Adam steps float32 weights as in fp32 (the same split as
+    torch.autocast on the general path). Evaluation (`__call__`) stays float32.
     """
 
-    def __init__(self, spec: ModelSpec, members: list, device: torch.device):
+    def __init__(self, spec: ModelSpec, members: list, device: torch.device,
+                 precision: str = "fp32"):
         self.spec = spec
+        self.low = torch.bfloat16 if precision == "bf16-mixed" else None
         nets = [init_network(spec, m.seed) for m in members]
         m, sizes = len(members), (N_INPUTS, *spec.hidden, N_CLASSES)
         w_shapes = [(fan_out, fan_in) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
@@ -115,6 +123,7 @@ class StackedMLP:
         self.activation = spec.activation
         self.output_activation = OUTPUT_ACTIVATIONS[spec.output_activation]
         self.saved: list[torch.Tensor] = []  # each layer's input, for backward()
+        self.step_weights: list[torch.Tensor] = []  # the weights the step's products used
         self.buffers: dict[str, torch.Tensor] = {}
 
     @property
@@ -124,13 +133,15 @@ class StackedMLP:
     def parameters(self) -> list[torch.Tensor]:
         return [*self.weights, *self.biases]
 
-    def buffer(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+    def buffer(self, name: str, shape: tuple[int, ...],
+               dtype: torch.dtype | None = None) -> torch.Tensor:
         """A tensor of this shape kept for the next step (the last batch of an epoch is smaller:
         the front of the same buffer)."""
         size = math.prod(shape)
         buf = self.buffers.get(name)
         if buf is None or len(buf) < size:
-            buf = self.buffers[name] = torch.empty(size, device=self.flat.device)
+            buf = self.buffers[name] = torch.empty(size, device=self.flat.device,
+                                                   dtype=dtype or self.flat.dtype)
         return buf[:size].view(shape)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -143,11 +154,16 @@ class StackedMLP:
         input is kept for backward() and outputs go into buffers kept from step to step."""
         m, batch, last = self.n_members, x.shape[-2], len(self.weights) - 1
         self.saved = []
-        a = x
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        a, weights, biases = x, self.weights, self.biases
+        low = self.low if keep else None  # a training step in bf16-mixed
+        if low is not None:
+            a = x.to(low)
+            weights, biases = [w.to(low) for w in weights], [b.to(low) for b in biases]
+            self.step_weights = weights
+        for i, (w, b) in enumerate(zip(weights, biases)):
             if keep:
                 self.saved.append(a)
-            out = self.buffer(f"out{i}", (m, w.shape[1], batch)) if keep else None
+            out = self.buffer(f"out{i}", (m, w.shape[1], batch), low) if keep else None
             if a.dim() == 2:  # the first layer, one batch for every member: one wide product
                 wide = None if out is None else out.view(-1, batch)
                 a = torch.addmm(b.reshape(-1, 1), w.reshape(-1, w.shape[2]), a.t(), out=wide)
@@ -156,29 +172,39 @@ class StackedMLP:
                 a = batched_product(w, a.transpose(1, 2) if i == 0 else a, b.unsqueeze(-1), out)
             if i < last:
                 ACTIVATIONS_INPLACE[self.activation](a)
-        return a.transpose(1, 2)
+        return a.transpose(1, 2).float()  # the logits in float32 (a no-op in fp32)
 
     @torch.no_grad()
     def backward(self, grad: torch.Tensor) -> None:
         """From the gradient of the loss w.r.t. forward(keep=True)'s logits (M, B, 10), write
         every parameter's gradient into flat_grad (overwriting it)."""
         g = grad.transpose(1, 2)  # (M, 10, B), feature-major as everything else
+        low, weights = self.low, self.weights
+        if low is not None:  # bf16-mixed: the products in bfloat16, the gradients kept in float32
+            g, weights = g.to(low), self.step_weights
         for i in reversed(range(len(self.weights))):
             a = self.saved[i]
-            torch.sum(g, -1, out=self.bias_grads[i])
+            torch.sum(g, -1, dtype=self.flat.dtype, out=self.bias_grads[i])
+            # the weight gradient, straight into the gradient buffer, or in bfloat16 and cast
+            wg = self.weight_grads[i]
+            if low is not None:
+                wg = self.buffer("wgrad", wg.shape, low)
             if i == 0:  # the images: batch-major, and nothing needs their gradient
                 if a.dim() == 2:  # the wide product's gradient, one product
-                    torch.mm(g.reshape(-1, g.shape[-1]), a,
-                             out=self.weight_grads[0].view(-1, a.shape[1]))
+                    torch.mm(g.reshape(-1, g.shape[-1]), a, out=wg.view(-1, a.shape[1]))
                 else:
-                    batched_product(g, a, out=self.weight_grads[0])
+                    batched_product(g, a, out=wg)
+            else:
+                batched_product(g, a.transpose(1, 2), out=wg)
+            if low is not None:
+                self.weight_grads[i].copy_(wg)
+            if i == 0:
                 break
-            batched_product(g, a.transpose(1, 2), out=self.weight_grads[i])
             # the gradient of the layer's input W^T g, then back through the activation
-            g = torch.bmm(self.weights[i].transpose(1, 2), g,
-                          out=self.buffer(f"grad{i}", a.shape))
+            g = torch.bmm(weights[i].transpose(1, 2), g,
+                          out=self.buffer(f"grad{i}", a.shape, low))
             ACTIVATION_BACKWARD[self.activation](g, a)
-        self.saved = []
+        self.saved, self.step_weights = [], []
 
     def member_state_dict(self, m: int) -> dict[str, torch.Tensor]:
         """Member m as a `Network` state_dict (CPU tensors)."""
@@ -226,9 +252,10 @@ class StackedAdam:
 class HandwrittenMLP:
     """The engine as a trainer (mnist_study.train.engine.Trainer): one step of every member."""
 
-    def __init__(self, spec: ModelSpec, members: list, device: torch.device):
+    def __init__(self, spec: ModelSpec, members: list, device: torch.device,
+                 precision: str = "fp32"):
         self.spec, self.n_members = spec, len(members)
-        self.net = StackedMLP(spec, members, device)
+        self.net = StackedMLP(spec, members, device, precision)
         self.opt = StackedAdam(self.net, [m.lr for m in members], spec.weight_decay)
 
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
