@@ -4,7 +4,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import HOSTILE_LABEL, REPORT_PREAMBLE, pdf_text
+from conftest import HOSTILE_LABEL, REPORT_PREAMBLE, as_read, pdf_text
 
 from mnist_study.report.formatting import escape_latex
 from mnist_study.report.latex import LatexError, compile_pdf
@@ -128,3 +128,14 @@ def test_the_methods_say_how_each_family_trains():
                    "16, 64 or 256")
     assert cnn.startswith("the CNNs train for 5 epochs with a one-cycle learning-rate schedule")
     assert training_regimes([{**rows[0], "epochs": 1}])[0].startswith("the MLPs train for 1 epoch at")
+
+
+def test_a_published_error_is_set_beside_how_its_model_trained_here():
+    from mnist_study.report.document import training_words
+
+    constant = {"epochs": 10, "schedule": "constant", "lr": 0.001, "batch_size": 64}
+    assert as_read(training_words(constant)) == (
+        "10 epochs of Adam at a constant learning rate of 0.001, batch size 64")
+    cycle = {"epochs": 1, "schedule": "one_cycle", "lr": 0.003, "batch_size": 128}
+    assert as_read(training_words(cycle)) == (
+        "1 epoch of Adam at one-cycle learning rate peaking at 0.003, batch size 128")

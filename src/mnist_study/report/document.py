@@ -235,6 +235,15 @@ def family_row(r) -> dict:
     }
 
 
+def training_words(r) -> str:
+    """How a models-table row trained, as the text compares it with a paper's training:
+    '10 epochs of Adam at a constant learning rate of 0.001, batch size 64'."""
+    schedule = ("a constant learning rate of" if r["schedule"] == "constant"
+                else f"{escape_latex(str(r['schedule']).replace('_', '-'))} learning rate peaking at")
+    return (f"{fmt_count(r['epochs'], 'epoch')} of Adam at {schedule} {fmt_lr(r['lr'])}, "
+            f"batch size {fmt_int(r['batch_size'])}")
+
+
 def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | None,
                      n_test: int, level: float) -> dict:
     """What the report says about choosing a network: the families table's rows, numbered as
@@ -248,8 +257,13 @@ def families_context(table: pd.DataFrame, models: pd.DataFrame, pick: dict | Non
     keys = {s: chr(ord("a") + k) if k < 26 else str(k + 1) for k, s in enumerate(sources)}
     for r in rows:
         r["source_key"] = keys.get(r["source"], "")
+    # beside each published error, how the model set against it trained here: the papers
+    # trained their own way (optimizer, schedule, length), and a gap measures that difference too
+    specs = models.set_index("model")
+    trained_here = {r["source"]: training_words(specs.loc[r["model"]]) for r in rows if r["source"]}
     context = {
-        "rows": rows, "sources": [{"key": keys[s], "text": s, "cite": cites[s]} for s in sources],
+        "rows": rows, "sources": [{"key": keys[s], "text": s, "cite": cites[s],
+                                   "here": trained_here[s]} for s in sources],
         "level": round(100 * level), "n_test": fmt_int(n_test),
         "left_out": [str(x) for x in trained.loc[~trained["model"].isin(table["model"]), "label"]],
         "n_without_wall": int(table["wall_s_per_member"].isna().sum()),
