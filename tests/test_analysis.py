@@ -206,9 +206,13 @@ def test_batch_lr_picks_the_models_that_differ_only_in_lr_and_batch():
         "model": ["0", "1", "2", "3", "4", "5"], "label": ["0", "1", "2", "3", "4", "5"],
         "lr": [1e-3, 1e-3, 0.1, 0.1, 0.1, 1e-3], "batch_size": [64, 256, 64, 256, 16, 256],
         "architecture": ["784-784-10"] * 5 + ["784-10-10"], "output_activation": "none",
-        "loss": "cross_entropy", "epochs": 10, "dropout": 0.0, "schedule": "constant"})
+        "loss": "cross_entropy", "epochs": 10, "dropout": 0.0, "schedule": "constant",
+        "validation": False})
     group = analysis.batch_lr_models(models)
     assert sorted(group["model"]) == ["0", "1", "2", "3", "4"]
+    # a twin that holds validation images out trains on fewer: not one of the group
+    twin = pd.concat([models, models.iloc[[1]].assign(model="1v", validation=True)])
+    assert sorted(analysis.batch_lr_models(twin)["model"]) == ["0", "1", "2", "3", "4"]
     acc = {"0": [0.98, 0.981], "1": [0.982, 0.98], "2": [0.7, 0.72], "3": [0.91, 0.92], "4": [0.4, 0.45]}
     metrics = {m: pd.DataFrame({"test_accuracy": a, "diverged": False}) for m, a in acc.items()}
     answers = {m: {"accuracies": a, "correct": None} for m, a in acc.items()}

@@ -229,13 +229,16 @@ def test_the_reproduction_summary_counts_each_verdict():
         "and 1 is not decided (one seed of ours, which cannot show where another run would land).")
 
 
-def test_a_claim_on_a_degenerate_or_identical_pair_is_untestable():
-    answers = {"a": _answers([0.90, 0.905, 0.895]), "b": _answers([0.1, 0.1], shares=[1.0, 1.0])}
+def test_a_model_that_answers_one_class_is_tested_and_an_identical_pair_is_not():
+    # one label for every image is what a claim of poor performance is about: tested, and the
+    # sentence says how many seeds the test counts in
+    answers = {"a": _answers([0.90, 0.905, 0.895]), "b": _answers([0.1, 0.11], shares=[1.0, 1.0])}
     c = findings.tested_claim({"a": "a", "b": "b", "expect": "worse"}, ROWS, answers, 60000)
-    assert c["verdict"] == "untestable" and c["why"] == {"reason": "one class", "model": "b"}
-    assert claims.claim_sentence(c, {"a": "A", "b": "B_1"}) == (
-        r"That model B\_1 is less accurate than model A cannot be tested here: model B\_1 gives "
-        "one label to nearly every test image in most seeds.")
+    assert c["verdict"] == "supported" and c["one_class_seeds"] == {"b": [2, 2]}
+    assert "2 of the 2 seeds of model B give one label" in claims.claim_sentence(c, {"a": "A", "b": "B"})
+    diverged = {**answers, "b": _answers([float("nan")] * 2, shares=[])}
+    c = findings.tested_claim({"a": "a", "b": "b", "expect": "worse"}, ROWS, diverged, 60000)
+    assert c["verdict"] == "untestable" and c["why"] == {"reason": "diverged", "model": "b"}
     same = {"a": _answers([0.9, 0.91]), "b": _answers([0.9, 0.91])}  # same digest
     c = findings.tested_claim({"a": "a", "b": "b", "expect": "same"}, ROWS, same, 60000)
     assert c["verdict"] == "untestable" and c["why"] == {"reason": "same answers", "model": None}
@@ -479,10 +482,9 @@ def test_the_loss_reading_names_the_set_up_the_seeds_poor_result_fits():
     both = as_read(claims.loss_readings([claim("14", "supported"), claim("14-log", "supported")],
                                         rows, labels)[0])
     assert "fits every set-up of it here" in both and "do not tell" in both
-    # a set-up that answers one class fits; one that trains cross-entropy's very network does not
-    dead = {**claim("14", "untestable"), "why": {"reason": "one class", "model": "14"}}
+    # a set-up that trains cross-entropy's very network does not fit
     same = {**claim("14-log", "untestable"), "why": {"reason": "same answers", "model": None}}
-    (nll,) = [as_read(x) for x in claims.loss_readings([dead, same], rows, labels)]
+    (nll,) = [as_read(x) for x in claims.loss_readings([claim("14", "supported"), same], rows, labels)]
     assert "fits model 14 (NLL, raw scores)" in nll and "and not model 14 (NLL, log-softmax)" in nll
     # a claim untestable for another reason, or about cross-entropy against itself, is no reading
     other = {**claim("14", "untestable"), "why": {"reason": "not trained", "model": "14"}}
@@ -506,3 +508,51 @@ def test_the_batch_norm_sentence_says_noise_is_not_normalized_only_where_it_lies
     (calm,) = claims.batch_norm_sentences(near, {"cnn": "fast CNN"})
     assert "do not normalize" not in calm
     assert claims.batch_norm_sentences(table.iloc[:0], {}) == []
+
+
+def test_spearmans_p_over_a_few_seeds_is_exact():
+    # five seeds in perfect order: one pairing in 120 is as extreme each way, p = 2/120
+    rho, p = claims.spearman_exact([1, 2, 3, 4, 5], [0.99, 0.98, 0.97, 0.96, 0.95])
+    assert rho == pytest.approx(-1.0) and p == pytest.approx(2 / 120)
+    rho, p = claims.spearman_exact([1, 2, 3, 4, 5], [0.97, 0.99, 0.95, 0.98, 0.96])
+    assert -1 < rho < 1 and p > 0.2
+
+
+def test_controls_are_a_family_of_their_own_and_confounded_only_beyond_what_they_vary():
+    rows = [{**ROWS["a"], "model": m, "validation": False} for m in "abc"]
+    rows[2] = {**rows[2], "lr": 0.1, "batch_size": 16}  # c differs from a in lr and batch
+    answers = {"a": _answers([0.90, 0.905, 0.895]), "b": _answers([0.80, 0.81, 0.79]),
+               "c": _answers([0.70, 0.71, 0.69])}
+    claim = {"a": "a", "b": "b", "expect": "worse", "says": "b is worse"}
+    control = {"a": "a", "b": "c", "expect": "worse", "says": "c is worse", "varies": ["lr"]}
+    found = findings.study_findings(pd.DataFrame(rows), answers, [claim], 10000, 60000,
+                                    comparable=True, controls=[control])
+    (c,), (k,) = found["claims"], found["controls"]
+    # each adjusted within its own family: one test each, so adjusted p = p
+    assert c["result"]["p_adjusted"] == pytest.approx(c["result"]["p"])
+    assert k["result"]["p_adjusted"] == pytest.approx(k["result"]["p"])
+    # the control meant to vary lr; it also differs in batch size, which is named
+    assert k["differs"] == ["batch_size"]
+    both = findings.tested_claims([{**control, "varies": ["lr", "batch_size"]}],
+                                  {r["model"]: r for r in rows}, answers, 60000)
+    assert both[0]["differs"] == [] and claims.confounds(both[0], LABELS) == ""
+    found["families"] = {"best": None, "by_family": {}}
+    out = claims.study_conclusions({**found, "reduced": [], "one_class_share": 0.9},
+                                   {"a": "A", "b": "B", "c": "C"},
+                                   pd.DataFrame(rows).assign(label=list("ABC"), n_seeds=3,
+                                                             test_accuracy_mean=0.9))
+    assert out["n_claims"] == 1 and len(out["control_glance"]) == 1
+    assert out["control_glance"][0]["source"] == "control"
+    assert "(C less accurate than A)" in out["control_glance"][0]["question"]
+
+
+def test_a_family_best_against_the_best_is_described_not_decided():
+    rows = {"a": {**ROWS["a"], "family": "mlp"}, "c": {**ROWS["a"], "family": "cnn"}}
+    answers = {"a": _answers([0.90, 0.905, 0.895]), "c": _answers([0.98, 0.981, 0.979])}
+    fam = findings.family_bests(rows, answers, ["a", "c"], 60000)
+    against = fam["by_family"]["mlp"]["against_best"]
+    assert fam["best"] == "c" and against["verdict"] == "described"
+    assert against["result"]["p"] < 0.001  # the test ran; it decides nothing
+    text = claims.claim_sentence(against, {"a": "A", "c": "C"})
+    assert "chosen for their mean test accuracy" in text and "decides nothing" in text
+    assert claims.glance_row(against, {}, "q", "s")["verdict"].startswith("described")

@@ -80,20 +80,21 @@ def resolve_inspection(inspect: dict, model_ids: list[str],
     return out
 
 
-def resolve_claims(claims: list[dict], model_ids: list[str]) -> list[dict]:
-    """The study's claims (`claims:`), each naming two models of the study: `a`, `b` and what
-    the claim says of b against a (`expect`). Ids are read as text (YAML may read 9 as a
-    number); an id that is not a model of the study is named by its key path."""
+def resolve_claims(claims: list[dict], model_ids: list[str], key: str = "claims") -> list[dict]:
+    """The study's claims (`claims:`, or its `controls:` as `key` says), each naming two models
+    of the study: `a`, `b` and what the claim says of b against a (`expect`). Ids are read as
+    text (YAML may read 9 as a number); an id that is not a model of the study is named by its
+    key path."""
     out = []
     for k, claim in enumerate(claims):
         claim = {**claim, "a": str(claim["a"]), "b": str(claim["b"])}
         for side in ("a", "b"):
             if claim[side] not in model_ids:
-                raise StudyError(f"claims.{k}.{side}: {claim[side]!r} is not a model of this study "
+                raise StudyError(f"{key}.{k}.{side}: {claim[side]!r} is not a model of this study "
                                  f"(its models: {', '.join(model_ids)}). Name one of them, or "
                                  f"remove the claim.")
         if claim["a"] == claim["b"]:
-            raise StudyError(f"claims.{k}: a and b are both {claim['a']!r}; a claim compares two "
+            raise StudyError(f"{key}.{k}: a and b are both {claim['a']!r}; a claim compares two "
                              f"models.")
         out.append(claim)
     return out

@@ -94,6 +94,7 @@ rule analyze_findings:
     params:
         models=trained_models,
         claims=CLAIMS,
+        controls=CONTROLS,
         n_test=N_TEST,
         n_train=N_TRAIN,
         reduced=reductions(config, MNIST_IMAGES["train"], MNIST_IMAGES["test"]),

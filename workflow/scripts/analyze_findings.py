@@ -12,7 +12,7 @@ with redirect_to_log(snakemake.log[0]):
         probs, labels, _ = analysis.load_probs(np.load(probs_file))
         answers[m] = findings.model_answers(probs, labels, metrics[m]["test_accuracy"])
     result = findings.study_findings(files.read_table(i.models), answers, p.claims, p.n_test,
-                                     p.n_train, comparable=not p.reduced)
+                                     p.n_train, comparable=not p.reduced, controls=p.controls)
     for m in answers:  # where each diverged seed stopped, as numbers for the report to word
         result["models"][m]["diverged_at"] = findings.divergences(metrics[m])
     files.write_json({**result, "reduced": list(p.reduced)}, snakemake.output.context)

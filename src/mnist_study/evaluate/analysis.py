@@ -185,7 +185,10 @@ def model_description(spec: ModelSpec, label: str, metrics: pd.DataFrame, seed: 
 
 # --- batch size against learning rate ---------------------------------------------------------
 
-SPEC_COLUMNS = ("architecture", "output_activation", "loss", "epochs", "dropout", "schedule")
+# what the batch-size question holds equal: everything but the learning rate and the batch
+# (validation included: a model that holds images out trains on fewer)
+SPEC_COLUMNS = ("architecture", "output_activation", "loss", "epochs", "dropout", "schedule",
+                "validation")
 
 
 def batch_lr_models(models: pd.DataFrame) -> pd.DataFrame:

@@ -37,8 +37,9 @@ def welch(a, b, level: float = LEVEL) -> dict:
 
 def paired(a, b, level: float = LEVEL) -> dict:
     """The paired t-test of mean(b - a) over runs that give both values (each seed's a and b:
-    one network read two ways), with the t interval of that mean. Needs two finite pairs; pairs
-    that all differ by the same amount give p = 1 when that is 0 and 0 when not."""
+    one network read two ways), with the t interval of that mean. Needs two finite pairs. Pairs
+    that all differ by the same amount have no spread to test against: None (the caller says
+    the difference, untested), except that all-zero differences are no difference (p = 1)."""
     from scipy import stats
 
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -48,8 +49,10 @@ def paired(a, b, level: float = LEVEL) -> dict:
         raise ValueError(f"a paired test needs two pairs, not {len(a)}")
     d = b - a
     diff = float(d.mean())
-    if d.std() == 0:  # scipy gives NaN here; the answer is plain
-        return _result(PAIRED, diff, diff, diff, 1.0 if diff == 0 else 0.0, "seeds", len(a), len(b))
+    # no spread, up to the rounding of accuracies stored as fractions (scipy would divide by
+    # about 0 and find any difference certain)
+    if np.ptp(d) < 1e-9:
+        return _result(PAIRED, 0.0, 0.0, 0.0, 1.0, "seeds", len(a), len(b)) if abs(diff) < 1e-9 else None
     res = stats.ttest_rel(b, a)
     ci = res.confidence_interval(level)
     return _result(PAIRED, diff, float(ci.low), float(ci.high), float(res.pvalue), "seeds",

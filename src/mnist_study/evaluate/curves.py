@@ -35,9 +35,10 @@ def validated_choice(history: pd.DataFrame) -> dict | None:
     """The two protocols side by side for a model that validates (None for one that does not):
     per seed, the epoch its validation accuracy is highest at (the first such epoch), its test
     accuracy there and at the last epoch; their means, and the paired test of chosen - last over
-    the seeds (compare.paired; None with fewer than two seeds that answered)."""
-    if "val_accuracy" not in history:
-        return None
+    the seeds (compare.paired; None with fewer than two seeds that answered, or where every
+    seed's difference is the same non-zero amount). None with one epoch."""
+    if "val_accuracy" not in history or history["epoch"].nunique() < 2:
+        return None  # no validation, or one epoch: nothing to choose
     seeds = []
     for seed, h in history.sort_values("epoch").groupby("seed"):
         if not np.isfinite(h["val_accuracy"]).any():  # diverged: no epoch to choose

@@ -299,7 +299,7 @@ def curves_context(curves: dict, labels: dict, left_out=()) -> dict:
                      "difference": fmt_signed(t["difference"] if t else
                                               c["chosen_mean"] - c["last_mean"], 4),
                      "interval": (f"[{fmt_signed(t['low'], 4)}, {fmt_signed(t['high'], 4)}]"
-                                  if t else "-- (one seed)"),
+                                  if t else "--"),
                      "p": (f"{fmt_p(t['p'], bare=True)} ({fmt_p(t['p_adjusted'], bare=True)})"
                            if t else "--")})
     return {"late_drop": claims.late_drop_sentence(curves["late_drops"], labels, left_out),

@@ -27,6 +27,7 @@ INSPECT = resolve_inspection(
 )
 # Claims to test, each about two of its models.
 CLAIMS = resolve_claims(config["claims"], list(MODELS))
+CONTROLS = resolve_claims(config["controls"], list(MODELS), "controls")
 # The scan (learning rate x hidden size), when the study runs it; else no scan rules at all.
 SCAN = scan_grid(config["scan"]) if config["scan"]["run"] else None
 # The last file each scan row's training job writes.
