@@ -177,3 +177,21 @@ def test_member_summary_gives_an_image_half_only_to_a_single_member():
     assert np.isnan(out.loc["a", "auc_x_image_half"])  # it would describe one seed, not the mean
     assert np.isnan(out.loc["b", "auc_x_seed_half"]) and out.loc["b", "auc_x_image_half"] == 0.05
     assert list(out.index) == ["a", "b"]
+
+
+def test_only_losses_that_train_probabilities_are_probabilistic_and_the_worst_calibrated_is_one():
+    from mnist_study.spec import ModelSpec
+    from mnist_study.train.metrics import probabilistic
+
+    assert probabilistic(ModelSpec()) and probabilistic(ModelSpec(output_activation="sigmoid"))
+    assert probabilistic(ModelSpec(loss="nll", output_activation="log_softmax"))
+    assert probabilistic(ModelSpec(loss="mse", output_activation="softmax"))
+    assert not probabilistic(ModelSpec(loss="mse")) and not probabilistic(ModelSpec(loss="nll"))
+    spec = {"output_activation": "none", "loss": "cross_entropy"}
+    per_model = {"good": {"accuracy": 0.98, "ece": 0.01, "probabilistic": True},
+                 "poor": {"accuracy": 0.90, "ece": 0.05, "probabilistic": True},
+                 "mse": {"accuracy": 0.95, "ece": 0.70, "probabilistic": False}}
+    specs = {"good": spec, "poor": spec, "mse": {"output_activation": "none", "loss": "mse"}}
+    shown = trust.telling_models(per_model, specs)
+    assert shown[:3] == ["good", "poor"] + ["mse"]  # best, worst calibrated (poor), then unusual
+    assert shown.index("poor") == 1

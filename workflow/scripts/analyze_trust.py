@@ -4,6 +4,8 @@ from mnist_study import files
 from mnist_study.evaluate import analysis, findings, trust
 from mnist_study.evaluate.metrics import by_model
 from mnist_study.logs import redirect_to_log
+from mnist_study.spec import ModelSpec
+from mnist_study.train.metrics import probabilistic
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
@@ -35,6 +37,7 @@ with redirect_to_log(snakemake.log[0]):
         parts = (("auc", "auc_", ""), ("seed_half", "auc_", "_seed_half"),
                  ("image_half", "auc_", "_image_half"), ("msp", "msp_", ""), ("norm", "norm_", ""))
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
+                        "probabilistic": probabilistic(ModelSpec.from_dict(p.specs[m])),
                         "ood": {s: {part: float(ood.loc[m, f"{prefix}{s}{suffix}"])
                                     for part, prefix, suffix in parts} for s in p.ood_sets},
                         "mnist": {"msp": float(ood.loc[m, "msp_mnist"]),
@@ -51,6 +54,9 @@ with redirect_to_log(snakemake.log[0]):
                                                  if r["seed_sd"] > r["binomial_se"]]},
                       "n_noise": p.n_noise, "n_unfamiliar": len(np.load(i.images)["names"]),
                       "shown": trust.telling_models(per_model, p.specs, left_out=degenerate),
+                      # trained to no probabilities: their softmax's calibration says nothing
+                      "not_probabilistic": [r["label"] for r in per_model.values()
+                                            if not r["probabilistic"]],
                       "degenerate": degenerate, "n_test": int(len(labels)),
                       "n_validation": n_validation,
                       "bins": p.bins, "level": trust.LEVEL, "literature": p.literature,

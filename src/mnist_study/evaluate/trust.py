@@ -267,15 +267,19 @@ def model_trust(member_probs: np.ndarray, labels: np.ndarray, seed_accuracies: n
 def telling_models(per_model: dict[str, dict], specs: dict[str, dict], most: int = 4,
                    left_out=()) -> list[str]:
     """The few models whose reliability diagrams say most: the most accurate, the worst
-    calibrated, the least accurate, and the first whose output or loss is not the usual
-    softmax cross-entropy (a sigmoid output, MSE, NLL), in that order, without repeats; never
-    one of `left_out` (degenerate models, whose diagram is one bar)."""
+    calibrated (of those trained to give probabilities), the least accurate, and the first
+    whose output or loss is not the usual softmax cross-entropy (a sigmoid output, MSE, NLL),
+    in that order, without repeats; never one of `left_out` (degenerate models, whose diagram
+    is one bar)."""
     ids = [m for m in per_model if m not in left_out]
     if not ids:
         return []
     unusual = [m for m in ids if specs[m]["output_activation"] != "none"
                or specs[m]["loss"] != "cross_entropy"]
+    # the worst calibrated among the models trained to give probabilities (one that was not,
+    # MSE on raw scores, is badly calibrated by construction, and says nothing of calibration)
+    probabilistic = [m for m in ids if per_model[m].get("probabilistic", True)] or ids
     picks = [max(ids, key=lambda m: per_model[m]["accuracy"]),
-             max(ids, key=lambda m: per_model[m]["ece"]),
+             max(probabilistic, key=lambda m: per_model[m]["ece"]),
              min(ids, key=lambda m: per_model[m]["accuracy"]), *unusual[:1]]
     return list(dict.fromkeys(picks))[:most]
