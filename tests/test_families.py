@@ -209,7 +209,11 @@ def test_report_context_is_formatted_and_json(table, models, tmp_path):
     assert as_read(rows["three"]["literature"]) == "2.00" and rows["one"]["literature"] == "--"
     assert [r["number"] for r in back["rows"]] == [1, 2, 3, 4]
     assert rows["three"]["source_key"] == "a" and rows["one"]["source_key"] == ""
-    assert back["sources"] == [{"key": "a", "text": "Someone et al. 1999 & 50% {x}", "cite": ""}]
+    (source,) = back["sources"]
+    assert {k: source[k] for k in ("key", "text", "cite")} == {
+        "key": "a", "text": "Someone et al. 1999 & 50% {x}", "cite": ""}
+    # how the model set against the published error trained here, beside it
+    assert as_read(source["here"]).startswith("10 epochs of Adam at a constant learning rate")
     assert rows["half"]["seeds"] == "1/2" and rows["three"]["seeds"] == "3"
     assert rows["cnn"]["wall"] == "--" and not rows["cnn"]["has_wall"]
     assert rows["one"]["one_seed"] and not rows["three"]["one_seed"]
