@@ -368,23 +368,43 @@ def test_the_hardest_digit_follows_the_typical_model_and_counts_name_every_tie()
         "digits 5 and 9 are each the single hardest digit of 2 of the 4 models"
 
 
-def test_a_detector_worse_than_guessing_is_named_only_when_its_interval_says_so():
-    def model(label, auc, seed_half, n_seeds=5, image_half=None):
-        return {"label": label, "n_seeds": n_seeds,
-                "ood": {"gaussian": {"auc": auc, "seed_half": seed_half, "image_half": image_half}}}
-    # the default study's fast CNN: 0.39 +- 0.18 reaches past 0.5: not worse than guessing
-    models = {"cnn": model("fast CNN", 0.39, 0.18), "six": model("6", 0.19, 0.1),
-              "one": model("one seed", 0.3, float("nan"), 1, 0.05)}
-    text = claims.worse_than_chance(models, list(models))
-    assert "model 6 on Gaussian noise (AUC 19.0)" in as_read(text)
-    assert "one seed on Gaussian noise (AUC 30.0)" in as_read(text) and "fast CNN" not in text
+def test_a_detector_worse_than_guessing_is_named_only_where_the_adjusted_test_says_so():
+    from scipy import stats
+
+    from mnist_study.evaluate import trust
+
+    rows = []
+    # the default study's fast CNN: mean 0.39, seeds spread 0.2-0.6: not shown below 0.5
+    for seed, auc in enumerate([0.20, 0.30, 0.40, 0.45, 0.60]):
+        rows.append({"model": "cnn", "seed": seed, "auc_gaussian": auc, "auc_gaussian_image_half": 0.02})
+    for seed, auc in enumerate([0.18, 0.19, 0.20, 0.19, 0.18]):  # model 6: clearly below
+        rows.append({"model": "six", "seed": seed, "auc_gaussian": auc, "auc_gaussian_image_half": 0.02})
+    rows.append({"model": "one", "seed": 0, "auc_gaussian": 0.45, "auc_gaussian_image_half": 0.049})
+    tested = trust.below_chance(pd.DataFrame(rows), ["gaussian"])
+    assert tested["six"]["gaussian"]["below"] and not tested["cnn"]["gaussian"]["below"]
+    # one seed: DeLong's normal test; 0.45 with a half-width of 0.049 is p = 0.045 alone, but
+    # Holm over the 3 pairs lifts it past 0.05
+    one = tested["one"]["gaussian"]
+    assert one["p"] == pytest.approx(2 * stats.norm.sf(0.05 / (0.049 / stats.norm.ppf(0.975))))
+    assert one["p"] < 0.05 < one["p_adjusted"] and not one["below"]
+    assert tested["cnn"]["gaussian"]["p"] == pytest.approx(
+        stats.ttest_1samp([0.20, 0.30, 0.40, 0.45, 0.60], 0.5).pvalue)
+
+    def model(label, m):
+        d = {**tested[m]["gaussian"]}
+        return {"label": label, "ood": {"gaussian": {"auc": d["auc"], **{
+            f"{k}_chance": v for k, v in d.items() if k != "auc"}}}}
+    models = {"cnn": model("fast CNN", "cnn"), "six": model("6", "six"), "one": model("one seed", "one")}
+    text = as_read(claims.worse_than_chance(models, list(models), n_tests=3))
+    assert "model 6 on Gaussian noise (AUC 18.8, Holm-adjusted $p < 0.0001$)" in text
+    assert "Holm-adjusted over the 3 model and set pairs" in text
+    assert "fast CNN" not in text and "one seed" not in text
     # with what the responses measured beside it: surer answers, from longer outputs
     models["six"]["ood"]["gaussian"].update(msp=0.98, norm=30.0)
     models["six"]["mnist"] = {"msp": 0.95, "norm": 12.0}
-    assert ("model 6 on Gaussian noise (AUC 19.0; mean largest probability 0.980 on them against "
-            "0.950 on the test images, from outputs 2.5 times as long)") in as_read(
-                claims.worse_than_chance(models, list(models)))
-    assert claims.worse_than_chance(models, list(models), left_out=["six", "one"]).startswith(
+    assert ("mean largest probability 0.980 on them against 0.950 on the test images, from "
+            "outputs 2.5 times as long)") in as_read(claims.worse_than_chance(models, list(models)))
+    assert claims.worse_than_chance(models, list(models), left_out=["six"]).startswith(
         "No model's confidence separates")
 
 

@@ -9,7 +9,10 @@ from mnist_study.train.metrics import probabilistic
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
-    ood = trust.member_summary(files.read_table(i.responses)).set_index("model")
+    responses = files.read_table(i.responses)
+    ood = trust.member_summary(responses).set_index("model")
+    # worse than guessing, tested: AUC = 0.5 per model and set, Holm over every pair
+    below = trust.below_chance(responses.astype({"model": str}), p.ood_sets)
     coverages = np.linspace(0.05, 1.0, 20)
     per_model, curves, n_validation = {}, {"coverages": coverages}, 0
     found, metrics = files.read_json(i.findings)["models"], by_model(files.read_table(i.metrics))
@@ -38,8 +41,10 @@ with redirect_to_log(snakemake.log[0]):
                  ("image_half", "auc_", "_image_half"), ("msp", "msp_", ""), ("norm", "norm_", ""))
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
                         "probabilistic": probabilistic(ModelSpec.from_dict(p.specs[m])),
-                        "ood": {s: {part: float(ood.loc[m, f"{prefix}{s}{suffix}"])
-                                    for part, prefix, suffix in parts} for s in p.ood_sets},
+                        "ood": {s: {**{part: float(ood.loc[m, f"{prefix}{s}{suffix}"])
+                                       for part, prefix, suffix in parts},
+                                    **{f"{k}_chance": v for k, v in below.get(m, {}).get(s, {}).items()
+                                       if k != "auc"}} for s in p.ood_sets},
                         "mnist": {"msp": float(ood.loc[m, "msp_mnist"]),
                                   "norm": float(ood.loc[m, "norm_mnist"])}}
         curves.update({f"m{k}_{name}": v for name, v in row["curves"].items()})
@@ -52,6 +57,7 @@ with redirect_to_log(snakemake.log[0]):
                       "spread": {"several_seeds": [r["label"] for r in several],
                                  "seeds_wider": [r["label"] for r in several
                                                  if r["seed_sd"] > r["binomial_se"]]},
+                      "n_chance_tests": sum(len(v) for v in below.values()),
                       "n_noise": p.n_noise, "n_unfamiliar": len(np.load(i.images)["names"]),
                       "shown": trust.telling_models(per_model, p.specs, left_out=degenerate),
                       # trained to no probabilities: their softmax's calibration says nothing

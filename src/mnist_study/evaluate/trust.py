@@ -283,3 +283,39 @@ def telling_models(per_model: dict[str, dict], specs: dict[str, dict], most: int
              max(probabilistic, key=lambda m: per_model[m]["ece"]),
              min(ids, key=lambda m: per_model[m]["accuracy"]), *unusual[:1]]
     return list(dict.fromkeys(picks))[:most]
+
+
+def below_chance(responses, sets: list[str], level: float = LEVEL) -> dict:
+    """Is a model's maximum-softmax detector worse than guessing on a set of non-digits? Per
+    model and set, the two-sided test of AUC = 0.5: over seeds, Student's t on the seeds' AUCs
+    (one-sample); with one seed, the normal test from DeLong's standard error (the interval's
+    half-width over the images). Every (model, set) pair is one question of one family: the
+    p-values are Holm-adjusted over all of them, since a study of 20 models on 4 sets asks 80.
+    Returns {model: {set: {"auc", "p", "p_adjusted", "below"}}}; `below`: the adjusted p under
+    1 - level and the mean AUC under 0.5."""
+    from scipy import stats
+
+    from mnist_study.evaluate.compare import holm
+
+    tests = []
+    for model, group in responses.groupby("model", sort=False):
+        for s in sets:
+            aucs = group[f"auc_{s}"].to_numpy(float)
+            finite = np.isfinite(aucs)
+            if not finite.any():
+                continue
+            if finite.sum() >= 2:
+                a = aucs[finite]
+                p = 1.0 if a.std() == 0 and a.mean() == 0.5 else (
+                    0.0 if a.std() == 0 else float(stats.ttest_1samp(a, 0.5).pvalue))
+            else:
+                half = group.loc[finite, f"auc_{s}_image_half"].to_numpy(float)[0]
+                se = half / stats.norm.ppf((1 + level) / 2)
+                p = float(2 * stats.norm.sf(abs(aucs[finite][0] - 0.5) / se)) if se > 0 else 1.0
+            tests.append((model, s, float(np.mean(aucs[finite])), p))
+    adjusted = holm([t[3] for t in tests])
+    out: dict = {}
+    for (model, s, auc, p), q in zip(tests, adjusted):
+        out.setdefault(model, {})[s] = {"auc": auc, "p": p, "p_adjusted": q,
+                                         "below": bool(q < 1 - level and auc < 0.5)}
+    return out

@@ -250,11 +250,13 @@ OOD_SETS = {"gaussian": "Gaussian noise", "uniform": "uniform noise",
             "unfamiliar": "the unfamiliar images", "digits": "scikit-learn's digits"}
 
 
-def worse_than_chance(models: dict, order: list[str], left_out: list[str] = ()) -> str:
+def worse_than_chance(models: dict, order: list[str], left_out: list[str] = (),
+                      n_tests: int | None = None) -> str:
     """Which models' largest class probability separates MNIST from a set of inputs that are
-    not MNIST worse than guessing: the AUC's whole interval below 0.5 (the seeds' interval, or
-    one seed's over the images), the inputs that are not digits getting the more confident
-    answers. Models that give one label to nearly every image are not counted."""
+    not MNIST worse than guessing, by the test of AUC = 0.5 (trust.below_chance: Student's t
+    over seeds, or DeLong's normal test for one seed), Holm-adjusted over every model and set
+    tested (`n_tests`), and with a mean AUC under 0.5: the inputs that are not digits get the
+    more confident answers. Models that give one label to nearly every image are not named."""
     found = []
     for m in order:
         if m in set(left_out):
@@ -262,14 +264,13 @@ def worse_than_chance(models: dict, order: list[str], left_out: list[str] = ()) 
         r = models[m]
         for key, words in OOD_SETS.items():
             d = r["ood"].get(key)
-            if not d or d.get("auc") is None:
-                continue
-            half = d["seed_half"] if r["n_seeds"] > 1 else d["image_half"]
-            if half is not None and d["auc"] + half < 0.5:
+            if d and d.get("below_chance"):
                 found.append((escape_latex(r["label"]), words, d, r.get("mnist", {})))
+    tested = (f"the test of an AUC of 50, Holm-adjusted over the {n_tests} model and set pairs "
+              f"tested" if n_tests else "the test of an AUC of 50")
     if not found:
-        return ("No model's confidence separates MNIST's test images from a set of non-digits "
-                "worse than guessing (no AUC interval lies wholly below 50).")
+        return (f"No model's confidence separates MNIST's test images from a set of non-digits "
+                f"worse than guessing ({tested}, finds none below 50).")
 
     def why(d: dict, mnist: dict) -> str:
         """The measured mechanism: surer answers, from longer outputs, than on the digits."""
@@ -281,10 +282,11 @@ def worse_than_chance(models: dict, order: list[str], left_out: list[str] = ()) 
             out += f", from outputs {fmt_num(d['norm'] / mnist['norm'], 1)} times as long"
         return out
 
-    items = fmt_list(f"model {name} on {words} (AUC {fmt_num(100 * d['auc'], 1)}{why(d, mnist)})"
+    items = fmt_list(f"model {name} on {words} (AUC {fmt_num(100 * d['auc'], 1)}, Holm-adjusted "
+                     f"{fmt_p(d['p_adjusted_chance'])}{why(d, mnist)})"
                      for name, words, d, mnist in found)
-    return (f"Worse than guessing (the AUC's whole interval below 50, so the inputs that are not "
-            f"digits get the more confident answers): {items}.")
+    return (f"Worse than guessing by {tested}, so that the inputs that are not digits get the "
+            f"more confident answers: {items}.")
 
 
 def temperature_text(t: float, low: float, high: float) -> str:
