@@ -181,8 +181,9 @@ def test_member_summary_gives_an_image_half_only_to_a_single_member():
 
 def test_only_losses_that_train_probabilities_are_probabilistic_and_the_worst_calibrated_is_one():
     from mnist_study.spec import ModelSpec
-    from mnist_study.train.metrics import probabilistic
 
+    def probabilistic(spec):
+        return spec.trains_probabilities()
     assert probabilistic(ModelSpec()) and probabilistic(ModelSpec(output_activation="sigmoid"))
     assert probabilistic(ModelSpec(loss="nll", output_activation="log_softmax"))
     assert probabilistic(ModelSpec(loss="mse", output_activation="softmax"))

@@ -88,6 +88,16 @@ class _SpecMethods:
         members."""
         return 6.0 * self.forward_macs() * n_samples * self.epochs * len(self.seeds)
 
+    def trains_probabilities(self) -> bool:
+        """Whether the loss trains the outputs as class probabilities (or their logits):
+        cross-entropy on logits (also after the seed's sigmoid), NLL on log-softmax, MSE on
+        softmax. MSE on raw scores regresses them onto 0 and 1, NLL on raw scores pushes one
+        score up without bound: their calibration and confidence describe a softmax they never
+        trained."""
+        if self.loss == "cross_entropy":
+            return True
+        return (self.loss, self.output_activation) in {("nll", "log_softmax"), ("mse", "softmax")}
+
     def problems(self) -> list[str]:
         """What makes this spec impossible to build, each as `key: what is wrong`."""
         if self.family not in families.FAMILIES:

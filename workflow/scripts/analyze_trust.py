@@ -5,7 +5,6 @@ from mnist_study.evaluate import analysis, findings, trust
 from mnist_study.evaluate.metrics import by_model
 from mnist_study.logs import redirect_to_log
 from mnist_study.spec import ModelSpec
-from mnist_study.train.metrics import probabilistic
 
 with redirect_to_log(snakemake.log[0]):
     p, i = snakemake.params, snakemake.input
@@ -40,7 +39,7 @@ with redirect_to_log(snakemake.log[0]):
         parts = (("auc", "auc_", ""), ("seed_half", "auc_", "_seed_half"),
                  ("image_half", "auc_", "_image_half"), ("msp", "msp_", ""), ("norm", "norm_", ""))
         per_model[m] = {"label": p.labels[m], "seed": int(seeds[0]), "index": k, **row["numbers"],
-                        "probabilistic": probabilistic(ModelSpec.from_dict(p.specs[m])),
+                        "probabilistic": ModelSpec.from_dict(p.specs[m]).trains_probabilities(),
                         "ood": {s: {**{part: float(ood.loc[m, f"{prefix}{s}{suffix}"])
                                        for part, prefix, suffix in parts},
                                     **{f"{k}_chance": v for k, v in below.get(m, {}).get(s, {}).items()

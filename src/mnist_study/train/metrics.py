@@ -12,24 +12,14 @@ from mnist_study.spec import ModelSpec
 
 def probabilities(outputs: torch.Tensor, spec: ModelSpec) -> torch.Tensor:
     """Class probabilities from the network's outputs: as its loss reads them where it reads
-    them as probabilities or logits (`probabilistic`), else a softmax of its scores, which it
-    was never trained to make probabilities of (MSE or NLL on raw scores)."""
+    them as probabilities or logits (ModelSpec.trains_probabilities), else a softmax of its
+    scores, which it was never trained to make probabilities of (MSE or NLL on raw scores)."""
     if spec.output_activation == "softmax":
         return outputs
     if spec.output_activation == "log_softmax":
         return outputs.exp()
     # cross_entropy (and the seed's sigmoid-then-cross-entropy model 8) reads outputs as logits
     return torch.softmax(outputs, dim=-1)
-
-
-def probabilistic(spec: ModelSpec) -> bool:
-    """Whether the spec's loss trains its outputs as class probabilities (or their logits):
-    cross-entropy on logits (also after the seed's sigmoid), NLL on log-softmax, MSE on softmax.
-    MSE on raw scores regresses them onto 0 and 1, NLL on raw scores pushes one score up without
-    bound: their calibration and confidence describe a softmax they never trained."""
-    if spec.loss == "cross_entropy":
-        return True
-    return (spec.loss, spec.output_activation) in {("nll", "log_softmax"), ("mse", "softmax")}
 
 
 def split_metrics(outputs: torch.Tensor, labels: torch.Tensor, loss: str) -> dict[str, float]:
