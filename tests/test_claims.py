@@ -305,11 +305,12 @@ def test_models_without_validation_images_are_counted_apart_and_never_fitted():
     both = claims.calibration_sentence({"a": {**row, "label": "A", "temperatures": [1.5, 1.7]},
                                         "s": {**seed_protocol, "label": "S"},
                                         "t": {**seed_protocol, "label": "T"}})
-    assert both.startswith("2 models trained on every training image (have no validation images)")
+    assert as_read(both).startswith("Of the 3 models, 2 trained on every training image (they have no "
+                                    "validation images)")
     assert "Of the 1 model with a fitted temperature, 1 was over-confident" in both
     alone = claims.calibration_sentence({"s": {**seed_protocol, "label": "S"}})
-    assert alone == ("1 model trained on every training image (has no validation images) and "
-                     "so no temperature.")
+    assert as_read(alone) == ("Of the 1 model, 1 trained on every training image (it has no "
+                              "validation images) and so no temperature.")
 
 
 

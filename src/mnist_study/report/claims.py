@@ -577,8 +577,11 @@ def calibration_sentence(models: dict, left_out: list[str] = (), repeats: list[s
     text = ""
     if unfitted:
         n = len(unfitted)
-        text = (f"{n} model{'s' if n != 1 else ''} trained on every training image "
-                f"({'has' if n == 1 else 'have'} no validation images) and so no temperature. ")
+        counted = (" that do not give one label to nearly every image" if left_out else "") + (
+            " (models with the same answers counted once)" if repeats else "")
+        text = (f"Of the {fmt_count(n + len(rows), 'model')}{counted}, {n} trained on every "
+                f"training image ({'it has' if n == 1 else 'they have'} no validation images) "
+                f"and so no temperature. ")
     if not rows:
         return text.strip()
     low, high = rows[0]["temperature_bounds"]
