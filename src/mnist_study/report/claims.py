@@ -383,17 +383,20 @@ def reproduction_counts(models: dict) -> dict:
     return {"n": len(reps), **count}
 
 
+def question(claim: dict, labels: dict) -> str:
+    """A claim or control as its table row asks it: its words, quoted, where it has them, and
+    what it says of b against a ('B less accurate than A')."""
+    said = f"{label(labels, claim['b'])} {EXPECT_WORDS[claim['expect']]} {label(labels, claim['a'])}"
+    return f"``{escape_latex(claim['says'])}'' ({said})" if claim.get("says") else said
+
+
 def study_conclusions(findings: dict, labels: dict, table) -> dict:
     """Everything the frame of the report concludes (abstract, findings at a glance,
     conclusion), from the findings file and the models table."""
     rows = {str(r["model"]): r for r in table.to_dict("records")}
     claims = findings["claims"]
-    glance = []
-    for c in claims:
-        said = f"{label(labels, c['b'])} {EXPECT_WORDS[c['expect']]} {label(labels, c['a'])}"
-        if c.get("says"):
-            said = f"``{escape_latex(c['says'])}'' ({said})"
-        glance.append(glance_row(c, labels, said, c.get("source") or "the study"))
+    glance = [glance_row(c, labels, question(c, labels), c.get("source") or "the study")
+              for c in claims]
     fam = findings["families"]
     family_sentences, family_abstract = [], []
     for name, entry in fam["by_family"].items():
@@ -412,11 +415,7 @@ def study_conclusions(findings: dict, labels: dict, table) -> dict:
     rep = reproduction_counts(findings["models"])
     verdicts = [c["verdict"] for c in claims]
     controls = findings.get("controls", [])
-    control_glance = [glance_row(c, labels, f"``{escape_latex(c['says'])}'' ({label(labels, c['b'])} "
-                                 f"{EXPECT_WORDS[c['expect']]} {label(labels, c['a'])})"
-                                 if c.get("says") else f"{label(labels, c['b'])} "
-                                 f"{EXPECT_WORDS[c['expect']]} {label(labels, c['a'])}", "control")
-                      for c in controls]
+    control_glance = [glance_row(c, labels, question(c, labels), "control") for c in controls]
     out = {
         "control_glance": control_glance,
         "control_sentences": [claim_sentence(c, labels) for c in controls],

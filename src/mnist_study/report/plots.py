@@ -37,6 +37,12 @@ def figure_text(text, width: int | None = None) -> str:
     return text.replace("$", r"\$")
 
 
+def characters_across(width_in: float) -> int:
+    """How many characters of text at the smallest size fit across `width_in` inches (a
+    character about 0.65 em); never fewer than 8, so that a title can wrap at all."""
+    return max(8, int(width_in * 72 / (0.65 * SMALL)))
+
+
 def use_style(style: str | Path) -> None:
     plt.style.use(str(style))
 
@@ -215,7 +221,7 @@ def learning_curves(table: pd.DataFrame, labels: dict[str, str], out: str | Path
                              squeeze=False)
     drawn = {"test": ("-", "C0", "test"), "val": ("--", "C3", "validation")}
     # a title as wide as its panel holds: the cell less the tick labels, 0.65 em a character
-    title_chars = max(8, int((6.3 / columns - 0.3) / (0.65 * SMALL / 72)))
+    title_chars = characters_across(6.3 / columns - 0.3)
     errors = 1 - table.loc[table["split"].isin(list(drawn)), ["low", "high", "mean"]].to_numpy(float)
     errors = errors[np.isfinite(errors) & (errors > 0)]
     for ax, m in zip(axes.flat, models):
@@ -370,7 +376,7 @@ def confusion_grid(matrices: dict[str, np.ndarray], labels: dict[str, str], out:
     def layout(ncols):
         # titles wrapped to what a panel's image holds (its cell less the row's tick labels, a
         # character about 0.65 em), then the height their lines and the rows take
-        chars = max(8, int((6.3 / ncols - 0.2) / (0.65 * SMALL / 72)))
+        chars = characters_across(6.3 / ncols - 0.2)
         titles = {m: figure_text(f"model {labels[m]}", chars) for m in matrices}
         lines = max(t.count("\n") + 1 for t in titles.values())
         return titles, (1.1 + 0.11 * lines) * -(-n // ncols) + 0.6
@@ -723,7 +729,7 @@ def reliability_diagrams(models: dict[str, dict], out: str | Path) -> None:
     def layout(ncols):
         """Titles wrapped to a panel's width, and the figure's height: 1.45 in a row of
         panels and 0.12 in a line of their titles."""
-        width = int((5.6 / ncols - 0.1) * 72 / (0.65 * SMALL))  # characters across a panel
+        width = characters_across(5.6 / ncols - 0.1)
         titles = [figure_text(f"model {label}", width) for label in models]
         lines = max((t.count("\n") + 1 for t in titles), default=1)
         blocks = -(-n // ncols)
